@@ -1,0 +1,59 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+// Hot numeric code is compiled without bounds checks in release builds; debug builds keep them.
+let fast: [SwiftSetting] = [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]
+
+let package = Package(
+    name: "posewarper",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "posewarper", targets: ["PoseWarperCLI"]),
+        .executable(name: "posewarper-bench", targets: ["Bench"]),
+        .library(name: "PoseWarper", targets: ["Tensors", "Keypoints", "Checkpoints", "Engine", "Models", "Video", "Pipeline"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "5.0.1"),
+        .package(url: "https://github.com/weichsel/ZIPFoundation", from: "0.9.19"),
+    ],
+    targets: [
+        // System libraries (Debian: libopenblas-dev, libav*-dev); `make deps` installs them.
+        .systemLibrary(name: "CBLAS", path: "Sources/CBLAS", pkgConfig: "openblas",
+                       providers: [.apt(["libopenblas-dev"])]),
+        .systemLibrary(name: "CFFmpeg", path: "Sources/CFFmpeg",
+                       pkgConfig: "libavformat libavcodec libswscale libavutil",
+                       providers: [.apt(["libavformat-dev", "libavcodec-dev", "libswscale-dev", "libavutil-dev"])]),
+        // Small C kernels (vectorised inner loops) used by Engine.
+        .target(name: "CKernels", path: "Sources/CKernels",
+                cSettings: [.unsafeFlags(["-O3", "-ffast-math", "-fno-finite-math-only"])]),
+
+        .target(name: "Tensors", swiftSettings: fast),
+        .target(name: "Keypoints"),
+        .target(name: "Checkpoints", dependencies: ["Tensors", .product(name: "ZIPFoundation", package: "ZIPFoundation")],
+                swiftSettings: fast),
+        .target(name: "Engine", dependencies: ["Tensors", "CBLAS", "CKernels"], swiftSettings: fast),
+        .target(name: "Models", dependencies: ["Tensors", "Engine", "Checkpoints", "Keypoints"], swiftSettings: fast),
+        .target(name: "Video", dependencies: ["CFFmpeg", "Keypoints"], swiftSettings: fast),
+        .target(name: "Pipeline", dependencies: ["Tensors", "Engine", "Checkpoints", "Models", "Video", "Keypoints",
+                                                 .product(name: "Yams", package: "Yams")], swiftSettings: fast),
+        .executableTarget(name: "PoseWarperCLI", dependencies: [
+            "Tensors", "Keypoints", "Checkpoints", "Engine", "Models", "Video", "Pipeline",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+
+        .executableTarget(name: "Bench", dependencies: [
+            "Tensors", "Keypoints", "Checkpoints", "Engine", "Models", "Video", "Pipeline",
+        ], swiftSettings: fast),
+
+        .testTarget(name: "TensorsTests", dependencies: ["Tensors"]),
+        .testTarget(name: "KeypointsTests", dependencies: ["Keypoints"]),
+        .testTarget(name: "CheckpointsTests", dependencies: ["Checkpoints", "Tensors"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "EngineTests", dependencies: ["Engine", "Tensors"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "ModelsTests", dependencies: ["Models", "Engine", "Checkpoints", "Tensors", "Keypoints"],
+                    resources: [.copy("Fixtures")]),
+        .testTarget(name: "VideoTests", dependencies: ["Video", "Keypoints"]),
+        .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "Models", "Video", "Keypoints", "Tensors"]),
+    ],
+    swiftLanguageModes: [.v5]
+)

@@ -1,0 +1,1 @@
+// Models: HRNet and PoseWarper built from checkpoints, and heatmap decoding.

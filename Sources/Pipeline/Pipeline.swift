@@ -1,0 +1,1 @@
+// Pipeline: the staged video → keypoints job.

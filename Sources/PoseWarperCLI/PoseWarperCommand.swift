@@ -1,0 +1,12 @@
+import ArgumentParser
+
+/// The `posewarper` command; each subcommand lives in its own file and is registered here.
+@main
+struct PoseWarperCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "posewarper",
+        abstract: "Multi-person 2D keypoints from video with PoseWarper / HRNet, on the CPU.",
+        version: "0.1.0",
+        subcommands: []
+    )
+}

@@ -1,0 +1,1 @@
+// Video: FFmpeg decoding and encoding, and skeleton overlay rendering.
