@@ -1,7 +1,10 @@
-// `make bench`: each module's benchmark section is one file in this folder, listed here in run order.
+// `make bench`: each module's benchmark sections live in their own file in this folder.
 import Foundation
 
-let sections: [(name: String, run: () throws -> Void)] = []
+/// A named benchmark section; it prints its own table rows.
+typealias BenchSection = (name: String, run: () throws -> Void)
+
+let sections: [BenchSection] = engineBenchSections() + videoBenchSections() + pipelineBenchSections()
 
 var failed = false
 for section in sections {
@@ -11,5 +14,4 @@ for section in sections {
         failed = true
     }
 }
-if sections.isEmpty { print("no benchmark sections yet") }
 exit(failed ? 1 : 0)

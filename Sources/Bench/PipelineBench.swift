@@ -1,0 +1,2 @@
+/// Benchmark sections for the Pipeline module (filled in when its work lands).
+func pipelineBenchSections() -> [BenchSection] { [] }
