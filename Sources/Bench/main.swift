@@ -4,7 +4,7 @@ import Foundation
 /// A named benchmark section; it prints its own table rows.
 typealias BenchSection = (name: String, run: () throws -> Void)
 
-let sections: [BenchSection] = engineBenchSections() + videoBenchSections() + pipelineBenchSections()
+let sections: [BenchSection] = engineBenchSections() + modelsBenchSections() + videoBenchSections() + pipelineBenchSections()
 
 var failed = false
 for section in sections {
