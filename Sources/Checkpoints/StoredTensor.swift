@@ -14,7 +14,7 @@ struct StoredTensor {
 
     /// Checks that the view fits in its storage of `storageBytes` bytes at `storageByteOffset`.
     init(name: String, dtype: DType, shape: [Int], stride: [Int], storageOffset: Int,
-         storageByteOffset: Int, storageBytes: Int, bigEndian: Bool) throws {
+         storageByteOffset: Int, storageBytes: Int, bigEndian: Bool, fileSize: Int) throws {
         guard shape.count == stride.count else { throw FormatError("tensor \(name): size and stride ranks differ") }
         var elements = 1
         var lastIndex = 0
@@ -29,6 +29,11 @@ struct StoredTensor {
                 guard !o2, !o3 else { throw FormatError("tensor \(name): stride overflow") }
                 lastIndex = sum
             }
+        }
+        // Stride-0 (expanded) views may hold more elements than bytes, but not absurdly many: a
+        // corrupt size must not make `tensor(name)` allocate gigabytes out of a small file.
+        guard elements <= 4 * fileSize + 4096 else {
+            throw FormatError("tensor \(name): \(elements) elements is implausible for a \(fileSize)-byte file")
         }
         let size = dtype.byteCount
         var span = 0

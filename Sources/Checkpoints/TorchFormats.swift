@@ -50,7 +50,7 @@ enum TorchZipFormat {
             }
             return try StoredTensor(name: name, dtype: ref.storage.dtype, shape: ref.shape, stride: ref.stride,
                                     storageOffset: ref.storageOffset, storageByteOffset: range.offset,
-                                    storageBytes: declared, bigEndian: bigEndian)
+                                    storageBytes: declared, bigEndian: bigEndian, fileSize: file.size)
         }
     }
 }
@@ -128,7 +128,7 @@ enum TorchLegacyFormat {
             return try StoredTensor(name: name, dtype: ref.storage.dtype, shape: ref.shape, stride: ref.stride,
                                     storageOffset: ref.storageOffset, storageByteOffset: data.offset + start,
                                     storageBytes: min(data.bytes - start, ref.storage.elementCount * ref.storage.dtype.byteCount),
-                                    bigEndian: false)
+                                    bigEndian: false, fileSize: file.size)
         }
     }
 
