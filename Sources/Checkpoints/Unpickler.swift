@@ -29,6 +29,14 @@ enum KnownGlobal: Equatable {
     case rebuildTensorV2, rebuildTensor, rebuildParameter
     case storageType(DType)
     case codecsEncode
+    case numpyDType, numpyScalar
+}
+
+/// A numpy dtype being rebuilt (`numpy.dtype(code, False, True)` then BUILD sets the byte order).
+final class NumpyDType {
+    let code: String
+    var byteOrder = "<"
+    init(code: String) { self.code = code }
 }
 
 final class PickleList { var items: [PickleNode] = [] }
@@ -57,6 +65,7 @@ enum PickleNode {
     case none, bool(Bool), int(Int64), bigInt([UInt8]), float(Double), string(String), bytes([UInt8])
     case list(PickleList), tuple([PickleNode]), dict(PickleDict)
     case global(KnownGlobal, name: String)
+    case numpyDType(NumpyDType)
     case storage(StorageRef)
     case tensor(TensorRef)
 }
@@ -202,9 +211,11 @@ struct Unpickler {
                 }
                 stack.append(.dict(PickleDict()))
             case 0x62: // BUILD: state on an OrderedDict (state_dict `_metadata`) or tensor is dropped
-                _ = try pop()
+                let state = try pop()
                 switch try top() {
                 case .dict, .tensor: break
+                case .numpyDType(let dtype):  // state (version, byteorder, ...)
+                    if case .tuple(let t) = state, t.count >= 2, case .string(let order) = t[1] { dtype.byteOrder = order }
                 default: throw FormatError("BUILD on an unsupported object")
                 }
             case 0x51: // BINPERSID
@@ -246,6 +257,9 @@ struct Unpickler {
         case ("torch._utils", "_rebuild_tensor"): known = .rebuildTensor
         case ("torch._utils", "_rebuild_parameter"): known = .rebuildParameter
         case ("_codecs", "encode"): known = .codecsEncode  // protocol-2 spelling of a bytes object
+        // numpy scalars (e.g. a best_score in mmcv's hook_msgs meta) are decoded as plain numbers.
+        case ("numpy", "dtype"): known = .numpyDType
+        case ("numpy.core.multiarray", "scalar"), ("numpy._core.multiarray", "scalar"): known = .numpyScalar
         // GPU-trained legacy checkpoints name torch.cuda.*Storage; the bytes are the same.
         case ("torch", _), ("torch.cuda", _): known = storageTypes[name].map { .storageType($0) }
         default: known = nil
@@ -292,6 +306,16 @@ struct Unpickler {
                 out.append(UInt8(scalar.value))
             }
             return .bytes(out)
+        case .numpyDType:
+            guard let first = args.first, case .string(let code) = first, code.count <= 8 else {
+                throw FormatError("numpy.dtype needs a type code")
+            }
+            return .numpyDType(NumpyDType(code: code))
+        case .numpyScalar:
+            guard args.count == 2, case .numpyDType(let dtype) = args[0], case .bytes(let raw) = args[1] else {
+                throw FormatError("numpy scalar arguments are not (dtype, bytes)")
+            }
+            return try numpyScalar(dtype, raw)
         case .storageType:
             throw FormatError("refuses to call \(name)")
         }
@@ -317,6 +341,27 @@ struct Unpickler {
             return StorageRef(key: key, dtype: dtype, elementCount: Int(size), rootElementOffset: Int(offset))
         }
         return StorageRef(key: key, dtype: dtype, elementCount: Int(numel), rootElementOffset: 0)
+    }
+
+    /// The value of a numpy scalar from its dtype code ("f8", "i4", "b1", ...) and raw bytes.
+    static func numpyScalar(_ dtype: NumpyDType, _ raw: [UInt8]) throws -> PickleNode {
+        guard let kind = dtype.code.first, let width = Int(dtype.code.dropFirst()), [1, 2, 4, 8].contains(width),
+              raw.count == width else { throw FormatError("numpy scalar of dtype \(dtype.code) is not supported") }
+        let ordered = dtype.byteOrder == ">" ? Array(raw.reversed()) : raw
+        let bits = le(ordered, 0, width)
+        switch (kind, width) {
+        case ("f", 8): return .float(Double(bitPattern: bits))
+        case ("f", 4): return .float(Double(Float(bitPattern: UInt32(bits))))
+        case ("f", 2): return .float(Double(ElementConversion.halfToFloat(UInt16(bits))))
+        case ("i", _):
+            let shift = UInt64(64 - 8 * width)
+            return .int(Int64(bitPattern: bits << shift) >> Int64(shift))
+        case ("u", _):
+            guard bits <= UInt64(Int64.max) else { throw FormatError("numpy uint64 scalar out of range") }
+            return .int(Int64(bits))
+        case ("b", 1): return .bool(bits != 0)
+        default: throw FormatError("numpy scalar of dtype \(dtype.code) is not supported")
+        }
     }
 
     static func intTuple(_ node: PickleNode, what: String) throws -> [Int] {
@@ -419,6 +464,7 @@ extension PickleNode {
             }
             return .dict(items)
         case .global(_, let name): return .string(name)
+        case .numpyDType(let d): return .string(d.code)
         case .storage(let s): return .string("<storage \(s.dtype.rawValue)[\(s.elementCount)]>")
         case .tensor(let t): return .tensor(dtype: t.storage.dtype, shape: t.shape)
         }

@@ -32,6 +32,8 @@ MMPOSE_META = {
     "mmcv_version": "1.3.8",
     "time": "Wed Jul  8 12:00:00 2020",
     "hook_msgs": {"best_score": 0.744, "last_ckpt": "work_dirs/epoch_210.pth"},
+    "seed": 42,
+    "stats": {"ap": 0.25, "iters": -3, "count": 7, "flag": True},
     "flip_pairs": [(1, 2), (3, 4)],
 }
 
@@ -164,7 +166,13 @@ def main():
     os.makedirs(OUT, exist_ok=True)
     manifest = {}
     sd = state_dict()
-    mm = {"meta": MMPOSE_META, "state_dict": sd, "optimizer": {"state": {}, "param_groups": [{"lr": 0.001}]}}
+    import numpy as np
+    # mmcv runners store numpy scalars in meta (e.g. hook_msgs best_score): pickled via numpy globals.
+    meta = dict(MMPOSE_META)
+    meta["hook_msgs"] = {"best_score": np.float64(0.744), "last_ckpt": "work_dirs/epoch_210.pth"}
+    meta["seed"] = np.int64(42)
+    meta["stats"] = {"ap": np.float32(0.25), "iters": np.int32(-3), "count": np.uint8(7), "flag": np.bool_(True)}
+    mm = {"meta": meta, "state_dict": sd, "optimizer": {"state": {}, "param_groups": [{"lr": 0.001}]}}
     torch.save(mm, os.path.join(OUT, "mmpose_zip.pth"))
     torch.save(mm, os.path.join(OUT, "mmpose_legacy.pth"), _use_new_zipfile_serialization=False)
     for name, fmt in (("mmpose_zip.pth", "zip"), ("mmpose_legacy.pth", "legacy")):
@@ -207,7 +215,6 @@ def main():
     with zipfile.ZipFile(os.path.join(OUT, "bad_eval_zip.pth"), "w") as z:
         z.writestr("archive/data.pkl", pickle.dumps({"state_dict": {"w": EvalEverything()}}, protocol=4))
     # An unlisted global: a numpy array in the state dict.
-    import numpy as np
     torch.save({"state_dict": {"w": np.zeros(3, dtype=np.float32)}}, os.path.join(OUT, "bad_numpy_global_zip.pth"))
     # A storage declared as 10 floats whose record holds only 4.
     write_torch_like_zip(os.path.join(OUT, "bad_short_storage_zip.pth"),
