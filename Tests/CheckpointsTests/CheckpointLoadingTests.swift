@@ -6,7 +6,7 @@ import Tensors
 /// Every valid fixture must read back exactly what torch wrote (names, dtypes, shapes, values).
 final class CheckpointLoadingTests: XCTestCase {
     func testEveryFixtureMatchesManifest() throws {
-        XCTAssertEqual(Fixtures.validNames.count, 6)
+        XCTAssertEqual(Fixtures.validNames.count, 7)
         for name in Fixtures.validNames {
             let expected = Fixtures.manifest[name]!
             let checkpoint = try Checkpoint.load(Fixtures.path(name))

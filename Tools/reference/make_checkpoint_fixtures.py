@@ -135,13 +135,13 @@ class StoragePickler(pickle.Pickler):
         return None
 
 
-def write_torch_like_zip(path, obj, records):
+def write_torch_like_zip(path, obj, records, byteorder="little"):
     """A torch-layout zip (archive/data.pkl, archive/data/<key>) with hand-made contents."""
     buf = io.BytesIO()
     StoragePickler(buf, protocol=2).dump(obj)
     with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_STORED) as z:
         z.writestr("archive/data.pkl", buf.getvalue())
-        z.writestr("archive/byteorder", "little")
+        z.writestr("archive/byteorder", byteorder)
         for key, raw in records.items():
             z.writestr("archive/data/" + key, raw)
 
@@ -196,6 +196,14 @@ def main():
     meta_st = {"format": "pt", "source": "make_checkpoint_fixtures"}
     write_safetensors(os.path.join(OUT, "weights.safetensors"), st, meta_st)
     manifest["weights.safetensors"] = {"format": "safetensors", "tensors": expected(st), "meta": meta_st}
+
+    # A big-endian writer's file (byteorder record "big"): elements must be byte-swapped on read.
+    values = [1.5, -2.25, 3.0, 1e-3, -7.0, 65504.0]
+    write_torch_like_zip(os.path.join(OUT, "bigendian_zip.pth"),
+                         {"state_dict": {"w": FakeTensor(FakeStorage("0", 6), 0, (2, 3), (3, 1))}},
+                         {"0": struct.pack(">6f", *values)}, byteorder="big")
+    manifest["bigendian_zip.pth"] = {"format": "zip", "meta": None,
+                                     "tensors": expected({"w": torch.tensor(values).reshape(2, 3)})}
 
     # ---- bad input ----
     raw = open(os.path.join(OUT, "mmpose_zip.pth"), "rb").read()
