@@ -188,6 +188,13 @@ def main():
     torch.save(bare, os.path.join(OUT, "bare_dataparallel_zip.pth"))
     manifest["bare_dataparallel_zip.pth"] = {"format": "zip", "tensors": expected(bare, strip_module=True), "meta": None}
 
+    # Newer pickle protocols (FRAME, MEMOIZE, STACK_GLOBAL, SHORT_BINUNICODE, BINBYTES8 ...).
+    torch.save(mm, os.path.join(OUT, "mmpose_protocol4_zip.pth"), pickle_protocol=4)
+    manifest["mmpose_protocol4_zip.pth"] = {"format": "zip", "tensors": expected(sd), "meta": MMPOSE_META}
+    torch.save(bare, os.path.join(OUT, "bare_protocol5_legacy.pth"), pickle_protocol=5,
+               _use_new_zipfile_serialization=False)
+    manifest["bare_protocol5_legacy.pth"] = {"format": "legacy", "tensors": expected(bare, strip_module=True), "meta": None}
+
     st = collections.OrderedDict()
     for k in ("backbone.conv1.weight", "backbone.bn1.num_batches_tracked", "head.half.weight",
               "head.bfloat.weight", "head.double.weight", "head.int32.index", "head.uint8.mask", "head.bool.mask"):
