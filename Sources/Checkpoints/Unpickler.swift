@@ -41,6 +41,23 @@ final class NumpyDType {
 
 final class PickleList { var items: [PickleNode] = [] }
 
+/// Every list and dict one checkpoint's pickles created. A hostile pickle can make a container
+/// hold itself (memo GET + APPEND), an ARC cycle; emptying them all after loading frees it.
+final class PickleArena {
+    private var lists: [PickleList] = []
+    private var dicts: [PickleDict] = []
+
+    func list() -> PickleList { let l = PickleList(); lists.append(l); return l }
+    func dict() -> PickleDict { let d = PickleDict(); dicts.append(d); return d }
+
+    func clear() {
+        for l in lists { l.items.removeAll() }
+        for d in dicts { d.removeAll() }
+        lists.removeAll()
+        dicts.removeAll()
+    }
+}
+
 final class PickleDict {
     var keys: [PickleNode] = []
     var values: [PickleNode] = []
@@ -53,6 +70,10 @@ final class PickleDict {
         }
         keys.append(key)
         values.append(value)
+    }
+
+    func removeAll() {
+        keys.removeAll(); values.removeAll(); stringIndex.removeAll()
     }
 
     func value(forString key: String) -> PickleNode? {
@@ -77,9 +98,13 @@ struct Unpickler {
     /// Converts a persistent id (BINPERSID) into a node; nil means persistent ids are not allowed here.
     var persistentLoad: ((PickleNode) throws -> PickleNode)?
 
-    init(bytes: [UInt8], position: Int = 0) {
+    /// Owns the containers this decoder creates (see `PickleArena`).
+    let arena: PickleArena
+
+    init(bytes: [UInt8], position: Int = 0, arena: PickleArena) {
         self.bytes = bytes
         self.position = position
+        self.arena = arena
     }
 
     /// Thrown when the bytes end before STOP (so a caller reading a prefix of a file can read more).
@@ -157,22 +182,22 @@ struct Unpickler {
             case 0x42: stack.append(.bytes(try readBytes(Int(try readUInt(4)))))  // BINBYTES
             case 0x43: stack.append(.bytes(try readBytes(Int(try readByte()))))   // SHORT_BINBYTES
             case 0x8E, 0x96: stack.append(.bytes(try readBytes(try readLength8()))) // BINBYTES8, BYTEARRAY8
-            case 0x7D: stack.append(.dict(PickleDict()))     // EMPTY_DICT
-            case 0x5D: stack.append(.list(PickleList()))     // EMPTY_LIST
+            case 0x7D: stack.append(.dict(arena.dict()))     // EMPTY_DICT
+            case 0x5D: stack.append(.list(arena.list()))     // EMPTY_LIST
             case 0x29: stack.append(.tuple([]))              // EMPTY_TUPLE
-            case 0x8F: stack.append(.list(PickleList()))     // EMPTY_SET (kept as a list)
+            case 0x8F: stack.append(.list(arena.list()))     // EMPTY_SET (kept as a list)
             case 0x74: stack.append(.tuple(try popMark()))   // TUPLE
             case 0x85: stack.append(.tuple([try pop()]))     // TUPLE1
             case 0x86: let b = try pop(); let a = try pop(); stack.append(.tuple([a, b]))           // TUPLE2
             case 0x87: let c = try pop(); let b = try pop(); let a = try pop(); stack.append(.tuple([a, b, c])) // TUPLE3
             case 0x6C: // LIST
-                let list = PickleList(); list.items = try popMark(); stack.append(.list(list))
+                let list = arena.list(); list.items = try popMark(); stack.append(.list(list))
             case 0x91: // FROZENSET (kept as a list)
-                let list = PickleList(); list.items = try popMark(); stack.append(.list(list))
+                let list = arena.list(); list.items = try popMark(); stack.append(.list(list))
             case 0x64: // DICT
                 let items = try popMark()
                 guard items.count % 2 == 0 else { throw FormatError("odd DICT item count") }
-                let dict = PickleDict()
+                let dict = arena.dict()
                 for i in stride(from: 0, to: items.count, by: 2) { dict.set(items[i], items[i + 1]) }
                 stack.append(.dict(dict))
             case 0x61: // APPEND
@@ -203,13 +228,13 @@ struct Unpickler {
                 stack.append(try Unpickler.resolveGlobal(module: module, name: name))
             case 0x52: // REDUCE
                 let args = try pop(), callable = try pop()
-                stack.append(try Unpickler.apply(callable, args))
+                stack.append(try Unpickler.apply(callable, args, arena: arena))
             case 0x81: // NEWOBJ cls.__new__(cls, *args): only OrderedDict is constructible
                 let args = try pop(), cls = try pop()
                 guard case .global(.orderedDict, _) = cls, case .tuple(let a) = args, a.isEmpty else {
                     throw FormatError("NEWOBJ of an unsupported class")
                 }
-                stack.append(.dict(PickleDict()))
+                stack.append(.dict(arena.dict()))
             case 0x62: // BUILD: state on an OrderedDict (state_dict `_metadata`) or tensor is dropped
                 let state = try pop()
                 switch try top() {
@@ -269,12 +294,12 @@ struct Unpickler {
         return .global(known, name: qualified)
     }
 
-    static func apply(_ callable: PickleNode, _ argsNode: PickleNode) throws -> PickleNode {
+    static func apply(_ callable: PickleNode, _ argsNode: PickleNode, arena: PickleArena) throws -> PickleNode {
         guard case .global(let fn, let name) = callable else { throw FormatError("REDUCE on a non-callable") }
         guard case .tuple(let args) = argsNode else { throw FormatError("REDUCE arguments of \(name) are not a tuple") }
         switch fn {
         case .orderedDict:
-            let dict = PickleDict()
+            let dict = arena.dict()
             if let first = args.first {  // OrderedDict([(k, v), ...])
                 guard case .list(let pairs) = first else { throw FormatError("OrderedDict argument is not a list") }
                 for pair in pairs.items {

@@ -29,6 +29,7 @@ final class CheckpointErrorTests: XCTestCase {
     func testSafetensorsOffsetsPastEnd() { assertRejected("bad_offsets_past_end.safetensors", mentions: ["beyond the 40 data bytes"]) }
     func testSafetensorsOverlap() { assertRejected("bad_offsets_overlap.safetensors", mentions: ["a and b overlap"]) }
     func testSafetensorsSizeMismatch() { assertRejected("bad_offsets_size_mismatch.safetensors", mentions: ["span 12 bytes", "needs 16"]) }
+    func testCyclicMetaEndsInAnError() { assertRejected("bad_cyclic_meta_zip.pth", mentions: ["nesting deeper than 200 levels"]) }
     func testNotACheckpoint() { assertRejected("bad_not_a_checkpoint.txt", mentions: ["not a checkpoint"]) }
     func testDirectoryIsNotACheckpoint() { assertRejected(Fixtures.directory.path, mentions: ["not a regular file"]) }
 }

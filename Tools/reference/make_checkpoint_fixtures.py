@@ -250,6 +250,10 @@ def main():
            "b": {"dtype": "F32", "shape": [4], "data_offsets": [8, 24]}}, b"\0" * 24)
     lying("bad_offsets_size_mismatch.safetensors",
           {"a": {"dtype": "F32", "shape": [4], "data_offsets": [0, 12]}}, b"\0" * 16)
+    # A list that contains itself (legal Python, a cycle for a naive decoder) in meta.
+    cyclic = []
+    cyclic.append(cyclic)
+    torch.save({"state_dict": {"w": torch.ones(2)}, "meta": {"loop": cyclic}}, os.path.join(OUT, "bad_cyclic_meta_zip.pth"))
     open(os.path.join(OUT, "bad_not_a_checkpoint.txt"), "w").write("model = dict(type='TopDown')\n")
 
     with open(os.path.join(OUT, "manifest.json"), "w") as f:
