@@ -2,6 +2,7 @@
 // dilation handled by tiling each d×d phase sub-image (outputs y ≡ a mod d read only rows ≡ a mod d).
 // All transforms run over arrays of tiles so they vectorise; the ISA is chosen at run time.
 #include "CKernels.h"
+#include <stdlib.h>
 #include <string.h>
 
 #define RESTRICT __restrict__
@@ -76,9 +77,9 @@ size_t pw_winograd_input_scratch(int H, int W, int pad, int dil, int m, const in
 }
 
 INLINE void input_body(const float *x, int N, int C, int H, int W, int pad, int dil, int m,
-                       const int *oys, int nty, const int *oxs, int ntx, int i0, int i1, float *V, float *scratch) {
+                       const int *oys, int nty, const int *oxs, int ntx, int i0, int i1, float *V, size_t ldv, float *scratch) {
     const int t = m + 2, T = nty * ntx;
-    const size_t NT = (size_t)N * T, CNT = (size_t)C * NT;
+    const size_t NT = ldv, CNT = (size_t)C * NT;
     int PH, PW;
     padded_extent(pad, dil, m, oys, nty, oxs, ntx, H, W, &PH, &PW);
     float *pimg = scratch;
@@ -90,14 +91,15 @@ INLINE void input_body(const float *x, int N, int C, int H, int W, int pad, int 
         const float *xc = x + (size_t)item * H * W;
         // Interior only: the zero border stays from the memset (rows/cols outside are never written).
         for (int iy = 0; iy < H; iy++) memcpy(pimg + (size_t)(iy + pad) * PW + pad, xc + (size_t)iy * W, sizeof(float) * W);
-        // Gather the t×t patches, tile-minor: G[(r*t + s)][tile].
+        // Gather the t×t patches, tile-minor: G[(r*t + s)][tile]; the inner loop runs over a tile row
+        // so stores are contiguous (the loads are a strided gather the compiler vectorises).
         for (int iy = 0; iy < nty; iy++) {
-            for (int ix = 0; ix < ntx; ix++) {
-                const int tile = iy * ntx + ix;
-                const float *base = pimg + (size_t)oys[iy] * PW + oxs[ix];
-                for (int r = 0; r < t; r++) {
-                    const float *row = base + (size_t)r * dil * PW;
-                    for (int s = 0; s < t; s++) G[(r * t + s) * T + tile] = row[s * dil];
+            for (int r = 0; r < t; r++) {
+                const float *row = pimg + (size_t)(oys[iy] + r * dil) * PW;
+                for (int s = 0; s < t; s++) {
+                    const float *src = row + s * dil;
+                    float *RESTRICT dst = G + (size_t)(r * t + s) * T + (size_t)iy * ntx;
+                    for (int ix = 0; ix < ntx; ix++) dst[ix] = src[oxs[ix]];
                 }
             }
         }
@@ -107,25 +109,42 @@ INLINE void input_body(const float *x, int N, int C, int H, int W, int pad, int 
             for (int r = 0; r < t; r++) { in[r] = G + (size_t)(r * t + s) * T; out[r] = Tm + (size_t)(r * t + s) * T; }
             if (m == 4) bt4(in, out, T); else bt2(in, out, T);
         }
-        // Horizontal pass straight into V[(i*t + j)][c][n*T + tile].
+        // Horizontal pass (into G, free again), then copy into V's 32-column blocks:
+        // V[ξ][col/32][c][col%32] with col = n*T + tile, so the product kernel streams each block contiguously.
         for (int i = 0; i < t; i++) {
             const float *in[6]; float *out[6];
-            for (int s = 0; s < t; s++) {
-                in[s] = Tm + (size_t)(i * t + s) * T;
-                out[s] = V + (size_t)(i * t + s) * CNT + (size_t)c * NT + (size_t)n * T;
-            }
+            for (int s = 0; s < t; s++) { in[s] = Tm + (size_t)(i * t + s) * T; out[s] = G + (size_t)(i * t + s) * T; }
             if (m == 4) bt4(in, out, T); else bt2(in, out, T);
+        }
+        for (int xi = 0; xi < t * t; xi++) {
+            const float *src = G + (size_t)xi * T;
+            float *Vx = V + (size_t)xi * CNT;
+            size_t col = (size_t)n * T;
+            int done = 0;
+            while (done < T) {
+                const size_t blk = col / 32, off = col % 32;
+                int len = 32 - (int)off;
+                if (len > T - done) len = T - done;
+                memcpy(Vx + (blk * C + c) * 32 + off, src + done, sizeof(float) * len);
+                done += len; col += len;
+            }
         }
     }
 }
 
-INLINE void output_body(const float *Mx, int N, int K, int Ho, int Wo, int dil, int m,
+INLINE void output_body(const float *Mx, size_t ldm, int Kp, int N, int K, int Ho, int Wo, int dil, int m,
                         const int *oys, int nty, const int *oxs, int ntx, const float *bias,
                         const float *residual, int relu, int i0, int i1, float *y, float *scratch) {
     const int t = m + 2, T = nty * ntx;
-    const size_t NT = (size_t)N * T, KNT = (size_t)K * NT;
+    const size_t NT = ldm, KNT = (size_t)Kp * NT;
     float *S = scratch;                  // [m][t][T]
     float *Y = S + (size_t)m * t * T;    // [m][m][T]
+    // Which tile row / in-tile row produces output row oy, and where output column ox sits in Y.
+    int *rowTile = (int *)(Y + (size_t)m * m * T), *rowA = rowTile + Ho, *colIdx = rowA + Ho;
+    for (int iy = 0; iy < nty; iy++)
+        for (int a = 0; a < m; a++) { int oy = oys[iy] + a * dil; if (oy < Ho) { rowTile[oy] = iy; rowA[oy] = a; } }
+    for (int ix = 0; ix < ntx; ix++)
+        for (int b = 0; b < m; b++) { int ox = oxs[ix] + b * dil; if (ox < Wo) colIdx[ox] = b * T + ix; }
     for (int item = i0; item < i1; item++) {
         const int n = item / K, k = item % K;
         // Vertical pass: S[(a*t + j)] = Σ_i A^T[a][i] M[(i*t + j)].
@@ -144,22 +163,17 @@ INLINE void output_body(const float *Mx, int N, int K, int Ho, int Wo, int dil, 
         const float bk = bias ? bias[k] : 0.0f;
         float *yk = y + (size_t)item * Ho * Wo;
         const float *rk = residual ? residual + (size_t)item * Ho * Wo : 0;
-        for (int iy = 0; iy < nty; iy++) {
-            for (int a = 0; a < m; a++) {
-                const int oy = oys[iy] + a * dil;
-                if (oy >= Ho) break;
-                for (int ix = 0; ix < ntx; ix++) {
-                    const int tile = iy * ntx + ix;
-                    for (int b = 0; b < m; b++) {
-                        const int ox = oxs[ix] + b * dil;
-                        if (ox >= Wo) break;
-                        const size_t o = (size_t)oy * Wo + ox;
-                        float v = Y[(size_t)(a * m + b) * T + tile] + bk;
-                        if (rk) v += rk[o];
-                        if (relu && v < 0) v = 0;
-                        yk[o] = v;
-                    }
-                }
+        // Row by row: contiguous stores (and residual loads); Y is read through the column map.
+        for (int oy = 0; oy < Ho; oy++) {
+            const float *RESTRICT Yr = Y + (size_t)rowA[oy] * m * T + (size_t)rowTile[oy] * ntx;
+            float *RESTRICT yr = yk + (size_t)oy * Wo;
+            if (rk) {
+                const float *RESTRICT rr = rk + (size_t)oy * Wo;
+                if (relu) for (int ox = 0; ox < Wo; ox++) { float v = Yr[colIdx[ox]] + bk + rr[ox]; yr[ox] = v > 0 ? v : 0; }
+                else for (int ox = 0; ox < Wo; ox++) yr[ox] = Yr[colIdx[ox]] + bk + rr[ox];
+            } else {
+                if (relu) for (int ox = 0; ox < Wo; ox++) { float v = Yr[colIdx[ox]] + bk; yr[ox] = v > 0 ? v : 0; }
+                else for (int ox = 0; ox < Wo; ox++) yr[ox] = Yr[colIdx[ox]] + bk;
             }
         }
     }
@@ -171,22 +185,22 @@ INLINE void output_body(const float *Mx, int N, int K, int Ho, int Wo, int dil, 
 #define TARGET_AVX512 __attribute__((target("avx512f,avx512vl,avx512dq,avx512bw,avx2,fma")))
 
 TARGET_AVX512 static void input_avx512(const float *x, int N, int C, int H, int W, int pad, int dil, int m,
-    const int *oys, int nty, const int *oxs, int ntx, int i0, int i1, float *V, float *scratch) {
-    input_body(x, N, C, H, W, pad, dil, m, oys, nty, oxs, ntx, i0, i1, V, scratch);
+    const int *oys, int nty, const int *oxs, int ntx, int i0, int i1, float *V, size_t ldv, float *scratch) {
+    input_body(x, N, C, H, W, pad, dil, m, oys, nty, oxs, ntx, i0, i1, V, ldv, scratch);
 }
 TARGET_AVX2 static void input_avx2(const float *x, int N, int C, int H, int W, int pad, int dil, int m,
-    const int *oys, int nty, const int *oxs, int ntx, int i0, int i1, float *V, float *scratch) {
-    input_body(x, N, C, H, W, pad, dil, m, oys, nty, oxs, ntx, i0, i1, V, scratch);
+    const int *oys, int nty, const int *oxs, int ntx, int i0, int i1, float *V, size_t ldv, float *scratch) {
+    input_body(x, N, C, H, W, pad, dil, m, oys, nty, oxs, ntx, i0, i1, V, ldv, scratch);
 }
-TARGET_AVX512 static void output_avx512(const float *Mx, int N, int K, int Ho, int Wo, int dil, int m,
+TARGET_AVX512 static void output_avx512(const float *Mx, size_t ldm, int Kp, int N, int K, int Ho, int Wo, int dil, int m,
     const int *oys, int nty, const int *oxs, int ntx, const float *bias, const float *residual, int relu,
     int i0, int i1, float *y, float *scratch) {
-    output_body(Mx, N, K, Ho, Wo, dil, m, oys, nty, oxs, ntx, bias, residual, relu, i0, i1, y, scratch);
+    output_body(Mx, ldm, Kp, N, K, Ho, Wo, dil, m, oys, nty, oxs, ntx, bias, residual, relu, i0, i1, y, scratch);
 }
-TARGET_AVX2 static void output_avx2(const float *Mx, int N, int K, int Ho, int Wo, int dil, int m,
+TARGET_AVX2 static void output_avx2(const float *Mx, size_t ldm, int Kp, int N, int K, int Ho, int Wo, int dil, int m,
     const int *oys, int nty, const int *oxs, int ntx, const float *bias, const float *residual, int relu,
     int i0, int i1, float *y, float *scratch) {
-    output_body(Mx, N, K, Ho, Wo, dil, m, oys, nty, oxs, ntx, bias, residual, relu, i0, i1, y, scratch);
+    output_body(Mx, ldm, Kp, N, K, Ho, Wo, dil, m, oys, nty, oxs, ntx, bias, residual, relu, i0, i1, y, scratch);
 }
 
 // 2 = AVX-512, 1 = AVX2+FMA, 0 = portable.
@@ -194,9 +208,12 @@ int pw_isa_level(void) {
     static int level = -1;
     if (level < 0) {
         __builtin_cpu_init();
+        // PW_ISA=0|1|2 caps the level (to test or compare the portable and AVX2 paths).
+        const char *cap = getenv("PW_ISA");
         level = (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl") &&
                  __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512bw")) ? 2
               : (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) ? 1 : 0;
+        if (cap && cap[0] >= '0' && cap[0] <= '2' && cap[0] - '0' < level) level = cap[0] - '0';
     }
     return level;
 }
@@ -205,22 +222,22 @@ int pw_isa_level(void) { return 0; }
 #endif
 
 void pw_winograd_input(const float *x, int N, int C, int H, int W, int pad, int dil, int m,
-                       const int *oys, int nty, const int *oxs, int ntx, int i0, int i1, float *V, float *scratch) {
+                       const int *oys, int nty, const int *oxs, int ntx, int i0, int i1, float *V, size_t ldv, float *scratch) {
 #ifdef PW_X86
     int isa = pw_isa_level();
-    if (isa == 2) { input_avx512(x, N, C, H, W, pad, dil, m, oys, nty, oxs, ntx, i0, i1, V, scratch); return; }
-    if (isa == 1) { input_avx2(x, N, C, H, W, pad, dil, m, oys, nty, oxs, ntx, i0, i1, V, scratch); return; }
+    if (isa == 2) { input_avx512(x, N, C, H, W, pad, dil, m, oys, nty, oxs, ntx, i0, i1, V, ldv, scratch); return; }
+    if (isa == 1) { input_avx2(x, N, C, H, W, pad, dil, m, oys, nty, oxs, ntx, i0, i1, V, ldv, scratch); return; }
 #endif
-    input_body(x, N, C, H, W, pad, dil, m, oys, nty, oxs, ntx, i0, i1, V, scratch);
+    input_body(x, N, C, H, W, pad, dil, m, oys, nty, oxs, ntx, i0, i1, V, ldv, scratch);
 }
 
-void pw_winograd_output(const float *Mx, int N, int K, int Ho, int Wo, int dil, int m,
+void pw_winograd_output(const float *Mx, size_t ldm, int Kp, int N, int K, int Ho, int Wo, int dil, int m,
                         const int *oys, int nty, const int *oxs, int ntx, const float *bias,
                         const float *residual, int relu, int i0, int i1, float *y, float *scratch) {
 #ifdef PW_X86
     int isa = pw_isa_level();
-    if (isa == 2) { output_avx512(Mx, N, K, Ho, Wo, dil, m, oys, nty, oxs, ntx, bias, residual, relu, i0, i1, y, scratch); return; }
-    if (isa == 1) { output_avx2(Mx, N, K, Ho, Wo, dil, m, oys, nty, oxs, ntx, bias, residual, relu, i0, i1, y, scratch); return; }
+    if (isa == 2) { output_avx512(Mx, ldm, Kp, N, K, Ho, Wo, dil, m, oys, nty, oxs, ntx, bias, residual, relu, i0, i1, y, scratch); return; }
+    if (isa == 1) { output_avx2(Mx, ldm, Kp, N, K, Ho, Wo, dil, m, oys, nty, oxs, ntx, bias, residual, relu, i0, i1, y, scratch); return; }
 #endif
-    output_body(Mx, N, K, Ho, Wo, dil, m, oys, nty, oxs, ntx, bias, residual, relu, i0, i1, y, scratch);
+    output_body(Mx, ldm, Kp, N, K, Ho, Wo, dil, m, oys, nty, oxs, ntx, bias, residual, relu, i0, i1, y, scratch);
 }

@@ -1,5 +1,8 @@
 import CBLAS
 import CKernels
+import Foundation
+func cpuNow() -> UInt64 { var ts = timespec(); clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts); return UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec) }
+let profile = ProcessInfo.processInfo.environment["PW_PROFILE"] != nil
 
 /// Winograd F(m×m, 3×3) for stride-1 3×3 convolutions (any padding and dilation): the t² = (m+2)²
 /// transformed products become t² sgemms of [K×C]·[C×tiles], cutting multiplies by m²·9/t²
@@ -9,8 +12,9 @@ struct WinogradPlan {
     let m: Int
     let outChannels: Int, inChannels: Int
     let padding: Int, dilation: Int
-    /// Transformed weights U[ξ][K][C], ξ < t².
-    let u: [Float]
+    /// Transformed weights packed for pw_wgemm: [ξ][Kp/12][C][12], Kp = K rounded up to 12 (zero rows).
+    let packed: [Float]
+    let paddedOut: Int
 
     init(m: Int, weights: [Float], outChannels: Int, inChannels: Int, padding: Int, dilation: Int) {
         precondition(m == 2 || m == 4)
@@ -33,7 +37,17 @@ struct WinogradPlan {
                 }
             }
         }
-        self.u = u
+        let kp = (outChannels + 11) / 12 * 12
+        var packed = [Float](repeating: 0, count: t * t * kp * inChannels)
+        for xi in 0..<(t * t) {
+            for k in 0..<outChannels {
+                for c in 0..<inChannels {
+                    packed[((xi * (kp / 12) + k / 12) * inChannels + c) * 12 + k % 12] = u[(xi * outChannels + k) * inChannels + c]
+                }
+            }
+        }
+        self.packed = packed
+        paddedOut = kp
     }
 
     static let g2: [[Double]] = [[1, 0, 0], [0.5, 0.5, 0.5], [0.5, -0.5, 0.5], [0, 0, 1]]
@@ -58,41 +72,70 @@ struct WinogradPlan {
         let oys = WinogradPlan.origins(extent: ho, dilation: dilation, m: m)
         let oxs = WinogradPlan.origins(extent: wo, dilation: dilation, m: m)
         let tiles = oys.count * oxs.count, nt = n * tiles
-        let c = inChannels, k = outChannels
+        let ld = (nt + 31) / 32 * 32       // column stride: whole 32-column kernel blocks
+        let c = inChannels, k = outChannels, kp = paddedOut
         let inScratch = oys.withUnsafeBufferPointer { yb in
             oxs.withUnsafeBufferPointer { xb in
                 pw_winograd_input_scratch(Int32(h), Int32(w), Int32(padding), Int32(dilation), Int32(m),
                                           yb.baseAddress!, Int32(oys.count), xb.baseAddress!, Int32(oxs.count))
             }
         }
-        let outScratch = (t * m + m * m) * tiles + 64
+        let outScratch = (t * m + m * m) * tiles + 2 * ho + wo + 64
         oys.withUnsafeBufferPointer { yb in
             oxs.withUnsafeBufferPointer { xb in
                 let oy = yb.baseAddress!, ox = xb.baseAddress!
-                ScratchPool.shared.withBuffer(tt * c * nt) { v in
-                    ScratchPool.shared.withBuffer(tt * k * nt) { mx in
+                ScratchPool.shared.withBuffer(tt * c * ld) { v in
+                    ScratchPool.shared.withBuffer(tt * kp * ld) { mx in
+                        let t0 = cpuNow()
                         parallelChunks(n * c) { r in
                             ScratchPool.shared.withBuffer(inScratch) { s in
                                 pw_winograd_input(x, Int32(n), Int32(c), Int32(h), Int32(w), Int32(padding),
                                                   Int32(dilation), Int32(m), oy, Int32(oys.count), ox, Int32(oxs.count),
-                                                  Int32(r.lowerBound), Int32(r.upperBound), v, s)
+                                                  Int32(r.lowerBound), Int32(r.upperBound), v, ld, s)
+                                // Zero the pad columns so the kernels never multiply stale (possibly denormal) data.
+                                if ld > nt {
+                                    let lastBlock = (ld / 32 - 1) * c * 32
+                                    for row in 0..<tt {
+                                        for item in r where item / c == n - 1 {   // once per channel
+                                            (v + row * c * ld + lastBlock + (item % c) * 32 + nt % 32).update(repeating: 0, count: ld - nt)
+                                        }
+                                    }
+                                }
                             }
                         }
-                        u.withUnsafeBufferPointer { ub in
-                            for xi in 0..<tt {
-                                sgemm(k, nt, c, ub.baseAddress! + xi * k * c, v + xi * c * nt, mx + xi * k * nt)
-                            }
-                        }
+                        let t1 = cpuNow()
+                        multiply(v, ld: ld, into: mx, columns: ld)
+                        let t2 = cpuNow()
+                        defer { if profile { let t3 = cpuNow(); print("PROFILE in \(Double(t1-t0)/1e6) gemm \(Double(t2-t1)/1e6) out \(Double(t3-t2)/1e6)") } }
                         withOptionalArray(bias) { bp in
                             parallelChunks(n * k) { r in
                                 ScratchPool.shared.withBuffer(outScratch) { s in
-                                    pw_winograd_output(mx, Int32(n), Int32(k), Int32(ho), Int32(wo), Int32(dilation),
-                                                       Int32(m), oy, Int32(oys.count), ox, Int32(oxs.count), bp, residual,
-                                                       relu ? 1 : 0, Int32(r.lowerBound), Int32(r.upperBound), y, s)
+                                    pw_winograd_output(mx, ld, Int32(kp), Int32(n), Int32(k), Int32(ho), Int32(wo),
+                                                       Int32(dilation), Int32(m), oy, Int32(oys.count), ox, Int32(oxs.count),
+                                                       bp, residual, relu ? 1 : 0, Int32(r.lowerBound), Int32(r.upperBound), y, s)
                                 }
                             }
                         }
                     }
+                }
+            }
+        }
+    }
+
+    /// M[ξ] (Kp × columns) = U[ξ] · V[ξ] for every ξ, split over the engine's threads in
+    /// (ξ, 32-column block) work items with the packed register-blocked kernels.
+    private func multiply(_ v: UnsafeMutablePointer<Float>, ld: Int, into mx: UnsafeMutablePointer<Float>, columns: Int) {
+        let tt = (m + 2) * (m + 2), c = inChannels, kp = paddedOut
+        let blocks = columns / 32
+        packed.withUnsafeBufferPointer { pb in
+            parallelChunks(tt * blocks) { r in
+                var item = r.lowerBound
+                while item < r.upperBound {
+                    let xi = item / blocks, b0 = item % blocks
+                    let b1 = min(blocks, b0 + (r.upperBound - item))
+                    pw_wgemm(Int32(kp), Int32(c), pb.baseAddress! + xi * kp * c, v + xi * c * ld,
+                             mx + xi * kp * ld, ld, Int32(b0 * 32), Int32(b1 * 32))
+                    item += b1 - b0
                 }
             }
         }
