@@ -74,15 +74,17 @@ private func runEngineOpBench() throws {
         for algorithm in algorithms {
             let c = Conv2d(weight: weight, bias: nil, padding: dilation, dilation: dilation, algorithm: algorithm)
             let ms = medianMilliseconds { _ = c(x) }
-            rows.append(Row(key: key, label: "\(label) [\(algorithm)]", ms: ms, flops: flops))
+            let chosen = c.algorithm(batch: n, outHeight: h, outWidth: w)
+            let name = algorithm == .automatic ? "automatic→\(chosen)" : "\(algorithm)"
+            rows.append(Row(key: key, label: "\(label) [\(name)]", ms: ms, flops: flops))
         }
     }
-    conv("conv3x3_128_96x72", "3×3 128→128 96×72", cin: 128, cout: 128, h: 96, w: 72, [.im2col, .winograd2, .winograd4])
-    conv("conv3x3_128_96x72_n5", "3×3 128→128 96×72 N=5", cin: 128, cout: 128, h: 96, w: 72, n: 5, [.im2col, .winograd4])
-    conv("conv3x3_48_96x72", "3×3 48→48 96×72", cin: 48, cout: 48, h: 96, w: 72, [.im2col, .winograd2, .winograd4])
-    conv("conv3x3_384_12x9", "3×3 384→384 12×9", cin: 384, cout: 384, h: 12, w: 9, [.im2col, .winograd2, .winograd4])
+    conv("conv3x3_128_96x72", "3×3 128→128 96×72", cin: 128, cout: 128, h: 96, w: 72, [.im2col, .winograd2, .winograd4, .automatic])
+    conv("conv3x3_128_96x72_n5", "3×3 128→128 96×72 N=5", cin: 128, cout: 128, h: 96, w: 72, n: 5, [.im2col, .winograd4, .automatic])
+    conv("conv3x3_48_96x72", "3×3 48→48 96×72", cin: 48, cout: 48, h: 96, w: 72, [.im2col, .winograd2, .winograd4, .automatic])
+    conv("conv3x3_384_12x9", "3×3 384→384 12×9", cin: 384, cout: 384, h: 12, w: 9, [.im2col, .winograd2, .winograd4, .automatic])
     conv("conv3x3_128_306_d12_96x72", "3×3 128→306 d=12 96×72", cin: 128, cout: 306, h: 96, w: 72, dilation: 12,
-         [.im2col, .winograd2, .winograd4])
+         [.im2col, .winograd2, .winograd4, .automatic])
 
     if only == nil || "deform".contains(only!) {
     let x = randomTensor([1, 17, 96, 72], scale: 1, seed: 3)

@@ -8,12 +8,14 @@
 #define RESTRICT __restrict__
 #define INLINE static inline __attribute__((always_inline))
 
-// out_i = Σ_r B^T[i][r] · in_r over T tiles.
-INLINE void bt4(const float *const in[6], float *const out[6], int T) {
-    const float *RESTRICT d0 = in[0], *RESTRICT d1 = in[1], *RESTRICT d2 = in[2];
-    const float *RESTRICT d3 = in[3], *RESTRICT d4 = in[4], *RESTRICT d5 = in[5];
-    float *RESTRICT o0 = out[0], *RESTRICT o1 = out[1], *RESTRICT o2 = out[2];
-    float *RESTRICT o3 = out[3], *RESTRICT o4 = out[4], *RESTRICT o5 = out[5];
+// The 1-D transforms over T tiles: input row r at in + r·is, output row i at out + i·os. (Strides,
+// not pointer arrays: arrays built with vector stores then read back as scalars stall store forwarding.)
+// B^T for F(4,3): out_i = Σ_r B^T[i][r] · in_r.
+INLINE void bt4(const float *in, size_t is, float *out, size_t os, int T) {
+    const float *RESTRICT d0 = in, *RESTRICT d1 = in + is, *RESTRICT d2 = in + 2 * is;
+    const float *RESTRICT d3 = in + 3 * is, *RESTRICT d4 = in + 4 * is, *RESTRICT d5 = in + 5 * is;
+    float *RESTRICT o0 = out, *RESTRICT o1 = out + os, *RESTRICT o2 = out + 2 * os;
+    float *RESTRICT o3 = out + 3 * os, *RESTRICT o4 = out + 4 * os, *RESTRICT o5 = out + 5 * os;
     for (int p = 0; p < T; p++) {
         const float a = d1[p], b = d2[p], c = d3[p], e = d4[p];
         o0[p] = 4.0f * d0[p] - 5.0f * b + e;
@@ -25,9 +27,9 @@ INLINE void bt4(const float *const in[6], float *const out[6], int T) {
     }
 }
 
-INLINE void bt2(const float *const in[4], float *const out[4], int T) {
-    const float *RESTRICT d0 = in[0], *RESTRICT d1 = in[1], *RESTRICT d2 = in[2], *RESTRICT d3 = in[3];
-    float *RESTRICT o0 = out[0], *RESTRICT o1 = out[1], *RESTRICT o2 = out[2], *RESTRICT o3 = out[3];
+INLINE void bt2(const float *in, size_t is, float *out, size_t os, int T) {
+    const float *RESTRICT d0 = in, *RESTRICT d1 = in + is, *RESTRICT d2 = in + 2 * is, *RESTRICT d3 = in + 3 * is;
+    float *RESTRICT o0 = out, *RESTRICT o1 = out + os, *RESTRICT o2 = out + 2 * os, *RESTRICT o3 = out + 3 * os;
     for (int p = 0; p < T; p++) {
         o0[p] = d0[p] - d2[p];
         o1[p] = d1[p] + d2[p];
@@ -36,10 +38,11 @@ INLINE void bt2(const float *const in[4], float *const out[4], int T) {
     }
 }
 
-INLINE void at4(const float *const in[6], float *const out[4], int T) {
-    const float *RESTRICT m0 = in[0], *RESTRICT m1 = in[1], *RESTRICT m2 = in[2];
-    const float *RESTRICT m3 = in[3], *RESTRICT m4 = in[4], *RESTRICT m5 = in[5];
-    float *RESTRICT o0 = out[0], *RESTRICT o1 = out[1], *RESTRICT o2 = out[2], *RESTRICT o3 = out[3];
+// A^T for F(4,3): 6 rows in, 4 out.
+INLINE void at4(const float *in, size_t is, float *out, size_t os, int T) {
+    const float *RESTRICT m0 = in, *RESTRICT m1 = in + is, *RESTRICT m2 = in + 2 * is;
+    const float *RESTRICT m3 = in + 3 * is, *RESTRICT m4 = in + 4 * is, *RESTRICT m5 = in + 5 * is;
+    float *RESTRICT o0 = out, *RESTRICT o1 = out + os, *RESTRICT o2 = out + 2 * os, *RESTRICT o3 = out + 3 * os;
     for (int p = 0; p < T; p++) {
         const float s12 = m1[p] + m2[p], d12 = m1[p] - m2[p];
         const float s34 = m3[p] + m4[p], d34 = m3[p] - m4[p];
@@ -50,9 +53,9 @@ INLINE void at4(const float *const in[6], float *const out[4], int T) {
     }
 }
 
-INLINE void at2(const float *const in[4], float *const out[2], int T) {
-    const float *RESTRICT m0 = in[0], *RESTRICT m1 = in[1], *RESTRICT m2 = in[2], *RESTRICT m3 = in[3];
-    float *RESTRICT o0 = out[0], *RESTRICT o1 = out[1];
+INLINE void at2(const float *in, size_t is, float *out, size_t os, int T) {
+    const float *RESTRICT m0 = in, *RESTRICT m1 = in + is, *RESTRICT m2 = in + 2 * is, *RESTRICT m3 = in + 3 * is;
+    float *RESTRICT o0 = out, *RESTRICT o1 = out + os;
     for (int p = 0; p < T; p++) {
         o0[p] = m0[p] + m1[p] + m2[p];
         o1[p] = m1[p] - m2[p] - m3[p];
@@ -97,35 +100,36 @@ INLINE void input_body(const float *x, int N, int C, int H, int W, int pad, int 
             for (int r = 0; r < t; r++) {
                 const float *row = pimg + (size_t)(oys[iy] + r * dil) * PW;
                 for (int s = 0; s < t; s++) {
-                    const float *src = row + s * dil;
+                    const float *RESTRICT src = row + s * dil;
                     float *RESTRICT dst = G + (size_t)(r * t + s) * T + (size_t)iy * ntx;
-                    for (int ix = 0; ix < ntx; ix++) dst[ix] = src[oxs[ix]];
+                    if (dil == 1 && m == 4) for (int ix = 0; ix < ntx; ix++) dst[ix] = src[4 * ix];
+                    else if (dil == 1) for (int ix = 0; ix < ntx; ix++) dst[ix] = src[2 * ix];
+                    else for (int ix = 0; ix < ntx; ix++) dst[ix] = src[oxs[ix]];
                 }
             }
         }
         // Vertical pass: Tm[(i*t + s)] = Σ_r B^T[i][r] G[(r*t + s)].
         for (int s = 0; s < t; s++) {
-            const float *in[6]; float *out[6];
-            for (int r = 0; r < t; r++) { in[r] = G + (size_t)(r * t + s) * T; out[r] = Tm + (size_t)(r * t + s) * T; }
-            if (m == 4) bt4(in, out, T); else bt2(in, out, T);
+            if (m == 4) bt4(G + (size_t)s * T, (size_t)t * T, Tm + (size_t)s * T, (size_t)t * T, T);
+            else bt2(G + (size_t)s * T, (size_t)t * T, Tm + (size_t)s * T, (size_t)t * T, T);
         }
-        // Horizontal pass (into G, free again), then copy into V's 32-column blocks:
+        // Horizontal pass (into G, free again), then copy into V's 32-column blocks,
         // V[ξ][col/32][c][col%32] with col = n*T + tile, so the product kernel streams each block contiguously.
         for (int i = 0; i < t; i++) {
-            const float *in[6]; float *out[6];
-            for (int s = 0; s < t; s++) { in[s] = Tm + (size_t)(i * t + s) * T; out[s] = G + (size_t)(i * t + s) * T; }
-            if (m == 4) bt4(in, out, T); else bt2(in, out, T);
+            if (m == 4) bt4(Tm + (size_t)(i * t) * T, T, G + (size_t)(i * t) * T, T, T);
+            else bt2(Tm + (size_t)(i * t) * T, T, G + (size_t)(i * t) * T, T, T);
         }
         for (int xi = 0; xi < t * t; xi++) {
             const float *src = G + (size_t)xi * T;
-            float *Vx = V + (size_t)xi * CNT;
+            float *Vx = V + (size_t)xi * CNT + (size_t)c * 32;
             size_t col = (size_t)n * T;
-            int done = 0;
-            while (done < T) {
-                const size_t blk = col / 32, off = col % 32;
+            for (int done = 0; done < T;) {
+                const size_t off = col % 32;
                 int len = 32 - (int)off;
                 if (len > T - done) len = T - done;
-                memcpy(Vx + (blk * C + c) * 32 + off, src + done, sizeof(float) * len);
+                float *RESTRICT dst = Vx + (col / 32) * C * 32 + off;
+                const float *RESTRICT from = src + done;
+                for (int q = 0; q < len; q++) dst[q] = from[q];
                 done += len; col += len;
             }
         }
@@ -149,16 +153,13 @@ INLINE void output_body(const float *Mx, size_t ldm, int Kp, int N, int K, int H
         const int n = item / K, k = item % K;
         // Vertical pass: S[(a*t + j)] = Σ_i A^T[a][i] M[(i*t + j)].
         for (int j = 0; j < t; j++) {
-            const float *in[6]; float *out[4];
-            for (int i = 0; i < t; i++) in[i] = Mx + (size_t)(i * t + j) * KNT + (size_t)k * NT + (size_t)n * T;
-            for (int a = 0; a < m; a++) out[a] = S + (size_t)(a * t + j) * T;
-            if (m == 4) at4(in, out, T); else at2(in, out, T);
+            const float *in = Mx + (size_t)j * KNT + (size_t)k * NT + (size_t)n * T;
+            if (m == 4) at4(in, (size_t)t * KNT, S + (size_t)j * T, (size_t)t * T, T);
+            else at2(in, (size_t)t * KNT, S + (size_t)j * T, (size_t)t * T, T);
         }
         for (int a = 0; a < m; a++) {
-            const float *in[6]; float *out[4];
-            for (int j = 0; j < t; j++) in[j] = S + (size_t)(a * t + j) * T;
-            for (int b = 0; b < m; b++) out[b] = Y + (size_t)(a * m + b) * T;
-            if (m == 4) at4(in, out, T); else at2(in, out, T);
+            if (m == 4) at4(S + (size_t)(a * t) * T, T, Y + (size_t)(a * m) * T, T, T);
+            else at2(S + (size_t)(a * t) * T, T, Y + (size_t)(a * m) * T, T, T);
         }
         const float bk = bias ? bias[k] : 0.0f;
         float *yk = y + (size_t)item * Ho * Wo;

@@ -1,8 +1,5 @@
 import CBLAS
 import CKernels
-import Foundation
-func cpuNow() -> UInt64 { var ts = timespec(); clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts); return UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec) }
-let profile = ProcessInfo.processInfo.environment["PW_PROFILE"] != nil
 
 /// Winograd F(m×m, 3×3) for stride-1 3×3 convolutions (any padding and dilation): the t² = (m+2)²
 /// transformed products become t² sgemms of [K×C]·[C×tiles], cutting multiplies by m²·9/t²
@@ -21,28 +18,28 @@ struct WinogradPlan {
         self.m = m; self.outChannels = outChannels; self.inChannels = inChannels
         self.padding = padding; self.dilation = dilation
         let t = m + 2
-        let g = m == 2 ? WinogradPlan.g2 : WinogradPlan.g4
-        var u = [Float](repeating: 0, count: t * t * outChannels * inChannels)
-        for k in 0..<outChannels {
-            for c in 0..<inChannels {
-                let w = (0..<9).map { Double(weights[(k * inChannels + c) * 9 + $0]) }
-                // G·w (t×3), then (G·w)·Gᵀ (t×t), in double so only the final rounding is float.
-                var gw = [Double](repeating: 0, count: t * 3)
-                for i in 0..<t { for j in 0..<3 { gw[i * 3 + j] = (0..<3).reduce(0) { $0 + g[i][$1] * w[$1 * 3 + j] } } }
-                for i in 0..<t {
-                    for j in 0..<t {
-                        let v = (0..<3).reduce(0.0) { $0 + gw[i * 3 + $1] * g[j][$1] }
-                        u[((i * t + j) * outChannels + k) * inChannels + c] = Float(v)
-                    }
-                }
-            }
-        }
+        let g = (m == 2 ? WinogradPlan.g2 : WinogradPlan.g4).flatMap { $0 }   // [t][3]
         let kp = (outChannels + 11) / 12 * 12
         var packed = [Float](repeating: 0, count: t * t * kp * inChannels)
-        for xi in 0..<(t * t) {
-            for k in 0..<outChannels {
-                for c in 0..<inChannels {
-                    packed[((xi * (kp / 12) + k / 12) * inChannels + c) * 12 + k % 12] = u[(xi * outChannels + k) * inChannels + c]
+        var gw = [Double](repeating: 0, count: t * 3)
+        for k in 0..<outChannels {
+            for c in 0..<inChannels {
+                let base = (k * inChannels + c) * 9
+                // G·w (t×3), then (G·w)·Gᵀ (t×t), in double so only the final rounding is float.
+                for i in 0..<t {
+                    for j in 0..<3 {
+                        var acc = 0.0
+                        for q in 0..<3 { acc += g[i * 3 + q] * Double(weights[base + q * 3 + j]) }
+                        gw[i * 3 + j] = acc
+                    }
+                }
+                for i in 0..<t {
+                    for j in 0..<t {
+                        var v = 0.0
+                        for q in 0..<3 { v += gw[i * 3 + q] * g[j * 3 + q] }
+                        // Packed for pw_wgemm: [ξ][Kp/12][C][12].
+                        packed[(((i * t + j) * (kp / 12) + k / 12) * inChannels + c) * 12 + k % 12] = Float(v)
+                    }
                 }
             }
         }
@@ -86,7 +83,6 @@ struct WinogradPlan {
                 let oy = yb.baseAddress!, ox = xb.baseAddress!
                 ScratchPool.shared.withBuffer(tt * c * ld) { v in
                     ScratchPool.shared.withBuffer(tt * kp * ld) { mx in
-                        let t0 = cpuNow()
                         parallelChunks(n * c) { r in
                             ScratchPool.shared.withBuffer(inScratch) { s in
                                 pw_winograd_input(x, Int32(n), Int32(c), Int32(h), Int32(w), Int32(padding),
@@ -103,10 +99,7 @@ struct WinogradPlan {
                                 }
                             }
                         }
-                        let t1 = cpuNow()
                         multiply(v, ld: ld, into: mx, columns: ld)
-                        let t2 = cpuNow()
-                        defer { if profile { let t3 = cpuNow(); print("PROFILE in \(Double(t1-t0)/1e6) gemm \(Double(t2-t1)/1e6) out \(Double(t3-t2)/1e6)") } }
                         withOptionalArray(bias) { bp in
                             parallelChunks(n * k) { r in
                                 ScratchPool.shared.withBuffer(outScratch) { s in
