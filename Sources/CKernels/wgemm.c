@@ -1,7 +1,7 @@
-// Batched small sgemm for Winograd: for each transform point ξ, M[ξ] (Kp×ncols) = A[ξ] · V[ξ] (C×ncols),
-// A packed at init as [Kp/12][C][12]. Hand-written register-blocked kernels (AVX-512 12×32, AVX2+FMA
-// 6×16) so the engine can split the t² products over its own threads instead of OpenBLAS's
-// per-call threading, which loses most of its speed-up on these small matrices.
+// Small sgemm blocks for Winograd: M (12×32) = A[ξ] (packed [C][12]) · V[ξ] (a contiguous [C][32] block).
+// Hand-written register-blocked kernels (AVX-512 12×32, AVX2+FMA 6×16, portable C) so the engine can
+// split the t² products over its own threads and fuse them with the output transform, instead of
+// OpenBLAS's per-call threading, which loses most of its speed-up on these small matrices.
 #include "CKernels.h"
 #include <string.h>
 
@@ -75,25 +75,17 @@ static void kernel_generic(int C, const float *A, const float *B, size_t ldb, fl
     for (int r = 0; r < 12; r++) memcpy(M + (size_t)r * ldm, acc[r], sizeof(acc[r]));
 }
 
-void pw_wgemm(int Kp, int C, const float *A, const float *Vb, float *M, size_t ldm, int j0, int j1) {
-    const int isa = pw_isa_level();
-    const size_t ldv = 32;
-    for (int j = j0; j < j1; j += 32) {
-        const float *V = Vb + (size_t)(j / 32) * C * 32 - j;   // so that V + j is the block's start
-        for (int kb = 0; kb < Kp / 12; kb++) {
-            const float *Ab = A + (size_t)kb * C * 12;
-            float *Mb = M + (size_t)kb * 12 * ldm + j;
+void pw_wgemm_panel(int C, const float *A, const float *V, float *M, size_t ldm) {
 #if defined(__x86_64__) && (defined(__clang__) || defined(__GNUC__))
-            if (isa == 2) { kernel12x32(C, Ab, V + j, ldv, Mb, ldm); continue; }
-            if (isa == 1) {
-                kernel6x16(C, Ab, 0, V + j, ldv, Mb, ldm);
-                kernel6x16(C, Ab, 0, V + j + 16, ldv, Mb + 16, ldm);
-                kernel6x16(C, Ab, 6, V + j, ldv, Mb + 6 * ldm, ldm);
-                kernel6x16(C, Ab, 6, V + j + 16, ldv, Mb + 6 * ldm + 16, ldm);
-                continue;
-            }
-#endif
-            kernel_generic(C, Ab, V + j, ldv, Mb, ldm);
-        }
+    const int isa = pw_isa_level();
+    if (isa == 2) { kernel12x32(C, A, V, 32, M, ldm); return; }
+    if (isa == 1) {
+        kernel6x16(C, A, 0, V, 32, M, ldm);
+        kernel6x16(C, A, 0, V + 16, 32, M + 16, ldm);
+        kernel6x16(C, A, 6, V, 32, M + 6 * ldm, ldm);
+        kernel6x16(C, A, 6, V + 16, 32, M + 6 * ldm + 16, ldm);
+        return;
     }
+#endif
+    kernel_generic(C, A, V, 32, M, ldm);
 }

@@ -136,45 +136,61 @@ INLINE void input_body(const float *x, int N, int C, int H, int W, int pad, int 
     }
 }
 
-INLINE void output_body(const float *Mx, size_t ldm, int Kp, int N, int K, int Ho, int Wo, int dil, int m,
-                        const int *oys, int nty, const int *oxs, int ntx, const float *bias,
-                        const float *residual, int relu, int i0, int i1, float *y, float *scratch) {
-    const int t = m + 2, T = nty * ntx;
-    const size_t NT = ldm, KNT = (size_t)Kp * NT;
-    float *S = scratch;                  // [m][t][T]
-    float *Y = S + (size_t)m * t * T;    // [m][m][T]
-    // Which tile row / in-tile row produces output row oy, and where output column ox sits in Y.
-    int *rowTile = (int *)(Y + (size_t)m * m * T), *rowA = rowTile + Ho, *colIdx = rowA + Ho;
-    for (int iy = 0; iy < nty; iy++)
-        for (int a = 0; a < m; a++) { int oy = oys[iy] + a * dil; if (oy < Ho) { rowTile[oy] = iy; rowA[oy] = a; } }
-    for (int ix = 0; ix < ntx; ix++)
-        for (int b = 0; b < m; b++) { int ox = oxs[ix] + b * dil; if (ox < Wo) colIdx[ox] = b * T + ix; }
-    for (int item = i0; item < i1; item++) {
-        const int n = item / K, k = item % K;
-        // Vertical pass: S[(a*t + j)] = Σ_i A^T[a][i] M[(i*t + j)].
-        for (int j = 0; j < t; j++) {
-            const float *in = Mx + (size_t)j * KNT + (size_t)k * NT + (size_t)n * T;
-            if (m == 4) at4(in, (size_t)t * KNT, S + (size_t)j * T, (size_t)t * T, T);
-            else at2(in, (size_t)t * KNT, S + (size_t)j * T, (size_t)t * T, T);
-        }
-        for (int a = 0; a < m; a++) {
-            if (m == 4) at4(S + (size_t)(a * t) * T, T, Y + (size_t)(a * m) * T, T, T);
-            else at2(S + (size_t)(a * t) * T, T, Y + (size_t)(a * m) * T, T, T);
-        }
-        const float bk = bias ? bias[k] : 0.0f;
-        float *yk = y + (size_t)item * Ho * Wo;
-        const float *rk = residual ? residual + (size_t)item * Ho * Wo : 0;
-        // Row by row: contiguous stores (and residual loads); Y is read through the column map.
-        for (int oy = 0; oy < Ho; oy++) {
-            const float *RESTRICT Yr = Y + (size_t)rowA[oy] * m * T + (size_t)rowTile[oy] * ntx;
-            float *RESTRICT yr = yk + (size_t)oy * Wo;
-            if (rk) {
-                const float *RESTRICT rr = rk + (size_t)oy * Wo;
-                if (relu) for (int ox = 0; ox < Wo; ox++) { float v = Yr[colIdx[ox]] + bk + rr[ox]; yr[ox] = v > 0 ? v : 0; }
-                else for (int ox = 0; ox < Wo; ox++) yr[ox] = Yr[colIdx[ox]] + bk + rr[ox];
-            } else {
-                if (relu) for (int ox = 0; ox < Wo; ox++) { float v = Yr[colIdx[ox]] + bk; yr[ox] = v > 0 ? v : 0; }
-                else for (int ox = 0; ox < Wo; ox++) yr[ox] = Yr[colIdx[ox]] + bk;
+size_t pw_winograd_fused_scratch(int m) {
+    const int t = m + 2;
+    return (size_t)t * t * 12 * 32 + (size_t)m * t * 32 + (size_t)m * m * 32 + 64;
+}
+
+INLINE void fused_body(const float *A, const float *V, size_t ldv, int N, int C, int K, int Kp, int Ho, int Wo,
+                       int dil, int m, const int *oys, int nty, const int *oxs, int ntx, const float *bias,
+                       const float *residual, int relu, int b0, int b1, float *y, float *scratch) {
+    const int t = m + 2, tt = t * t, T = nty * ntx, NT = N * T;
+    const size_t CV = (size_t)C * ldv;         // V floats per ξ
+    const size_t AK = (size_t)Kp * C;          // packed A floats per ξ
+    float *Mloc = scratch;                     // [ξ][12][32]
+    float *S = Mloc + (size_t)tt * 12 * 32;    // [m][t][32]
+    float *Y = S + (size_t)m * t * 32;         // [m][m][32]
+    const size_t plane = (size_t)Ho * Wo;
+    for (int blk = b0; blk < b1; blk++) {
+        const float *Vb = V + (size_t)blk * C * 32;
+        const int g0 = blk * 32;
+        const int count = NT - g0 < 32 ? NT - g0 : 32;
+        for (int kb = 0; kb < Kp / 12; kb++) {
+            for (int xi = 0; xi < tt; xi++)
+                pw_wgemm_panel(C, A + xi * AK + (size_t)kb * C * 12, Vb + xi * CV, Mloc + (size_t)xi * 12 * 32, 32);
+            for (int r = 0; r < 12; r++) {
+                const int k = kb * 12 + r;
+                if (k >= K) break;
+                // Vertical then horizontal A^T pass over the block's 32 tiles.
+                for (int j = 0; j < t; j++) {
+                    const float *in = Mloc + ((size_t)j * 12 + r) * 32;
+                    if (m == 4) at4(in, (size_t)t * 12 * 32, S + (size_t)j * 32, (size_t)t * 32, 32);
+                    else at2(in, (size_t)t * 12 * 32, S + (size_t)j * 32, (size_t)t * 32, 32);
+                }
+                for (int a = 0; a < m; a++) {
+                    if (m == 4) at4(S + (size_t)(a * t) * 32, 32, Y + (size_t)(a * m) * 32, 32, 32);
+                    else at2(S + (size_t)(a * t) * 32, 32, Y + (size_t)(a * m) * 32, 32, 32);
+                }
+                const float bk = bias ? bias[k] : 0.0f;
+                for (int p = 0; p < count; p++) {
+                    const int g = g0 + p, n = g / T, tile = g % T, iy = tile / ntx, ix = tile % ntx;
+                    const size_t base = ((size_t)n * K + k) * plane;
+                    float *yk = y + base;
+                    const float *rk = residual ? residual + base : 0;
+                    for (int a = 0; a < m; a++) {
+                        const int oy = oys[iy] + a * dil;
+                        if (oy >= Ho) break;
+                        for (int b = 0; b < m; b++) {
+                            const int ox = oxs[ix] + b * dil;
+                            if (ox >= Wo) break;
+                            const size_t o = (size_t)oy * Wo + ox;
+                            float v = Y[(size_t)(a * m + b) * 32 + p] + bk;
+                            if (rk) v += rk[o];
+                            if (relu && v < 0) v = 0;
+                            yk[o] = v;
+                        }
+                    }
+                }
             }
         }
     }
@@ -193,15 +209,15 @@ TARGET_AVX2 static void input_avx2(const float *x, int N, int C, int H, int W, i
     const int *oys, int nty, const int *oxs, int ntx, int i0, int i1, float *V, size_t ldv, float *scratch) {
     input_body(x, N, C, H, W, pad, dil, m, oys, nty, oxs, ntx, i0, i1, V, ldv, scratch);
 }
-TARGET_AVX512 static void output_avx512(const float *Mx, size_t ldm, int Kp, int N, int K, int Ho, int Wo, int dil, int m,
-    const int *oys, int nty, const int *oxs, int ntx, const float *bias, const float *residual, int relu,
-    int i0, int i1, float *y, float *scratch) {
-    output_body(Mx, ldm, Kp, N, K, Ho, Wo, dil, m, oys, nty, oxs, ntx, bias, residual, relu, i0, i1, y, scratch);
+TARGET_AVX512 static void fused_avx512(const float *A, const float *V, size_t ldv, int N, int C, int K, int Kp, int Ho,
+    int Wo, int dil, int m, const int *oys, int nty, const int *oxs, int ntx, const float *bias,
+    const float *residual, int relu, int b0, int b1, float *y, float *scratch) {
+    fused_body(A, V, ldv, N, C, K, Kp, Ho, Wo, dil, m, oys, nty, oxs, ntx, bias, residual, relu, b0, b1, y, scratch);
 }
-TARGET_AVX2 static void output_avx2(const float *Mx, size_t ldm, int Kp, int N, int K, int Ho, int Wo, int dil, int m,
-    const int *oys, int nty, const int *oxs, int ntx, const float *bias, const float *residual, int relu,
-    int i0, int i1, float *y, float *scratch) {
-    output_body(Mx, ldm, Kp, N, K, Ho, Wo, dil, m, oys, nty, oxs, ntx, bias, residual, relu, i0, i1, y, scratch);
+TARGET_AVX2 static void fused_avx2(const float *A, const float *V, size_t ldv, int N, int C, int K, int Kp, int Ho,
+    int Wo, int dil, int m, const int *oys, int nty, const int *oxs, int ntx, const float *bias,
+    const float *residual, int relu, int b0, int b1, float *y, float *scratch) {
+    fused_body(A, V, ldv, N, C, K, Kp, Ho, Wo, dil, m, oys, nty, oxs, ntx, bias, residual, relu, b0, b1, y, scratch);
 }
 
 // 2 = AVX-512, 1 = AVX2+FMA, 0 = portable.
@@ -232,13 +248,13 @@ void pw_winograd_input(const float *x, int N, int C, int H, int W, int pad, int 
     input_body(x, N, C, H, W, pad, dil, m, oys, nty, oxs, ntx, i0, i1, V, ldv, scratch);
 }
 
-void pw_winograd_output(const float *Mx, size_t ldm, int Kp, int N, int K, int Ho, int Wo, int dil, int m,
-                        const int *oys, int nty, const int *oxs, int ntx, const float *bias,
-                        const float *residual, int relu, int i0, int i1, float *y, float *scratch) {
+void pw_winograd_fused(const float *A, const float *V, size_t ldv, int N, int C, int K, int Kp, int Ho, int Wo,
+                       int dil, int m, const int *oys, int nty, const int *oxs, int ntx, const float *bias,
+                       const float *residual, int relu, int b0, int b1, float *y, float *scratch) {
 #ifdef PW_X86
     int isa = pw_isa_level();
-    if (isa == 2) { output_avx512(Mx, ldm, Kp, N, K, Ho, Wo, dil, m, oys, nty, oxs, ntx, bias, residual, relu, i0, i1, y, scratch); return; }
-    if (isa == 1) { output_avx2(Mx, ldm, Kp, N, K, Ho, Wo, dil, m, oys, nty, oxs, ntx, bias, residual, relu, i0, i1, y, scratch); return; }
+    if (isa == 2) { fused_avx512(A, V, ldv, N, C, K, Kp, Ho, Wo, dil, m, oys, nty, oxs, ntx, bias, residual, relu, b0, b1, y, scratch); return; }
+    if (isa == 1) { fused_avx2(A, V, ldv, N, C, K, Kp, Ho, Wo, dil, m, oys, nty, oxs, ntx, bias, residual, relu, b0, b1, y, scratch); return; }
 #endif
-    output_body(Mx, ldm, Kp, N, K, Ho, Wo, dil, m, oys, nty, oxs, ntx, bias, residual, relu, i0, i1, y, scratch);
+    fused_body(A, V, ldv, N, C, K, Kp, Ho, Wo, dil, m, oys, nty, oxs, ntx, bias, residual, relu, b0, b1, y, scratch);
 }

@@ -1,5 +1,6 @@
 import CBLAS
 import CKernels
+import Foundation
 
 /// Winograd F(m×m, 3×3) for stride-1 3×3 convolutions (any padding and dilation): the t² = (m+2)²
 /// transformed products become t² sgemms of [K×C]·[C×tiles], cutting multiplies by m²·9/t²
@@ -9,7 +10,7 @@ struct WinogradPlan {
     let m: Int
     let outChannels: Int, inChannels: Int
     let padding: Int, dilation: Int
-    /// Transformed weights packed for pw_wgemm: [ξ][Kp/12][C][12], Kp = K rounded up to 12 (zero rows).
+    /// Transformed weights packed for pw_winograd_fused: [ξ][Kp/12][C][12], Kp = K rounded up to 12 (zero rows).
     let packed: [Float]
     let paddedOut: Int
 
@@ -37,7 +38,7 @@ struct WinogradPlan {
                     for j in 0..<t {
                         var v = 0.0
                         for q in 0..<3 { v += gw[i * 3 + q] * g[j * 3 + q] }
-                        // Packed for pw_wgemm: [ξ][Kp/12][C][12].
+                        // Packed for pw_winograd_fused: [ξ][Kp/12][C][12].
                         packed[(((i * t + j) * (kp / 12) + k / 12) * inChannels + c) * 12 + k % 12] = Float(v)
                     }
                 }
@@ -77,58 +78,42 @@ struct WinogradPlan {
                                           yb.baseAddress!, Int32(oys.count), xb.baseAddress!, Int32(oxs.count))
             }
         }
-        let outScratch = (t * m + m * m) * tiles + 2 * ho + wo + 64
+        let fusedScratch = pw_winograd_fused_scratch(Int32(m))
         oys.withUnsafeBufferPointer { yb in
             oxs.withUnsafeBufferPointer { xb in
                 let oy = yb.baseAddress!, ox = xb.baseAddress!
                 ScratchPool.shared.withBuffer(tt * c * ld) { v in
-                    ScratchPool.shared.withBuffer(tt * kp * ld) { mx in
-                        parallelChunks(n * c) { r in
-                            ScratchPool.shared.withBuffer(inScratch) { s in
-                                pw_winograd_input(x, Int32(n), Int32(c), Int32(h), Int32(w), Int32(padding),
-                                                  Int32(dilation), Int32(m), oy, Int32(oys.count), ox, Int32(oxs.count),
-                                                  Int32(r.lowerBound), Int32(r.upperBound), v, ld, s)
-                                // Zero the pad columns so the kernels never multiply stale (possibly denormal) data.
-                                if ld > nt {
-                                    let lastBlock = (ld / 32 - 1) * c * 32
-                                    for row in 0..<tt {
-                                        for item in r where item / c == n - 1 {   // once per channel
-                                            (v + row * c * ld + lastBlock + (item % c) * 32 + nt % 32).update(repeating: 0, count: ld - nt)
-                                        }
+                    // 1. Input transform, parallel over (image, channel).
+                    parallelChunks(n * c) { r in
+                        ScratchPool.shared.withBuffer(inScratch) { s in
+                            pw_winograd_input(x, Int32(n), Int32(c), Int32(h), Int32(w), Int32(padding),
+                                              Int32(dilation), Int32(m), oy, Int32(oys.count), ox, Int32(oxs.count),
+                                              Int32(r.lowerBound), Int32(r.upperBound), v, ld, s)
+                            // Zero the pad columns so the kernels never multiply stale (possibly denormal) data.
+                            if ld > nt {
+                                let lastBlock = (ld / 32 - 1) * c * 32
+                                for row in 0..<tt {
+                                    for item in r where item / c == n - 1 {   // once per channel
+                                        (v + row * c * ld + lastBlock + (item % c) * 32 + nt % 32).update(repeating: 0, count: ld - nt)
                                     }
                                 }
                             }
                         }
-                        multiply(v, ld: ld, into: mx, columns: ld)
-                        withOptionalArray(bias) { bp in
-                            parallelChunks(n * k) { r in
-                                ScratchPool.shared.withBuffer(outScratch) { s in
-                                    pw_winograd_output(mx, ld, Int32(kp), Int32(n), Int32(k), Int32(ho), Int32(wo),
-                                                       Int32(dilation), Int32(m), oy, Int32(oys.count), ox, Int32(oxs.count),
-                                                       bp, residual, relu ? 1 : 0, Int32(r.lowerBound), Int32(r.upperBound), y, s)
+                    }
+                    // 2. Products + output transform, fused per 32-tile block (parallel over blocks): the
+                    //    t² products of a block stay in cache instead of round-tripping through memory.
+                    withOptionalArray(bias) { bp in
+                        packed.withUnsafeBufferPointer { pb in
+                            parallelChunks(ld / 32) { r in
+                                ScratchPool.shared.withBuffer(fusedScratch) { s in
+                                    pw_winograd_fused(pb.baseAddress!, v, ld, Int32(n), Int32(c), Int32(k), Int32(kp),
+                                                      Int32(ho), Int32(wo), Int32(dilation), Int32(m), oy,
+                                                      Int32(oys.count), ox, Int32(oxs.count), bp, residual,
+                                                      relu ? 1 : 0, Int32(r.lowerBound), Int32(r.upperBound), y, s)
                                 }
                             }
                         }
                     }
-                }
-            }
-        }
-    }
-
-    /// M[ξ] (Kp × columns) = U[ξ] · V[ξ] for every ξ, split over the engine's threads in
-    /// (ξ, 32-column block) work items with the packed register-blocked kernels.
-    private func multiply(_ v: UnsafeMutablePointer<Float>, ld: Int, into mx: UnsafeMutablePointer<Float>, columns: Int) {
-        let tt = (m + 2) * (m + 2), c = inChannels, kp = paddedOut
-        let blocks = columns / 32
-        packed.withUnsafeBufferPointer { pb in
-            parallelChunks(tt * blocks) { r in
-                var item = r.lowerBound
-                while item < r.upperBound {
-                    let xi = item / blocks, b0 = item % blocks
-                    let b1 = min(blocks, b0 + (r.upperBound - item))
-                    pw_wgemm(Int32(kp), Int32(c), pb.baseAddress! + xi * kp * c, v + xi * c * ld,
-                             mx + xi * kp * ld, ld, Int32(b0 * 32), Int32(b1 * 32))
-                    item += b1 - b0
                 }
             }
         }

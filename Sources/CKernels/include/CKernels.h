@@ -37,17 +37,17 @@ void pw_winograd_input(const float *x, int N, int C, int H, int W, int pad, int 
                        const int *oys, int nty, const int *oxs, int ntx, int i0, int i1, float *V, size_t ldv, float *scratch);
 size_t pw_winograd_input_scratch(int H, int W, int pad, int dil, int m, const int *oys, int nty, const int *oxs, int ntx);
 
-/// Winograd output transform for (image, out-channel) items [i0, i1) (item = n*K + k) from
-/// Mx[t²][Kp][·] (row stride ldm) into y[N][K][Ho][Wo], adding bias[k] and residual, then ReLU if asked.
-/// `scratch` holds (t·m + m·m)·T + 2·Ho + Wo floats.
-void pw_winograd_output(const float *Mx, size_t ldm, int Kp, int N, int K, int Ho, int Wo, int dil, int m,
-                        const int *oys, int nty, const int *oxs, int ntx, const float *bias,
-                        const float *residual, int relu, int i0, int i1, float *y, float *scratch);
+/// One 12×32 block: M (12 rows, stride ldm) = A (packed [C][12]) · V (a contiguous [C][32] block).
+void pw_wgemm_panel(int C, const float *A, const float *V, float *M, size_t ldm);
 
-/// Winograd batched product for one transform point: M (Kp×·, row stride ldm) = A · V for columns
-/// [j0, j1) (multiples of 32); A is packed [Kp/12][C][12] (Kp a multiple of 12), V is in 32-column
-/// blocks [·/32][C][32].
-void pw_wgemm(int Kp, int C, const float *A, const float *V, float *M, size_t ldm, int j0, int j1);
+/// Fused Winograd product + output transform for 32-column blocks [b0, b1) of V (layout as written by
+/// pw_winograd_input): for each block and 12-channel group, the t² products land in a small
+/// cache-resident buffer and are transformed straight into y[N][K][Ho][Wo] (+bias, +residual, ReLU).
+/// A is packed [t²][Kp/12][C][12]. `scratch` holds pw_winograd_fused_scratch(m) floats.
+void pw_winograd_fused(const float *A, const float *V, size_t ldv, int N, int C, int K, int Kp, int Ho, int Wo,
+                       int dil, int m, const int *oys, int nty, const int *oxs, int ntx, const float *bias,
+                       const float *residual, int relu, int b0, int b1, float *y, float *scratch);
+size_t pw_winograd_fused_scratch(int m);
 
 /// The vector ISA the kernels dispatch to on this CPU: 2 = AVX-512, 1 = AVX2+FMA, 0 = portable C.
 int pw_isa_level(void);
