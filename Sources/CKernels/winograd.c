@@ -151,11 +151,13 @@ INLINE void fused_body(const float *A, const float *V, size_t ldv, int N, int C,
     float *S = Mloc + (size_t)tt * 12 * 32;    // [m][t][32]
     float *Y = S + (size_t)m * t * 32;         // [m][m][32]
     const size_t plane = (size_t)Ho * Wo;
-    for (int blk = b0; blk < b1; blk++) {
+    const int groups = Kp / 12;
+    for (int item = b0; item < b1; item++) {
+        const int blk = item / groups, kb = item % groups;
         const float *Vb = V + (size_t)blk * C * 32;
         const int g0 = blk * 32;
         const int count = NT - g0 < 32 ? NT - g0 : 32;
-        for (int kb = 0; kb < Kp / 12; kb++) {
+        {
             for (int xi = 0; xi < tt; xi++)
                 pw_wgemm_panel(C, A + xi * AK + (size_t)kb * C * 12, Vb + xi * CV, Mloc + (size_t)xi * 12 * 32, 32);
             for (int r = 0; r < 12; r++) {

@@ -104,7 +104,7 @@ struct WinogradPlan {
                     //    t² products of a block stay in cache instead of round-tripping through memory.
                     withOptionalArray(bias) { bp in
                         packed.withUnsafeBufferPointer { pb in
-                            parallelChunks(ld / 32) { r in
+                            parallelChunks(ld / 32 * (kp / 12)) { r in
                                 ScratchPool.shared.withBuffer(fusedScratch) { s in
                                     pw_winograd_fused(pb.baseAddress!, v, ld, Int32(n), Int32(c), Int32(k), Int32(kp),
                                                       Int32(ho), Int32(wo), Int32(dilation), Int32(m), oy,

@@ -40,8 +40,8 @@ size_t pw_winograd_input_scratch(int H, int W, int pad, int dil, int m, const in
 /// One 12×32 block: M (12 rows, stride ldm) = A (packed [C][12]) · V (a contiguous [C][32] block).
 void pw_wgemm_panel(int C, const float *A, const float *V, float *M, size_t ldm);
 
-/// Fused Winograd product + output transform for 32-column blocks [b0, b1) of V (layout as written by
-/// pw_winograd_input): for each block and 12-channel group, the t² products land in a small
+/// Fused Winograd product + output transform for work items [b0, b1), item = block·(Kp/12) + group, over
+/// 32-column blocks of V (layout as written by pw_winograd_input) and 12-channel output groups: the t² products land in a small
 /// cache-resident buffer and are transformed straight into y[N][K][Ho][Wo] (+bias, +residual, ReLU).
 /// A is packed [t²][Kp/12][C][12]. `scratch` holds pw_winograd_fused_scratch(m) floats.
 void pw_winograd_fused(const float *A, const float *V, size_t ldv, int N, int C, int K, int Kp, int Ho, int Wo,
