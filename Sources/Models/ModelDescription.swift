@@ -134,6 +134,12 @@ public struct ModelDescription: Codable, Equatable, Sendable {
         return out
     }
 
+    /// `summary` as compact JSON with sorted keys.
+    public var summaryJSON: String {
+        let data = (try? JSONSerialization.data(withJSONObject: summary, options: [.sortedKeys])) ?? Data("null".utf8)
+        return String(decoding: data, as: UTF8.self)
+    }
+
     /// One line for humans: "PoseWarper HRNet-W48 (17 joints, neck 128×20)".
     public var title: String {
         var s = "\(family.rawValue) HRNet-W\(widths[0]) (\(joints) joints"

@@ -52,16 +52,33 @@ public final class PoseModel {
         return try PoseModel(checkpoint: checkpoint, options: options)
     }
 
+    /// mmpose name → the checkpoint's own name (2019-release names are mapped).
+    static func sourceNames(_ checkpoint: Checkpoint) -> [String: String] {
+        let names = checkpoint.entries.map(\.name)
+        if OfficialNames.isOfficial2019(names) { return OfficialNames.mmposeNames(names) }
+        return Dictionary(names.map { ($0, $0) }, uniquingKeysWith: { a, _ in a })
+    }
+
+    /// The architecture of a checkpoint whose every key fits the inferred layout; throws otherwise.
+    public static func describe(_ checkpoint: Checkpoint) throws -> ModelDescription {
+        var shapes: [String: [Int]] = [:]
+        for (mmpose, original) in sourceNames(checkpoint) { shapes[mmpose] = checkpoint.shape(original) }
+        let description: ModelDescription
+        do { description = try ModelDescription.infer(shapes: shapes) } catch let error as ModelError {
+            throw ModelError("\(checkpoint.path): \(error.description)")
+        }
+        let dilations = PoseWarperOptions().dilations
+        let count = description.neck?.offsetLayers ?? dilations.count
+        let spec = ModelSpec(description, dilations: (0..<count).map { dilations[min($0, dilations.count - 1)] })
+        if let mismatch = spec.mismatch(shapes) {
+            throw ModelError("\(checkpoint.path): does not match the \(description.title) layout inferred from it: \(mismatch)")
+        }
+        return description
+    }
+
     /// Builds the network from an already opened checkpoint.
     public convenience init(checkpoint: Checkpoint, options: PoseWarperOptions = .init()) throws {
-        let names = checkpoint.entries.map(\.name)
-        // mmpose name → the checkpoint's own name.
-        let sourceName: [String: String]
-        if OfficialNames.isOfficial2019(names) {
-            sourceName = OfficialNames.mmposeNames(names)
-        } else {
-            sourceName = Dictionary(names.map { ($0, $0) }, uniquingKeysWith: { a, _ in a })
-        }
+        let sourceName = Self.sourceNames(checkpoint)
         var shapes: [String: [Int]] = [:]
         for (mmpose, original) in sourceName { shapes[mmpose] = checkpoint.shape(original) }
         let file = checkpoint.path
