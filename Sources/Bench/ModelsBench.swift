@@ -1,2 +1,118 @@
-/// Benchmark sections for the Models module (filled in when its work lands).
-func modelsBenchSections() -> [BenchSection] { [] }
+import Engine
+import Foundation
+import Models
+import Tensors
+
+/// Benchmark sections for the Models module: ms per forward and achieved GFLOP/s for the HRNet-W48
+/// backbone, the PoseWarper neck, the full PoseWarper forward and HRNet-W32 top-down, next to
+/// PyTorch's time for the same forwards (Tools/reference/bench_models_torch.py, same thread count)
+/// when torch is importable.
+func modelsBenchSections() -> [BenchSection] {
+    [(name: "models: HRNet / PoseWarper forwards vs PyTorch", run: runModelsBench)]
+}
+
+private struct ModelsBenchRow {
+    let key: String, label: String
+    let macs: Int
+    let run: () -> Void
+    let runs: Int
+}
+
+private func medianMilliseconds(runs: Int, _ body: () -> Void) -> Double {
+    body()   // warm-up: first-touch allocations, cached i = 0 offsets
+    var times: [Double] = []
+    for _ in 0..<runs {
+        let start = DispatchTime.now().uptimeNanoseconds
+        body()
+        times.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6)
+    }
+    times.sort()
+    return times[times.count / 2]
+}
+
+private func randomInput(_ shape: [Int], seed: UInt64) -> Tensor {
+    var state = seed
+    return Tensor(shape: shape, storage: (0..<shape.reduce(1, *)).map { _ in
+        state = state &* 6364136223846793005 &+ 1442695040888963407
+        return Float(state >> 40) / Float(1 << 23) - 1
+    })
+}
+
+/// PyTorch medians by row key, or nil (with the reason printed) when torch is not importable.
+private func torchMilliseconds(threads: Int, runs: Int) -> [String: Double]? {
+    let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    let script = root.appendingPathComponent("Tools/reference/bench_models_torch.py").path
+    let venv = root.appendingPathComponent(".venv/bin/python").path
+    var candidates = ["/usr/bin/env"]
+    if FileManager.default.isExecutableFile(atPath: venv) { candidates.insert(venv, at: 0) }
+    for python in candidates {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: python)
+        process.arguments = (python == "/usr/bin/env" ? ["python3"] : []) + [script, "--threads", "\(threads)", "--runs", "\(runs)"]
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        do { try process.run() } catch { continue }
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        let errData = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        if process.terminationStatus == 0,
+           let json = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
+           let rows = json["rows"] as? [String: Double] {
+            return rows
+        }
+        let reason = String(decoding: errData, as: UTF8.self).split(separator: "\n").last.map(String.init) ?? "exit \(process.terminationStatus)"
+        print("   (PyTorch timings unavailable with \(python): \(reason))")
+    }
+    return nil
+}
+
+private func runModelsBench() throws {
+    let threads = EngineThreads.count
+    let env = ProcessInfo.processInfo.environment
+    let runs = Int(env["POSEWARPER_BENCH_RUNS"] ?? "") ?? 3
+
+    let w48 = try PoseModel.random(.hrnet(widths: [48, 96, 192, 384], poseWarperNeck: (channels: 128, blocks: 20)))
+    let w32 = try PoseModel.random(.hrnet(widths: [32, 64, 128, 256]), seed: 2)
+    let x48 = randomInput([5, 3, 384, 288], seed: 3)
+    let one48 = Tensor(shape: [1, 3, 384, 288], storage: Array(x48.storage[0..<(3 * 384 * 288)]))
+    let x32 = randomInput([1, 3, 256, 192], seed: 4)
+    let cost48 = w48.description.cost(height: 384, width: 288)
+    let cost32 = w32.description.cost(height: 256, width: 192)
+    let frames = (0..<5).map { i in
+        w48.features(Tensor(shape: [1, 3, 384, 288], storage: Array(x48.storage[i * 3 * 384 * 288..<(i + 1) * 3 * 384 * 288])))
+    }
+
+    let rows = [
+        ModelsBenchRow(key: "hrnet_w48_384x288", label: "HRNet-W48 384×288 backbone (1 crop)", macs: cost48.backbone,
+                       run: { _ = w48.features(one48) }, runs: runs),
+        ModelsBenchRow(key: "posewarper_neck_5_frames", label: "PoseWarper neck (5 frames, 96×72)", macs: cost48.neck,
+                       run: { _ = w48.aggregate(frames) }, runs: runs),
+        ModelsBenchRow(key: "posewarper_full", label: "PoseWarper full forward (1 person-frame)", macs: cost48.total,
+                       run: { _ = w48.forward(x48) }, runs: runs),
+        ModelsBenchRow(key: "hrnet_w32_256x192", label: "HRNet-W32 256×192 top-down (1 crop)", macs: cost32.total,
+                       run: { _ = w32.heatmaps(x32) }, runs: max(runs, 5)),
+    ]
+    print(String(format: "   threads %d, median of %d runs (W32: %d); GFLOP/s = 2·nominal MACs / time (mmpose's work:",
+                 threads, runs, max(runs, 5)) + " all 5 frames' offsets, so exact savings show as higher GFLOP/s)")
+    print(String(format: "   PoseWarper MACs: backbone %.1f G/frame, neck %.1f G (residual blocks %.1f G, offset convs %.1f G, deformable %.1f G)",
+                 Double(cost48.backbone) / 1e9, Double(cost48.neck) / 1e9, Double(cost48.neckResidualBlocks) / 1e9,
+                 Double(cost48.neckOffsetConvs) / 1e9, Double(cost48.neckDeformConvs) / 1e9))
+    var swift: [String: Double] = [:]
+    for row in rows { swift[row.key] = medianMilliseconds(runs: row.runs, row.run) }
+    let torch = torchMilliseconds(threads: threads, runs: runs)
+    let header = "   " + "forward".padding(toLength: 44, withPad: " ", startingAt: 0)
+        + "  GMAC     ms   GFLOP/s   torch ms   torch/posewarper"
+    print(header)
+    for row in rows {
+        let ms = swift[row.key]!
+        var line = "   " + row.label.padding(toLength: 44, withPad: " ", startingAt: 0)
+        line += String(format: "%6.1f %8.1f %8.1f", Double(row.macs) / 1e9, ms, 2 * Double(row.macs) / (ms / 1000) / 1e9)
+        if let t = torch?[row.key] {
+            line += String(format: " %10.1f %12.2f×", t, t / ms)
+        } else {
+            line += "          -            -"
+        }
+        print(line)
+    }
+}

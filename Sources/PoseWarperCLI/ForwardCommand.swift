@@ -1,7 +1,97 @@
 import ArgumentParser
+import Engine
+import Foundation
+import Models
+import Tensors
 
-/// `posewarper forward` (under construction on its own branch; replaced when it lands).
+/// `posewarper forward`: raw network output for a raw normalised input, to validate a model
+/// (and for the parity checks against PyTorch).
 struct ForwardCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "forward", abstract: "Not available yet.")
-    func run() throws { throw ValidationError("posewarper forward is not available yet") }
+    static let configuration = CommandConfiguration(
+        commandName: "forward",
+        abstract: "Run the network on a normalised input .npy and write the raw heatmaps .npy.",
+        discussion: """
+            Top-down checkpoints take N×3×H×W; PoseWarper checkpoints take F·N×3×H×W, frame-major: the N \
+            crops of the current frame, then of each other frame in option order (default [current, −2, \
+            −1, +1, +2]). H and W must be multiples of 32. The output is float32 N×K×H/4×W/4.
+            """)
+
+    @Option(help: "Checkpoint (.pth zip or legacy, .safetensors), mmpose or 2019 PoseWarper names.")
+    var weights: String
+
+    @Option(help: "Input .npy (float32/float64), already normalised.")
+    var input: String
+
+    @Option(help: "Output .npy (float32 heatmaps), written atomically.")
+    var output: String
+
+    @Option(help: "Threads for the engine (default: all cores).")
+    var threads: Int?
+
+    @Option(help: "PoseWarper frame weights, comma-separated, current frame first (default 0.3,0.1,0.25,0.25,0.1).")
+    var frameWeights: String?
+
+    @Option(help: "PoseWarper dilations, comma-separated (default 3,6,12,18,24).")
+    var dilations: String?
+
+    func run() throws {
+        do {
+            try forward()
+        } catch {
+            FileHandle.standardError.write(Data("posewarper forward: \(error)\n".utf8))
+            throw ExitCode.failure
+        }
+    }
+
+    /// The PoseWarper options: defaults, then the flags. A pipeline file's `model` options will be
+    /// merged here (before the flags) once the Pipeline module exposes its parsed options.
+    func resolvedOptions() throws -> PoseWarperOptions {
+        var options = PoseWarperOptions()
+        if let text = frameWeights {
+            options.frameWeights = try Self.list(text, flag: "--frame-weights") { Float($0) }
+            options.frameOffsets = Array(options.frameOffsets.prefix(options.frameWeights.count))
+            if options.frameWeights.count > 5 {
+                throw ValidationError("--frame-weights: at most 5 frames ([current, −2, −1, +1, +2]), got \(options.frameWeights.count)")
+            }
+        }
+        if let text = dilations {
+            options.dilations = try Self.list(text, flag: "--dilations") { Int($0) }
+        }
+        return options
+    }
+
+    private static func list<T>(_ text: String, flag: String, _ parse: (String) -> T?) throws -> [T] {
+        let parts = text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+        let values = parts.compactMap(parse)
+        guard !parts.isEmpty, values.count == parts.count else {
+            throw ValidationError("\(flag): cannot parse '\(text)' as a comma-separated list of numbers")
+        }
+        return values
+    }
+
+    private func forward() throws {
+        if let threads {
+            guard threads >= 1 else { throw ValidationError("--threads must be at least 1, got \(threads)") }
+            EngineThreads.set(threads)
+        }
+        let options = try resolvedOptions()
+        let model = try PoseModel.load(weights: weights, options: options)
+        let x = try NPY.read(input)
+        guard x.rank == 4, x.shape[1] == 3 else {
+            throw ValidationError("\(input): expected an N×3×H×W array, got shape \(x.shape)")
+        }
+        guard x.shape[0] > 0, x.shape[2] > 0, x.shape[3] > 0,
+              x.shape[2] % model.inputMultiple == 0, x.shape[3] % model.inputMultiple == 0 else {
+            throw ValidationError("\(input): height and width must be positive multiples of \(model.inputMultiple), got shape \(x.shape)")
+        }
+        let frames = model.framesPerSample
+        guard x.shape[0] % frames == 0 else {
+            throw ValidationError("\(input): a PoseWarper input needs \(frames)·N images (frame-major), got \(x.shape[0])")
+        }
+        if let bad = x.storage.firstIndex(where: { !$0.isFinite }) {
+            throw ValidationError("\(input): element \(bad) is not finite (\(x.storage[bad]))")
+        }
+        let y = model.forward(x)
+        try NPY.write(y, to: output)
+    }
 }

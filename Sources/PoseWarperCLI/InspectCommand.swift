@@ -1,6 +1,7 @@
 import ArgumentParser
 import Checkpoints
 import Foundation
+import Models
 import Tensors
 
 /// `posewarper inspect FILE [--json]`: what a checkpoint holds, without Python.
@@ -59,7 +60,7 @@ struct InspectCommand: ParsableCommand {
     /// The recognised architecture as a JSON object, or nil. THE one place to hook in the Models
     /// module's architecture inference (HRNet top-down widths, PoseWarper) once it lands.
     static func architectureJSON(for checkpoint: Checkpoint) -> String? {
-        nil
+        (try? PoseModel.describe(checkpoint))?.summaryJSON
     }
 
     static func jsonReport(_ checkpoint: Checkpoint, architecture: String?) -> String {
