@@ -1,7 +1,73 @@
 import ArgumentParser
+import Checkpoints
+import Foundation
 
-/// `posewarper inspect` (under construction on its own branch; replaced when it lands).
+/// `posewarper inspect FILE [--json]`: what a checkpoint holds, without Python.
+///
+/// The `--json` output is one object with a stable schema:
+/// ```
+/// {"format": "zip" | "legacy" | "safetensors",
+///  "tensors": [{"name": String, "dtype": String, "shape": [Int]}],   // state-dict order
+///  "parameters": Int,    // elements of all tensors except BN running_mean/running_var, num_batches_tracked
+///  "meta": Object | null,       // mmcv/mmpose `meta` (safetensors: `__metadata__`), else null
+///  "architecture": Object | null}  // recognised model (see `architectureJSON`), else null
+/// ```
+/// dtype is one of float32, float16, bfloat16, float64, int64, int32, int16, int8, uint8, bool;
+/// names are after layout resolution ('state_dict'/'model' unwrapped, 'module.' removed).
 struct InspectCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "inspect", abstract: "Not available yet.")
-    func run() throws { throw ValidationError("posewarper inspect is not available yet") }
+    static let configuration = CommandConfiguration(
+        commandName: "inspect",
+        abstract: "List a checkpoint's format, tensors (name, dtype, shape), parameter count and meta.")
+
+    @Argument(help: "A PyTorch .pth (zip or legacy format) or .safetensors file.")
+    var file: String
+
+    @Flag(help: "Print one JSON object (schema in the README) instead of text.")
+    var json = false
+
+    func run() throws {
+        let checkpoint: Checkpoint
+        do {
+            checkpoint = try Checkpoint.load(file)
+        } catch {
+            FileHandle.standardError.write(Data("posewarper inspect: \(error)\n".utf8))
+            throw ExitCode.failure
+        }
+        let architecture = InspectCommand.architectureJSON(for: checkpoint)
+        print(json ? InspectCommand.jsonReport(checkpoint, architecture: architecture)
+                   : InspectCommand.textReport(checkpoint, architecture: architecture), terminator: "")
+    }
+
+    /// The recognised architecture as a JSON object, or nil. THE one place to hook in the Models
+    /// module's architecture inference (HRNet top-down widths, PoseWarper) once it lands.
+    static func architectureJSON(for checkpoint: Checkpoint) -> String? {
+        nil
+    }
+
+    static func jsonReport(_ checkpoint: Checkpoint, architecture: String?) -> String {
+        var out = "{\"format\":\"\(checkpoint.format.rawValue)\",\"tensors\":["
+        for (i, entry) in checkpoint.entries.enumerated() {
+            if i > 0 { out += "," }
+            out += "{\"name\":\(PickleValue.string(entry.name).jsonString()),\"dtype\":\"\(entry.dtype.rawValue)\","
+            out += "\"shape\":[\(entry.shape.map(String.init).joined(separator: ","))]}"
+        }
+        out += "],\"parameters\":\(checkpoint.parameterCount)"
+        out += ",\"meta\":\(checkpoint.meta?.jsonString() ?? "null")"
+        out += ",\"architecture\":\(architecture ?? "null")}\n"
+        return out
+    }
+
+    static func textReport(_ checkpoint: Checkpoint, architecture: String?) -> String {
+        var out = "file: \(checkpoint.path)\nformat: \(checkpoint.format.rawValue)\ntensors: \(checkpoint.entries.count)\n"
+        let width = min(80, checkpoint.entries.map(\.name.count).max() ?? 0)
+        for entry in checkpoint.entries {
+            let padded = entry.name.padding(toLength: max(width, entry.name.count), withPad: " ", startingAt: 0)
+            out += "  \(padded)  \(entry.dtype.rawValue.padding(toLength: 8, withPad: " ", startingAt: 0))  [\(entry.shape.map(String.init).joined(separator: ", "))]\n"
+        }
+        let buffers = checkpoint.entries.filter { Checkpoint.isBufferName($0.name) }.count
+        out += "parameters: \(checkpoint.parameterCount) (excluding \(buffers) BatchNorm running_mean/running_var and num_batches_tracked buffers)\n"
+        out += "meta: \(checkpoint.meta?.jsonString() ?? "none")\n"
+        out += "architecture: \(architecture ?? "not recognised")\n"
+        return out
+    }
 }

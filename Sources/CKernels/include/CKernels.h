@@ -1,5 +1,30 @@
 #ifndef CKERNELS_H
 #define CKERNELS_H
 #include <stddef.h>
-// Vectorised float32 inner loops for Engine. Owned by Engine; see Sources/Engine.
+#include <stdint.h>
+// Vectorised float32 inner loops for Engine (see Sources/Engine). All tensors are dense row-major.
+
+/// im2col for channels [c0, c1) of one image x[C][H][W] into cols[(c*kh*kw + ky*kw + kx)][Ho*Wo]
+/// (rows indexed from channel 0, so several calls can fill disjoint channel ranges in parallel).
+void pw_im2col(const float *x, int H, int W, int kh, int kw, int sh, int sw, int ph, int pw,
+               int dh, int dw, int Ho, int Wo, int c0, int c1, float *cols);
+
+/// y[c][p] = relu?(y[c][p] + bias[c] + residual[c][p]) for c in [c0, c1); bias/residual may be NULL.
+void pw_epilogue(float *y, const float *bias, const float *residual, int plane, int c0, int c1, int relu);
+
+/// Deformable-conv (mmcv DCNv1 / torchvision deform_conv2d) columns for channels [c0, c1):
+/// cols[(c*kh*kw + k)][Ho*Wo] = bilinear sample of x[c] at the offset tap position.
+/// offset is [2*dg*kh*kw][Ho][Wo]; channel c uses deform group c / (C/dg).
+void pw_deform_im2col(const float *x, const float *offset, int C, int H, int W, int kh, int kw,
+                      int stride, int pad, int dil, int Ho, int Wo, int dg, int c0, int c1, float *cols);
+
+/// Nearest upsampling of `planes` planes of H×W by `factor`.
+void pw_upsample_nearest(const float *x, int planes, int H, int W, int factor, float *y);
+
+/// cv2.warpAffine(INTER_LINEAR, BORDER_CONSTANT 0) of packed RGB8 with the inverse matrix `inv`
+/// (destination → source) in OpenCV's fixed-point arithmetic (1/32-pixel coordinates, 15-bit weights),
+/// then out[c][y][x] = lut[c*256 + v] (the caller's normalisation table) for destination rows [y0, y1).
+void pw_warp_affine_rgb(const uint8_t *rgb, int width, int height, int rowStride, const double *inv,
+                        int outW, int outH, const float *lut, float *out, int y0, int y1);
+
 #endif

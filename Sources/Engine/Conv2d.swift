@@ -1,0 +1,127 @@
+import CBLAS
+import CKernels
+import Tensors
+
+/// 2-D convolution on NCHW float32 tensors with BatchNorm folded in and a fused bias/residual/ReLU epilogue.
+public final class Conv2d: @unchecked Sendable {   // immutable after init; safe to call from several threads
+    public let outChannels: Int, inChannels: Int, kernelHeight: Int, kernelWidth: Int
+    public let stride: Int, padding: Int, dilation: Int, groups: Int
+    /// Folded weights [out][in/groups · kh · kw] and bias [out] (nil when there is neither bias nor BN).
+    let weights: [Float]
+    let bias: [Float]?
+
+    public init(weight: Tensor, bias: Tensor?, stride: Int = 1, padding: Int = 0, dilation: Int = 1,
+                groups: Int = 1, batchNorm: BatchNorm? = nil) {
+        precondition(weight.rank == 4, "Conv2d weight must be [out, in/groups, kh, kw], got \(weight.shape)")
+        precondition(stride >= 1 && padding >= 0 && dilation >= 1 && groups >= 1, "Conv2d: bad stride/padding/dilation/groups")
+        let out = weight.shape[0]
+        precondition(out % groups == 0, "Conv2d: \(out) output channels not divisible by \(groups) groups")
+        outChannels = out
+        inChannels = weight.shape[1] * groups
+        kernelHeight = weight.shape[2]; kernelWidth = weight.shape[3]
+        self.stride = stride; self.padding = padding; self.dilation = dilation; self.groups = groups
+        if let bias { precondition(bias.count == out, "Conv2d bias has \(bias.count) values for \(out) channels") }
+        var w = weight.storage
+        var b = bias?.storage
+        if let bn = batchNorm {
+            precondition(bn.weight.count == out, "BatchNorm has \(bn.weight.count) channels, conv has \(out)")
+            let (scale, shift) = bn.scaleShift()
+            let perOut = w.count / out
+            for o in 0..<out {
+                for i in 0..<perOut { w[o * perOut + i] *= scale[o] }
+            }
+            var folded = [Float](repeating: 0, count: out)
+            for o in 0..<out { folded[o] = (b?[o] ?? 0) * scale[o] + shift[o] }
+            b = folded
+        }
+        weights = w
+        self.bias = b
+    }
+
+    /// Output spatial size for an input of h×w.
+    public func outputSize(height h: Int, width w: Int) -> (height: Int, width: Int) {
+        ((h + 2 * padding - dilation * (kernelHeight - 1) - 1) / stride + 1,
+         (w + 2 * padding - dilation * (kernelWidth - 1) - 1) / stride + 1)
+    }
+
+    /// y = conv(x) (+bias, BN folded) (+ residual) then ReLU if asked; x is [N, C, H, W].
+    public func callAsFunction(_ x: Tensor, residual: Tensor? = nil, relu: Bool = false) -> Tensor {
+        precondition(x.rank == 4 && x.shape[1] == inChannels, "Conv2d expects [N, \(inChannels), H, W], got \(x.shape)")
+        let n = x.shape[0], h = x.shape[2], w = x.shape[3]
+        let (ho, wo) = outputSize(height: h, width: w)
+        precondition(ho > 0 && wo > 0, "Conv2d: input \(h)×\(w) too small for the kernel")
+        let outShape = [n, outChannels, ho, wo]
+        if let residual { precondition(residual.shape == outShape, "Conv2d residual \(residual.shape) != output \(outShape)") }
+        return Tensor(shape: outShape, unsafeUninitialized: { y in
+            x.withUnsafeBufferPointer { xb in
+                withOptionalPointer(residual) { rp in
+                    for i in 0..<n {
+                        forwardImage(xb.baseAddress! + i * inChannels * h * w, h, w,
+                                     y.baseAddress! + i * outChannels * ho * wo, ho, wo,
+                                     rp.map { $0 + i * outChannels * ho * wo }, relu)
+                    }
+                }
+            }
+        })
+    }
+
+    private func forwardImage(_ x: UnsafePointer<Float>, _ h: Int, _ w: Int, _ y: UnsafeMutablePointer<Float>,
+                              _ ho: Int, _ wo: Int, _ residual: UnsafePointer<Float>?, _ relu: Bool) {
+        let cinG = inChannels / groups, coutG = outChannels / groups
+        let k = cinG * kernelHeight * kernelWidth
+        let plane = ho * wo
+        let direct = kernelHeight == 1 && kernelWidth == 1 && stride == 1 && padding == 0
+        weights.withUnsafeBufferPointer { wb in
+            if direct {
+                for g in 0..<groups {
+                    sgemm(coutG, plane, k, wb.baseAddress! + g * coutG * k, x + g * cinG * h * w,
+                          y + g * coutG * plane)
+                }
+            } else {
+                ScratchPool.shared.withBuffer(k * plane) { cols in
+                    for g in 0..<groups {
+                        let xg = x + g * cinG * h * w
+                        parallelChunks(cinG) { r in
+                            pw_im2col(xg, Int32(h), Int32(w), Int32(kernelHeight), Int32(kernelWidth),
+                                      Int32(stride), Int32(stride), Int32(padding), Int32(padding),
+                                      Int32(dilation), Int32(dilation), Int32(ho), Int32(wo),
+                                      Int32(r.lowerBound), Int32(r.upperBound), cols)
+                        }
+                        sgemm(coutG, plane, k, wb.baseAddress! + g * coutG * k, cols, y + g * coutG * plane)
+                    }
+                }
+            }
+        }
+        applyEpilogue(y, bias, residual, channels: outChannels, plane: plane, relu: relu)
+    }
+}
+
+/// C[m×n] = A[m×k] · B[k×n], row-major, contiguous.
+@inline(__always)
+func sgemm(_ m: Int, _ n: Int, _ k: Int, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ c: UnsafeMutablePointer<Float>) {
+    _ = EngineThreads.count   // applies the default thread count on first use
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(m), Int32(n), Int32(k), 1, a, Int32(k), b, Int32(n), 0, c, Int32(n))
+}
+
+/// Adds bias and residual, then ReLU, over channels in parallel.
+func applyEpilogue(_ y: UnsafeMutablePointer<Float>, _ bias: [Float]?, _ residual: UnsafePointer<Float>?,
+                   channels: Int, plane: Int, relu: Bool) {
+    if bias == nil && residual == nil && !relu { return }
+    withOptionalArray(bias) { bp in
+        parallelChunks(channels, minChunk: max(1, 16384 / max(plane, 1))) { r in
+            pw_epilogue(y, bp, residual, Int32(plane), Int32(r.lowerBound), Int32(r.upperBound), relu ? 1 : 0)
+        }
+    }
+}
+
+@inline(__always)
+func withOptionalPointer<R>(_ t: Tensor?, _ body: (UnsafePointer<Float>?) -> R) -> R {
+    if let t { return t.withUnsafeBufferPointer { body($0.baseAddress!) } }
+    return body(nil)
+}
+
+@inline(__always)
+func withOptionalArray<R>(_ a: [Float]?, _ body: (UnsafePointer<Float>?) -> R) -> R {
+    if let a { return a.withUnsafeBufferPointer { body($0.baseAddress!) } }
+    return body(nil)
+}

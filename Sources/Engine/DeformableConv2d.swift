@@ -1,0 +1,69 @@
+import CKernels
+import Tensors
+
+/// Deformable convolution v1 with mmcv `DeformConv2d` (= torchvision `deform_conv2d`) semantics:
+/// for deform group g and tap k = ky·kw + kx, offset channel 2·(g·kh·kw + k) is Δy and +1 is Δx; the
+/// sample point is (y·stride − pad + ky·d + Δy, x·stride − pad + kx·d + Δx); it reads 0 outside
+/// (−1, H)×(−1, W), else bilinear with out-of-image corners counting 0; channel c is in group c/(C/G).
+public final class DeformableConv2d: @unchecked Sendable {
+    public let outChannels: Int, inChannels: Int, kernelHeight: Int, kernelWidth: Int
+    public let stride: Int, padding: Int, dilation: Int, groups: Int, deformGroups: Int
+    let weights: [Float]
+    let bias: [Float]?
+
+    public init(weight: Tensor, bias: Tensor? = nil, stride: Int = 1, padding: Int, dilation: Int,
+                groups: Int = 1, deformGroups: Int) {
+        precondition(weight.rank == 4, "DeformableConv2d weight must be [out, in/groups, kh, kw], got \(weight.shape)")
+        precondition(stride >= 1 && padding >= 0 && dilation >= 1 && groups >= 1 && deformGroups >= 1,
+                     "DeformableConv2d: bad stride/padding/dilation/groups")
+        outChannels = weight.shape[0]
+        inChannels = weight.shape[1] * groups
+        precondition(outChannels % groups == 0, "DeformableConv2d: outputs not divisible by groups")
+        precondition(inChannels % deformGroups == 0, "DeformableConv2d: \(inChannels) inputs not divisible by \(deformGroups) deform groups")
+        kernelHeight = weight.shape[2]; kernelWidth = weight.shape[3]
+        self.stride = stride; self.padding = padding; self.dilation = dilation
+        self.groups = groups; self.deformGroups = deformGroups
+        if let bias { precondition(bias.count == outChannels, "DeformableConv2d bias size \(bias.count) != \(outChannels)") }
+        weights = weight.storage
+        self.bias = bias?.storage
+    }
+
+    /// y = deformconv(x, offsets) (+ bias); x [N, C, H, W], offsets [N, 2·dg·kh·kw, Hout, Wout].
+    public func callAsFunction(_ x: Tensor, offsets: Tensor) -> Tensor {
+        precondition(x.rank == 4 && x.shape[1] == inChannels, "DeformableConv2d expects [N, \(inChannels), H, W], got \(x.shape)")
+        let n = x.shape[0], h = x.shape[2], w = x.shape[3]
+        let ho = (h + 2 * padding - dilation * (kernelHeight - 1) - 1) / stride + 1
+        let wo = (w + 2 * padding - dilation * (kernelWidth - 1) - 1) / stride + 1
+        let taps = kernelHeight * kernelWidth
+        precondition(offsets.shape == [n, 2 * deformGroups * taps, ho, wo],
+                     "DeformableConv2d offsets \(offsets.shape) != \([n, 2 * deformGroups * taps, ho, wo])")
+        let plane = ho * wo
+        let cinG = inChannels / groups, coutG = outChannels / groups, k = cinG * taps
+        return Tensor(shape: [n, outChannels, ho, wo], unsafeUninitialized: { y in
+            x.withUnsafeBufferPointer { xb in
+                offsets.withUnsafeBufferPointer { ob in
+                    weights.withUnsafeBufferPointer { wb in
+                        ScratchPool.shared.withBuffer(inChannels * taps * plane) { cols in
+                            for i in 0..<n {
+                                let xi = xb.baseAddress! + i * inChannels * h * w
+                                let oi = ob.baseAddress! + i * 2 * deformGroups * taps * plane
+                                parallelChunks(inChannels) { r in
+                                    pw_deform_im2col(xi, oi, Int32(inChannels), Int32(h), Int32(w),
+                                                     Int32(kernelHeight), Int32(kernelWidth), Int32(stride),
+                                                     Int32(padding), Int32(dilation), Int32(ho), Int32(wo),
+                                                     Int32(deformGroups), Int32(r.lowerBound), Int32(r.upperBound), cols)
+                                }
+                                let yi = y.baseAddress! + i * outChannels * plane
+                                for g in 0..<groups {
+                                    sgemm(coutG, plane, k, wb.baseAddress! + g * coutG * k, cols + g * k * plane,
+                                          yi + g * coutG * plane)
+                                }
+                                applyEpilogue(yi, bias, nil, channels: outChannels, plane: plane, relu: false)
+                            }
+                        }
+                    }
+                }
+            }
+        })
+    }
+}

@@ -1,1 +1,0 @@
-// Video: FFmpeg decoding and encoding, and skeleton overlay rendering.

@@ -1,0 +1,63 @@
+import Engine
+import Tensors
+import XCTest
+
+final class ConvolutionTests: XCTestCase {
+    private func makeConv(_ c: Fixtures.Case) throws -> Conv2d {
+        let bn: BatchNorm? = c.int("bn") == 1
+            ? BatchNorm(weight: try c.tensor("bn_weight"), bias: try c.tensor("bn_bias"),
+                        runningMean: try c.tensor("bn_mean"), runningVar: try c.tensor("bn_var"))
+            : nil
+        return Conv2d(weight: try c.tensor("weight"), bias: c.has("bias") ? try c.tensor("bias") : nil,
+                      stride: c.int("stride"), padding: c.int("pad"), dilation: c.int("dil"),
+                      groups: c.int("groups"), batchNorm: bn)
+    }
+
+    /// Every conv variant (1×1, 3×3 s1/s2, dilation 3/6/12, groups, 5×3, bias/BN/residual/ReLU, N=2)
+    /// matches the float64 PyTorch reference.
+    func testConvolutionsMatchPyTorch() throws {
+        let cases = try Fixtures.cases("conv")
+        XCTAssertGreaterThanOrEqual(cases.count, 12)
+        for c in cases {
+            let conv = try makeConv(c)
+            let residual = c.int("residual") == 1 ? try c.tensor("residual") : nil
+            let y = conv(try c.tensor("x"), residual: residual, relu: c.int("relu") == 1)
+            assertClose(y, try c.tensor("y"), bound: 1e-5, c.name)
+        }
+    }
+
+    /// Several threads calling one Conv2d at once get the same answers as one thread.
+    func testConcurrentCallsAgree() throws {
+        let c = try Fixtures.cases("conv").first { $0.name == "conv3x3_n2_bn_res_relu" }!
+        let conv = try makeConv(c)
+        let x = try c.tensor("x"), r = try c.tensor("residual"), ref = try c.tensor("y")
+        let results = UnsafeMutableBufferPointer<Double>.allocate(capacity: 8)
+        defer { results.deallocate() }
+        DispatchQueue.concurrentPerform(iterations: 8) { i in
+            results[i] = TensorDifference(conv(x, residual: r, relu: true), reference: ref).relativeL2
+        }
+        for i in 0..<8 { XCTAssertLessThanOrEqual(results[i], 1e-5, "call \(i)") }
+    }
+
+    func testDeformableConvolutionsMatchTorchvision() throws {
+        let cases = try Fixtures.cases("deform")
+        XCTAssertGreaterThanOrEqual(cases.count, 5)
+        for c in cases {
+            let conv = DeformableConv2d(weight: try c.tensor("weight"), bias: c.has("bias") ? try c.tensor("bias") : nil,
+                                        stride: c.int("stride"), padding: c.int("pad"), dilation: c.int("dil"),
+                                        groups: c.int("groups"), deformGroups: c.int("dg"))
+            let y = conv(try c.tensor("x"), offsets: try c.tensor("offset"))
+            assertClose(y, try c.tensor("y"), bound: 1e-5, c.name)
+        }
+    }
+
+    /// The thread count setting changes nothing numerically that matters (1 thread vs default).
+    func testSingleThreadMatches() throws {
+        let c = try Fixtures.cases("conv").first { $0.name == "conv3x3_48_realistic" }!
+        let conv = try makeConv(c)
+        EngineThreads.set(1)
+        defer { EngineThreads.set(ProcessInfo.processInfo.activeProcessorCount) }
+        let y = conv(try c.tensor("x"), residual: try c.tensor("residual"), relu: true)
+        assertClose(y, try c.tensor("y"), bound: 1e-5, "\(c.name) 1 thread")
+    }
+}
