@@ -20,6 +20,8 @@ public struct BoxesFile: Sendable {
     public let mapping: Mapping
     /// The file read.
     public let path: String
+    /// The PoseTrack video whose boxes were taken (PoseTrack-id mapping only).
+    public let videoID: Int?
 
     /// Reads `path` and maps its entries to frames.
     /// - Parameters:
@@ -95,6 +97,7 @@ public struct BoxesFile: Sendable {
             }
         }
 
+        videoID = wantedVideo
         var byFrame: [Int: [PersonBox]] = [:]
         for (i, e) in entries.enumerated() {
             let frame: Int

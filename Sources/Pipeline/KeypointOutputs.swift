@@ -111,6 +111,7 @@ public final class PoseTrackOutput: PoseOutput {
 
     public func write(_ frame: FrameResult) throws {
         guard let run else { return }
+        let ids = RunDescription.ImageIDs.poseTrack(video: run.poseTrackVideoID)
         if firstFrame == nil { firstFrame = frame.keypoints.frame }
         framesWritten = frame.keypoints.frame - firstFrame! + 1
         var text = ""
@@ -120,7 +121,7 @@ public final class PoseTrackOutput: PoseOutput {
             let keypoints = person.keypoints.flatMap { $0 }.map(jsonNumber).joined(separator: ",")
             let scores = person.keypoints.map { jsonNumber($0[2]) }.joined(separator: ",")
             let bbox = person.bbox.map(jsonNumber).joined(separator: ",")
-            text += "{\"image_id\":\(run.imageIDs.id(frame: frame.keypoints.frame)),\"track_id\":\(person.trackID ?? 0),"
+            text += "{\"image_id\":\(ids.id(frame: frame.keypoints.frame)),\"track_id\":\(person.trackID ?? 0),"
             text += "\"keypoints\":[\(keypoints)],\"scores\":[\(scores)],"
             text += "\"score\":\(jsonNumber(rescoredInstanceScore(person, threshold: rescoreThreshold))),"
             text += "\"bbox\":[\(bbox)],\"category_id\":1}"
@@ -136,7 +137,7 @@ public final class PoseTrackOutput: PoseOutput {
         var text = "\n],\"images\":["
         for i in 0..<framesWritten {
             let frame = first + i
-            let id = run.imageIDs.id(frame: frame)
+            let id = RunDescription.ImageIDs.poseTrack(video: videoID).id(frame: frame)
             let name = run.frameNames.map { frame < $0.count ? $0[frame] : String(format: "%06d.jpg", frame) }
                 ?? String(format: "%06d.jpg", frame)
             text += (i == 0 ? "\n" : ",\n")

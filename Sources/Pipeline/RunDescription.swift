@@ -1,5 +1,6 @@
 import Foundation
 import Keypoints
+import Video
 
 /// What every output needs to know about a run before its first frame.
 public struct RunDescription: Sendable {
@@ -17,6 +18,10 @@ public struct RunDescription: Sendable {
     public var imageIDs: ImageIDs
     /// File names of an image folder's frames, in order (nil for videos).
     public var frameNames: [String]?
+    /// The decoded source's facts (timing and audio for the annotated video), when it has them.
+    public var source: VideoInfo?
+    /// The PoseTrack video id when known from a boxes file; else taken from the input's name.
+    public var poseTrackVideo: Int?
 
     /// Image ids in the COCO and PoseTrack outputs.
     public enum ImageIDs: Sendable, Equatable {
@@ -34,7 +39,7 @@ public struct RunDescription: Sendable {
     }
 
     public init(schema: KeypointSchema, input: String, width: Int, height: Int, fps: Double, frameCount: Int?,
-                imageIDs: ImageIDs = .frameIndex, frameNames: [String]? = nil) {
+                imageIDs: ImageIDs = .frameIndex, frameNames: [String]? = nil, source: VideoInfo? = nil) {
         self.schema = schema
         self.input = input
         self.width = width
@@ -43,6 +48,7 @@ public struct RunDescription: Sendable {
         self.frameCount = frameCount
         self.imageIDs = imageIDs
         self.frameNames = frameNames
+        self.source = source
     }
 
     /// The input's name without folder and extension ("000001_mpiinew_test").
@@ -52,6 +58,6 @@ public struct RunDescription: Sendable {
         return (name as NSString).deletingPathExtension
     }
 
-    /// The PoseTrack video id: the number the input's name starts with, else 0.
-    public var poseTrackVideoID: Int { BoxesFile.leadingNumber(of: inputStem) ?? 0 }
+    /// The PoseTrack video id: from the boxes file, else the number the input's name starts with, else 0.
+    public var poseTrackVideoID: Int { poseTrackVideo ?? BoxesFile.leadingNumber(of: inputStem) ?? 0 }
 }
