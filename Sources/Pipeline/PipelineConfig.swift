@@ -100,7 +100,7 @@ public struct PipelineConfig: Sendable {
                            dilations: [3, 6, 12, 18, 24]),
         persons: Persons(source: .boxesFile, boxesFile: nil, scoreThreshold: 0.2, nmsThreshold: nil, bboxPadding: 1.25),
         tracking: Tracking(method: .iou, threshold: 0.3),
-        output: Output(drawThreshold: 0.3, radius: 4, thickness: 1, drawBoxes: true, rescoreThreshold: 0.2),
+        output: Output(drawThreshold: 0.3, radius: 4, thickness: 2, drawBoxes: true, rescoreThreshold: 0.2),
         path: nil)
 
     /// mmpose's HRNet-W32 COCO 256×192 top-down settings (single frame, flip test on).
@@ -111,7 +111,7 @@ public struct PipelineConfig: Sendable {
         temporal: Temporal(frameOffsets: [0], frameWeights: [1], dilations: [3, 6, 12, 18, 24]),
         persons: Persons(source: .boxesFile, boxesFile: nil, scoreThreshold: 0.0, nmsThreshold: nil, bboxPadding: 1.25),
         tracking: Tracking(method: .iou, threshold: 0.3),
-        output: Output(drawThreshold: 0.3, radius: 4, thickness: 1, drawBoxes: true, rescoreThreshold: 0.2),
+        output: Output(drawThreshold: 0.3, radius: 4, thickness: 2, drawBoxes: true, rescoreThreshold: 0.2),
         path: nil)
 
     /// Frames needed before the current one and after it (2 and 2 for PoseWarper).

@@ -29,6 +29,28 @@ final class PipelineFileTests: XCTestCase {
         XCTAssertEqual(c.lookBehind, 2)
     }
 
+    /// Without --pipeline the CLI uses built-in settings; they must be the shipped files' numbers.
+    func testBuiltInDefaultsEqualTheShippedFiles() throws {
+        for (file, builtIn) in [("posewarper-hrnet-w48-posetrack18-384x288.yml", PipelineConfig.poseWarperPoseTrack18),
+                                ("hrnet-w32-coco-256x192.yml", PipelineConfig.hrnetCOCO)] {
+            let c = try PipelineFile.load(Self.packageRoot.appendingPathComponent("Pipelines/" + file).path)
+            XCTAssertEqual(c.model.schema, builtIn.model.schema, file)
+            XCTAssertEqual([c.model.inputWidth, c.model.inputHeight, c.model.heatmapWidth, c.model.heatmapHeight],
+                           [builtIn.model.inputWidth, builtIn.model.inputHeight, builtIn.model.heatmapWidth, builtIn.model.heatmapHeight], file)
+            XCTAssertEqual(c.model.mean, builtIn.model.mean, file)
+            XCTAssertEqual(c.model.std, builtIn.model.std, file)
+            XCTAssertEqual([c.model.flipTest, c.model.shiftHeatmap], [builtIn.model.flipTest, builtIn.model.shiftHeatmap], file)
+            XCTAssertEqual(c.model.postProcess, builtIn.model.postProcess, file)
+            XCTAssertEqual(c.temporal.frameOffsets, builtIn.temporal.frameOffsets, file)
+            XCTAssertEqual(c.temporal.frameWeights, builtIn.temporal.frameWeights, file)
+            XCTAssertEqual(c.persons.scoreThreshold, builtIn.persons.scoreThreshold, file)
+            XCTAssertEqual(c.persons.bboxPadding, builtIn.persons.bboxPadding, file)
+            XCTAssertEqual(c.tracking.threshold, builtIn.tracking.threshold, file)
+            XCTAssertEqual(c.output.drawThreshold, builtIn.output.drawThreshold, file)
+            XCTAssertEqual(c.output.rescoreThreshold, builtIn.output.rescoreThreshold, file)
+        }
+    }
+
     func testShippedTopDownFile() throws {
         let c = try PipelineFile.load(Self.packageRoot.appendingPathComponent("Pipelines/hrnet-w32-coco-256x192.yml").path)
         XCTAssertEqual(c.model.schema, .coco17)
