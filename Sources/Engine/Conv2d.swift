@@ -2,6 +2,17 @@ import CBLAS
 import CKernels
 import Tensors
 
+/// How Conv2d computes: `automatic` picks Winograd for stride-1 3×3 convs with enough channels.
+public enum ConvAlgorithm: Sendable {
+    case automatic
+    /// im2col (or direct for 1×1 stride 1) + sgemm: exact to float rounding, any shape.
+    case im2col
+    /// Winograd F(2×2, 3×3) (stride-1 3×3, groups 1 only).
+    case winograd2
+    /// Winograd F(4×4, 3×3) (stride-1 3×3, groups 1 only).
+    case winograd4
+}
+
 /// 2-D convolution on NCHW float32 tensors with BatchNorm folded in and a fused bias/residual/ReLU epilogue.
 public final class Conv2d: @unchecked Sendable {   // immutable after init; safe to call from several threads
     public let outChannels: Int, inChannels: Int, kernelHeight: Int, kernelWidth: Int
@@ -9,9 +20,12 @@ public final class Conv2d: @unchecked Sendable {   // immutable after init; safe
     /// Folded weights [out][in/groups · kh · kw] and bias [out] (nil when there is neither bias nor BN).
     let weights: [Float]
     let bias: [Float]?
+    let winograd: WinogradPlan?
+    /// The algorithm chosen at init (never `.automatic`).
+    public let algorithm: ConvAlgorithm
 
     public init(weight: Tensor, bias: Tensor?, stride: Int = 1, padding: Int = 0, dilation: Int = 1,
-                groups: Int = 1, batchNorm: BatchNorm? = nil) {
+                groups: Int = 1, batchNorm: BatchNorm? = nil, algorithm: ConvAlgorithm = .automatic) {
         precondition(weight.rank == 4, "Conv2d weight must be [out, in/groups, kh, kw], got \(weight.shape)")
         precondition(stride >= 1 && padding >= 0 && dilation >= 1 && groups >= 1, "Conv2d: bad stride/padding/dilation/groups")
         let out = weight.shape[0]
@@ -36,7 +50,26 @@ public final class Conv2d: @unchecked Sendable {   // immutable after init; safe
         }
         weights = w
         self.bias = b
+        let winogradable = kernelHeight == 3 && kernelWidth == 3 && stride == 1 && groups == 1
+        var chosen = algorithm
+        if chosen == .automatic {
+            chosen = winogradable && inChannels >= Conv2d.winogradMinChannels && out >= Conv2d.winogradMinChannels
+                ? Conv2d.automaticWinograd : .im2col
+        }
+        if chosen != .im2col {
+            precondition(winogradable, "Conv2d: Winograd needs a stride-1 3×3 kernel with groups 1")
+            winograd = WinogradPlan(m: chosen == .winograd2 ? 2 : 4, weights: w, outChannels: out,
+                                    inChannels: inChannels, padding: padding, dilation: dilation)
+        } else {
+            winograd = nil
+        }
+        self.algorithm = chosen
     }
+
+    /// Below this many channels the transforms cost more than the multiplies they save.
+    static let winogradMinChannels = 16
+    /// The Winograd variant `automatic` uses (chosen by measured accuracy and speed; see Winograd.swift).
+    static let automaticWinograd: ConvAlgorithm = .winograd4
 
     /// Output spatial size for an input of h×w.
     public func outputSize(height h: Int, width w: Int) -> (height: Int, width: Int) {
@@ -55,6 +88,11 @@ public final class Conv2d: @unchecked Sendable {   // immutable after init; safe
         return Tensor(shape: outShape, unsafeUninitialized: { y in
             x.withUnsafeBufferPointer { xb in
                 withOptionalPointer(residual) { rp in
+                    if let winograd {
+                        winograd.run(xb.baseAddress!, n: n, h: h, w: w, ho: ho, wo: wo, bias: bias, residual: rp,
+                                     relu: relu, y: y.baseAddress!)
+                        return
+                    }
                     for i in 0..<n {
                         forwardImage(xb.baseAddress! + i * inChannels * h * w, h, w,
                                      y.baseAddress! + i * outChannels * ho * wo, ho, wo,

@@ -178,8 +178,9 @@ public final class VideoWriter {
             enc.pointee.global_quality = Int32(FF_QP2LAMBDA) * Int32(min(31, max(1, options.mpeg4Quantizer)))
             enc.pointee.gop_size = 12
         } else {
-            guard av_opt_set(enc.pointee.priv_data, "preset", options.preset, 0) >= 0 else {
-                throw VideoError.encoderUnavailable(path, reason: "unknown libx264 preset '\(options.preset)'")
+            guard VideoWriter.x264Presets.contains(options.preset),
+                  av_opt_set(enc.pointee.priv_data, "preset", options.preset, 0) >= 0 else {
+                throw VideoError.encoderUnavailable(path, reason: "unknown libx264 preset '\(options.preset)' (use one of \(VideoWriter.x264Presets.joined(separator: ", ")))")
             }
             guard options.crf >= 0, options.crf <= 51 else {
                 throw VideoError.encoderUnavailable(path, reason: "CRF \(options.crf) is outside 0…51")
@@ -232,6 +233,9 @@ public final class VideoWriter {
 
     deinit { abort() }
 
+    /// libx264's presets, fastest first.
+    public static let x264Presets = ["ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow", "placebo"]
+
     /// Encodes one frame at its pts (source time base). Timestamps must increase; a repeated or
     /// decreasing pts is moved one tick after the previous frame.
     public func write(_ frame: VideoFrame) throws {
@@ -259,8 +263,9 @@ public final class VideoWriter {
         let sent = avcodec_send_frame(enc, picture)
         guard sent >= 0 else { throw VideoError.encodeFailed(path, reason: "\(encoderName): \(ffErrorText(sent))") }
         try drainPackets()
-        // Keep audio a little ahead of the video so the muxer can interleave.
-        try audio?.copy(until: Double(frame.pts) * av_q2d(sourceTimeBase) + 1, into: output!)
+        // Audio in step with the frames given (the interleaver buffers what the encoder delays);
+        // never further, so a range's end can still cut it in finish().
+        try audio?.copy(until: Double(frame.pts) * av_q2d(sourceTimeBase), into: output!)
         framesWritten += 1
     }
 

@@ -27,4 +27,23 @@ void pw_upsample_nearest(const float *x, int planes, int H, int W, int factor, f
 void pw_warp_affine_rgb(const uint8_t *rgb, int width, int height, int rowStride, const double *inv,
                         int outW, int outH, const float *lut, float *out, int y0, int y1);
 
+/// Winograd F(m×m, 3×3) input transform (m = 2 or 4, tile t = m + 2) for the (image, channel) work
+/// items [i0, i1) (item = n*C + c) of x[N][C][H][W], padded by `pad`, dilation `dil`. Tiles are the
+/// product of row origins oys[nty] × column origins oxs[ntx] (output coordinates; a tile covers outputs
+/// origin + a·dil, a < m). Writes V[t²][C][N·T] with T = nty·ntx. `scratch` holds
+/// pw_winograd_input_scratch(...) floats per call.
+void pw_winograd_input(const float *x, int N, int C, int H, int W, int pad, int dil, int m,
+                       const int *oys, int nty, const int *oxs, int ntx, int i0, int i1, float *V, float *scratch);
+size_t pw_winograd_input_scratch(int H, int W, int pad, int dil, int m, const int *oys, int nty, const int *oxs, int ntx);
+
+/// Winograd output transform for (image, out-channel) items [i0, i1) (item = n*K + k) from
+/// Mx[t²][K][N·T] into y[N][K][Ho][Wo], adding bias[k] and residual, then ReLU if asked.
+/// `scratch` holds (t·m + m·m)·T floats.
+void pw_winograd_output(const float *Mx, int N, int K, int Ho, int Wo, int dil, int m,
+                        const int *oys, int nty, const int *oxs, int ntx, const float *bias,
+                        const float *residual, int relu, int i0, int i1, float *y, float *scratch);
+
+/// The vector ISA the kernels dispatch to on this CPU: 2 = AVX-512, 1 = AVX2+FMA, 0 = portable C.
+int pw_isa_level(void);
+
 #endif

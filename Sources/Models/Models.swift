@@ -1,1 +1,0 @@
-// Models: HRNet and PoseWarper built from checkpoints, and heatmap decoding.
