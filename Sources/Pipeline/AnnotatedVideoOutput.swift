@@ -52,3 +52,18 @@ public final class AnnotatedVideoOutput: PoseOutput {
 
     public func abort() { writer?.abort() }
 }
+
+/// The Video module's skeleton renderer, styled by the pipeline's output section.
+public final class SkeletonPoseRenderer: PoseRenderer {
+    let renderer: SkeletonRenderer
+
+    public init(schema: KeypointSchema, output: PipelineConfig.Output) {
+        renderer = SkeletonRenderer(schema: schema, style: RenderStyle(
+            keypointThreshold: output.drawThreshold, radius: Double(output.radius), thickness: Double(output.thickness),
+            drawBoxes: output.drawBoxes, drawTrackIDs: output.drawBoxes))
+    }
+
+    public func draw(_ persons: [PersonPose], on frame: inout VideoFrame) {
+        renderer.draw(persons, on: &frame)
+    }
+}

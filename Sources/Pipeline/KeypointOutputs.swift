@@ -20,7 +20,7 @@ public final class KeypointStreamOutput: PoseOutput {
     public init(path: String) { self.path = path }
 
     public func begin(_ run: RunDescription) throws {
-        let file = try OutputFile(path: path)
+        let file = try OutputFile(path: path, atomic: false)
         self.file = file
         let header = KeypointStreamHeader(schema: run.schema, video: .init(width: run.width, height: run.height,
                                                                              fps: run.fps, frames: run.frameCount))
@@ -33,8 +33,8 @@ public final class KeypointStreamOutput: PoseOutput {
 
     public func finish() throws { try file?.commit() }
     public func abort() {
-        // A partial stream is still valid JSON Lines up to its last line; keep what was written.
-        try? file?.commit()
+        // A stream is valid JSON Lines up to its last line; keep what was written.
+        file?.discard()
     }
 }
 
@@ -61,7 +61,7 @@ public final class COCOResultsOutput: PoseOutput {
     }
 
     public func begin(_ run: RunDescription) throws {
-        file = try OutputFile(path: path)
+        file = try OutputFile(path: path, atomic: true)
         imageIDs = run.imageIDs
         try file?.write("[")
     }
@@ -105,7 +105,7 @@ public final class PoseTrackOutput: PoseOutput {
 
     public func begin(_ run: RunDescription) throws {
         self.run = run
-        file = try OutputFile(path: path)
+        file = try OutputFile(path: path, atomic: true)
         try file?.write("{\"annotations\":[")
     }
 

@@ -3,19 +3,18 @@ import Foundation
 import Glibc
 #endif
 
-/// A byte sink for the text outputs: stdout ("-") or a file. Files are written as `.NAME.partial`
-/// beside the target and renamed into place by `commit()`, so an interrupted or failed run never
-/// leaves a half-written file under the requested name. Stdout writes go straight to fd 1 (no
-/// buffering, so every line is out when written) and a closed reader (EPIPE) throws `OutputClosed`.
+/// A byte sink for the text outputs: stdout ("-") or a file. Atomic files are written as
+/// `.NAME.partial` beside the target and renamed into place by `commit()`, so a failed run never
+/// leaves a half-written JSON document under the requested name; streams (JSON Lines) write the
+/// file itself so `tail -f` follows them. Writes are unbuffered `write(2)` calls, so every line is
+/// out when written, and a closed reader (EPIPE) throws `OutputClosed`.
 final class OutputFile {
     let path: String
     private let fd: Int32
     private let partialPath: String?
     private var closed = false
 
-    var isStdout: Bool { partialPath == nil }
-
-    init(path: String) throws {
+    init(path: String, atomic: Bool) throws {
         self.path = path
         if path == "-" {
             fd = STDOUT_FILENO
@@ -24,12 +23,12 @@ final class OutputFile {
         }
         let url = URL(fileURLWithPath: path)
         let partial = url.deletingLastPathComponent().appendingPathComponent("." + url.lastPathComponent + ".partial").path
-        let opened = open(partial, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        let opened = open(atomic ? partial : path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
         guard opened >= 0 else {
             throw PipelineError.badInput("\(path): cannot write: \(String(cString: strerror(errno)))")
         }
         fd = opened
-        partialPath = partial
+        partialPath = atomic ? partial : nil
     }
 
     /// Writes all of `text`.
@@ -49,13 +48,12 @@ final class OutputFile {
         }
     }
 
-    /// Closes the file and moves it to its final name.
+    /// Closes the file and moves an atomic file to its final name.
     func commit() throws {
         guard !closed else { return }
         closed = true
+        if fd != STDOUT_FILENO { close(fd) }
         guard let partialPath else { return }
-        if fsync(fd) != 0 && errno != EINVAL {}   // best effort; rename below is what matters
-        close(fd)
         guard rename(partialPath, path) == 0 else {
             let reason = String(cString: strerror(errno))
             unlink(partialPath)
@@ -63,12 +61,11 @@ final class OutputFile {
         }
     }
 
-    /// Closes and deletes the partial file (stdout is left alone).
+    /// Closes and deletes an atomic file's partial file (streams keep what they wrote).
     func discard() {
         guard !closed else { return }
         closed = true
-        guard let partialPath else { return }
-        close(fd)
-        unlink(partialPath)
+        if fd != STDOUT_FILENO { close(fd) }
+        if let partialPath { unlink(partialPath) }
     }
 }

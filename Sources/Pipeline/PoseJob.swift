@@ -34,6 +34,8 @@ public final class PoseJob {
         case coco(String)
         /// PoseTrack18 prediction JSON.
         case posetrack(String)
+        /// The input video with skeletons drawn, at the input's timing, with its audio.
+        case video(String)
         /// Any `PoseOutput`.
         case custom(PoseOutput)
     }
@@ -127,7 +129,7 @@ public final class PoseJob {
             let last = min(n, end ?? n)
             description.frameCount = max(0, last - first)
         } else if let start, let end { description.frameCount = end - start }
-        let sinks = try outputs.map { try makeOutput($0) }
+        let sinks = try outputs.map { try makeOutput($0, range: start != nil || end != nil) }
         return try run(source: reader, persons: personSource, outputs: sinks, description: description,
                        outputRange: (start ?? 0)..<(end ?? Int.max), progress: progress)
     }
@@ -158,11 +160,15 @@ public final class PoseJob {
         return BoxesFilePersons(file)
     }
 
-    func makeOutput(_ output: Output) throws -> PoseOutput {
+    func makeOutput(_ output: Output, range: Bool) throws -> PoseOutput {
         switch output {
         case let .keypoints(path): return KeypointStreamOutput(path: path)
         case let .coco(path): return COCOResultsOutput(path: path, rescoreThreshold: config.output.rescoreThreshold)
         case let .posetrack(path): return PoseTrackOutput(path: path, rescoreThreshold: config.output.rescoreThreshold)
+        case let .video(path):
+            // A segment's video carries the segment's audio only.
+            return AnnotatedVideoOutput(path: path, renderer: SkeletonPoseRenderer(schema: config.model.schema, output: config.output),
+                                        trimAudio: range)
         case let .custom(o): return o
         }
     }

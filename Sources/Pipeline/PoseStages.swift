@@ -1,15 +1,10 @@
+import Models
 import Tensors
 import Video
 
-/// Where a crop came from: mmpose's center and scale (scale in pixels, i.e. pixel_std 200 applied),
-/// which map heatmap coordinates back to the image.
-public struct CropTransform: Sendable, Equatable {
-    public var centerX: Double, centerY: Double
-    public var scaleWidth: Double, scaleHeight: Double
-    public init(centerX: Double, centerY: Double, scaleWidth: Double, scaleHeight: Double) {
-        (self.centerX, self.centerY, self.scaleWidth, self.scaleHeight) = (centerX, centerY, scaleWidth, scaleHeight)
-    }
-}
+/// Where a crop came from: mmpose's center and scale (units of 200 px, float32 like mmpose), which
+/// map heatmap coordinates back to the image.
+public typealias CropTransform = TopDownGeometry.Crop
 
 /// The crop stage (mmpose TopDownAffine + NormalizeTensor): a box's crop of a frame as network input.
 public protocol CropStage: AnyObject {

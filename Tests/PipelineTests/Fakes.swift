@@ -33,7 +33,8 @@ final class SyntheticSource: FrameSource {
 final class GreyCrop: CropStage {
     let inputWidth = 4, inputHeight = 4
     func transform(for box: PersonBox) -> CropTransform {
-        CropTransform(centerX: box.x + box.width / 2, centerY: box.y + box.height / 2, scaleWidth: box.width, scaleHeight: box.height)
+        CropTransform(center: (Float(box.x + box.width / 2), Float(box.y + box.height / 2)),
+                      scale: (Float(box.width / 200), Float(box.height / 200)))
     }
     func crop(_ frame: VideoFrame, _ transform: CropTransform, into: UnsafeMutablePointer<Float>) {
         for i in 0..<(3 * inputWidth * inputHeight) { into[i] = Float(frame.rgb[0]) }
@@ -63,7 +64,7 @@ final class RecordingNetwork: PoseNetwork {
 final class ListingDecoder: KeypointDecodingStage {
     func decode(_ heatmaps: Tensor, transforms: [CropTransform]) -> [[[Double]]] {
         transforms.enumerated().map { i, t in
-            (0..<heatmaps.shape[3]).map { j in [Double(heatmaps[i, 0, 0, j]), t.centerY, 0.9] }
+            (0..<heatmaps.shape[3]).map { j in [Double(heatmaps[i, 0, 0, j]), Double(t.center.y), 0.9] }
         }
     }
 }
