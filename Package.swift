@@ -46,6 +46,7 @@ let package = Package(
             "Tensors", "Keypoints", "Checkpoints", "Engine", "Models", "Video", "Pipeline",
         ], swiftSettings: fast),
 
+        .executableTarget(name: "PoseWarperExample", dependencies: ["Pipeline"], path: "Samples/Example"),
         .testTarget(name: "TensorsTests", dependencies: ["Tensors"]),
         .testTarget(name: "KeypointsTests", dependencies: ["Keypoints"]),
         .testTarget(name: "CheckpointsTests", dependencies: ["Checkpoints", "Tensors"], resources: [.copy("Fixtures")]),

@@ -1,3 +1,4 @@
+import Foundation
 import Keypoints
 import Tensors
 import Video
@@ -33,6 +34,14 @@ public final class PoseEstimationStage {
     /// Backbone crops computed and reused (for tests and the bench).
     public private(set) var cropsEncoded = 0
     public private(set) var cropsReused = 0
+    /// Seconds spent cropping, encoding (backbone), combining (neck) and decoding keypoints.
+    public private(set) var seconds: [String: Double] = [:]
+
+    private func timed<T>(_ stage: String, _ body: () -> T) -> T {
+        let start = ContinuousClock.now
+        defer { seconds[stage, default: 0] += (ContinuousClock.now - start).seconds }
+        return body()
+    }
 
     public init(crops: CropStage, network: PoseNetwork, decoder: KeypointDecodingStage, lookBehind: Int, maxBatch: Int = 4) {
         self.crops = crops
@@ -63,12 +72,14 @@ public final class PoseEstimationStage {
         let plane = 3 * crops.inputHeight * crops.inputWidth
         for start in stride(from: 0, to: missing.count, by: maxBatch) {
             let chunk = missing[start..<min(start + maxBatch, missing.count)]
-            let batch = Tensor(shape: [chunk.count, 3, crops.inputHeight, crops.inputWidth]) { buffer in
-                for (i, item) in chunk.enumerated() {
-                    crops.crop(window.frames[item.position].frame, transforms[item.person], into: buffer.baseAddress! + i * plane)
+            let batch = timed("crop") {
+                Tensor(shape: [chunk.count, 3, crops.inputHeight, crops.inputWidth]) { buffer in
+                    for (i, item) in chunk.enumerated() {
+                        crops.crop(window.frames[item.position].frame, transforms[item.person], into: buffer.baseAddress! + i * plane)
+                    }
                 }
             }
-            let encoded = network.encode(batch)
+            let encoded = timed("backbone") { network.encode(batch) }
             let per = encoded.count / chunk.count
             let itemShape = [1] + Array(encoded.shape.dropFirst())
             for (i, item) in chunk.enumerated() {
@@ -85,8 +96,8 @@ public final class PoseEstimationStage {
             shape[0] = parts.count
             return Tensor(shape: shape, storage: parts.flatMap(\.storage))
         }
-        let heatmaps = network.heatmaps(from: encodings)
-        let keypoints = decoder.decode(heatmaps, transforms: transforms)
+        let heatmaps = timed("neck") { network.heatmaps(from: encodings) }
+        let keypoints = timed("keypoint decoding") { decoder.decode(heatmaps, transforms: transforms) }
         return zip(boxes, keypoints).map { box, kps in
             let mean = kps.isEmpty ? 0 : kps.map { $0[2] }.reduce(0, +) / Double(kps.count)
             return PersonPose(trackID: nil, bbox: box.xywh, bboxScore: box.score, score: mean, keypoints: kps)

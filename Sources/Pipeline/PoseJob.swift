@@ -54,7 +54,8 @@ public final class PoseJob {
         public var decodeStopReason: String?
         /// Wall-clock seconds.
         public var seconds = 0.0
-        /// Seconds spent in each stage (stages overlap, so these add up to more than `seconds`).
+        /// Seconds spent in each stage (stages overlap, so these add up to more than `seconds`);
+        /// "network" = crop + backbone + neck + keypoint decoding.
         public var stageSeconds: [String: Double] = [:]
         /// Backbone crops computed, and crops whose encoding was reused from the cache.
         public var cropsEncoded = 0
@@ -291,7 +292,7 @@ public final class PoseJob {
         times.add("outputs", since: t2)
         if let finishError { throw finishError }
         summary.seconds = (ContinuousClock.now - clock).seconds
-        summary.stageSeconds = times.snapshot()
+        summary.stageSeconds = times.snapshot().merging(estimator.seconds) { a, _ in a }
         summary.cropsEncoded = estimator.cropsEncoded
         summary.cropsReused = estimator.cropsReused
         return summary

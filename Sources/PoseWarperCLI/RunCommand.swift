@@ -152,6 +152,10 @@ struct RunCommand: ParsableCommand {
                 let rate = summary.seconds > 0 ? String(format: "%.2f", Double(summary.frames) / summary.seconds) : "-"
                 FileHandle.standardError.write(Data(
                     "posewarper run: \(summary.frames) frames, \(summary.persons) persons in \(String(format: "%.1f", summary.seconds)) s (\(rate) fps) → \(written)\n".utf8))
+                let t = summary.stageSeconds
+                func s(_ k: String) -> String { String(format: "%.2f", t[k] ?? 0) }
+                FileHandle.standardError.write(Data(
+                    "posewarper run: stage seconds (stages overlap): network \(s("network")) [backbone \(s("backbone")), neck \(s("neck")), crop \(s("crop")), keypoints \(s("keypoint decoding"))], decode \(s("decode")), outputs \(s("outputs")); backbone crops \(summary.cropsEncoded) computed, \(summary.cropsReused) reused\n".utf8))
             }
             interruptLock.lock(); let wasInterrupted = interrupted; interruptLock.unlock()
             if summary.cancelled && wasInterrupted { return 130 }
