@@ -26,9 +26,11 @@ public enum PipelineFile {
         let top = try Section(root, name: "pipeline file", file: path)
         let folder = URL(fileURLWithPath: path).deletingLastPathComponent().path
 
+        // Unset keys take mmpose's test-time defaults: no flip test, det_bbox_thr 0.2.
         var config = PipelineConfig.hrnetCOCO
         config.path = path
         config.model.flipTest = false
+        config.persons.scoreThreshold = 0.2
 
         // model
         let model = try top.section("model", required: true)!

@@ -1,3 +1,4 @@
+import Foundation
 import Keypoints
 
 /// Assigns track ids frame by frame (mmpose `get_track_id`): each person takes the id of the
@@ -80,9 +81,3 @@ public final class PoseTracker {
         return sum / Double(n)
     }
 }
-
-#if canImport(Glibc)
-import Glibc
-#else
-import Darwin
-#endif

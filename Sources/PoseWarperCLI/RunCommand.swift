@@ -1,8 +1,12 @@
 import ArgumentParser
+import Checkpoints
 import Dispatch
 import Engine
 import Foundation
+import Keypoints
+import Models
 import Pipeline
+import Video
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -91,9 +95,9 @@ struct RunCommand: ParsableCommand {
     /// Exit code for an error: 1 for anything the user can fix, 2 for internal failures.
     static func exitCode(for error: Error) -> Int32 {
         if let e = error as? PipelineError { return e.kind == .badInput ? 1 : 2 }
-        let type = String(describing: Swift.type(of: error))
-        // The modules' input errors (unreadable checkpoints, videos, models that do not match).
-        return ["CheckpointError", "VideoError", "ModelError", "KeypointStreamError"].contains(type) ? 1 : 2
+        // The modules' input errors: unreadable checkpoints, videos, outputs; models that do not match.
+        if error is CheckpointError || error is VideoError || error is ModelError || error is KeypointStreamError { return 1 }
+        return 2
     }
 
     static func execute(_ options: RunCommand) -> Int32 {
