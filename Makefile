@@ -27,8 +27,16 @@ bench: deps
 	$(SWIFT) build $(RELEASE) --product posewarper --product posewarper-bench
 	.build/release/posewarper-bench
 
+# The main job on the bundled clip with a tiny random-weight checkpoint (no downloads needed).
 demo: deps
-	@echo "make demo: the end-to-end demo does not exist yet (see issue 5)"; exit 1
+	$(SWIFT) build $(RELEASE) --product posewarper
+	@mkdir -p out
+	$(BIN) run Samples/walker.mp4 --pipeline Samples/demo.yml --video out/demo.mp4 --keypoints out/demo.jsonl
+	@echo "make demo: wrote out/demo.mp4 (annotated video, with the input's audio) and out/demo.jsonl (keypoint stream)"
+	@echo "make demo: the weights are RANDOM (Tests/ModelsTests/Fixtures/tiny_posewarper.pth): the skeletons are meaningless."
+	@echo "make demo: for real poses, get hrnet_w48_posetrack18_384x288_posewarper_stage2-4abf88db_20211130.pth from the"
+	@echo "           mmpose model zoo and run: $(BIN) run VIDEO --pipeline Pipelines/posewarper-hrnet-w48-posetrack18-384x288.yml \\"
+	@echo "           --weights hrnet_w48_posetrack18_384x288_posewarper_stage2-4abf88db_20211130.pth --whole-frame --video out.mp4"
 
 # Full-size random checkpoints built with PyTorch vs `posewarper forward` (not part of `make test`).
 # Uses the system python when torch + torchvision import, else a local .venv (CPU wheels).

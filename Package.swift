@@ -46,6 +46,7 @@ let package = Package(
             "Tensors", "Keypoints", "Checkpoints", "Engine", "Models", "Video", "Pipeline",
         ], swiftSettings: fast),
 
+        .executableTarget(name: "PoseWarperExample", dependencies: ["Pipeline"], path: "Samples/Example"),
         .testTarget(name: "TensorsTests", dependencies: ["Tensors"]),
         .testTarget(name: "KeypointsTests", dependencies: ["Keypoints"]),
         .testTarget(name: "CheckpointsTests", dependencies: ["Checkpoints", "Tensors"], resources: [.copy("Fixtures")]),
@@ -53,7 +54,7 @@ let package = Package(
         .testTarget(name: "ModelsTests", dependencies: ["Models", "Engine", "Checkpoints", "Tensors", "Keypoints"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "VideoTests", dependencies: ["Video", "Keypoints"]),
-        .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "Models", "Video", "Keypoints", "Tensors"]),
+        .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "Models", "Video", "Keypoints", "Tensors"], resources: [.copy("Fixtures")]),
     ],
     swiftLanguageModes: [.v5]
 )

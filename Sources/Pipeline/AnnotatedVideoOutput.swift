@@ -1,0 +1,69 @@
+import Foundation
+import Keypoints
+import Video
+
+/// Draws one frame's persons onto its picture (the render stage of the annotated video).
+public protocol PoseRenderer: AnyObject {
+    func draw(_ persons: [PersonPose], on frame: inout VideoFrame)
+}
+
+/// The annotated video: each frame with its skeletons drawn, encoded by the Video module's writer at
+/// the input's timing (same pts) with the input's audio copied. Written to a temporary file and
+/// moved into place by `finish` (also after Ctrl-C: a valid, shorter video); `abort` removes it.
+public final class AnnotatedVideoOutput: PoseOutput {
+    private let path: String
+    private let renderer: PoseRenderer
+    private let options: VideoWriterOptions
+    private let trimAudio: Bool
+    private var writer: VideoWriter?
+
+    /// `trimAudio`: cut the audio after the last frame (for runs over a frame range).
+    public init(path: String, renderer: PoseRenderer, options: VideoWriterOptions = .init(), trimAudio: Bool = false) {
+        self.path = path
+        self.renderer = renderer
+        self.options = options
+        self.trimAudio = trimAudio
+    }
+
+    public func begin(_ run: RunDescription) throws {
+        guard let info = run.source else {
+            throw PipelineError.internalFailure("\(path): the annotated video needs the source's timing")
+        }
+        // Image folders and patterns have no audio to copy.
+        let audio = options.copyAudio && info.hasAudio && info.container != "image-sequence" ? run.input : nil
+        writer = try VideoWriter(path: path, info: info, audioSource: audio, trimAudioToRange: trimAudio, options: options)
+    }
+
+    public func write(_ frame: FrameResult) throws {
+        var image = frame.image
+        renderer.draw(frame.keypoints.persons, on: &image)
+        try writer?.write(image)
+    }
+
+    public func finish() throws {
+        guard let writer else { return }
+        if writer.framesWritten == 0 {
+            // Nothing was decoded before the stop: no video rather than an invalid one.
+            writer.abort()
+            return
+        }
+        try writer.finish()
+    }
+
+    public func abort() { writer?.abort() }
+}
+
+/// The Video module's skeleton renderer, styled by the pipeline's output section.
+public final class SkeletonPoseRenderer: PoseRenderer {
+    let renderer: SkeletonRenderer
+
+    public init(schema: KeypointSchema, output: PipelineConfig.Output) {
+        renderer = SkeletonRenderer(schema: schema, style: RenderStyle(
+            keypointThreshold: output.drawThreshold, radius: Double(output.radius), thickness: Double(output.thickness),
+            drawBoxes: output.drawBoxes, drawTrackIDs: output.drawBoxes))
+    }
+
+    public func draw(_ persons: [PersonPose], on frame: inout VideoFrame) {
+        renderer.draw(persons, on: &frame)
+    }
+}

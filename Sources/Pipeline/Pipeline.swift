@@ -1,1 +1,0 @@
-// Pipeline: the staged video → keypoints job.

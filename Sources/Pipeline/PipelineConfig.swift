@@ -1,0 +1,120 @@
+import Foundation
+import Keypoints
+
+/// A pipeline file's settings: what model to run, on which persons, and what to write by default.
+public struct PipelineConfig: Sendable {
+    /// The network and its pre/post-processing.
+    public struct Model: Sendable {
+        /// Checkpoint path, resolved against the pipeline file's folder when relative; nil = must be given.
+        public var weights: String?
+        /// The keypoint slots the model predicts.
+        public var schema: KeypointSchema
+        /// Network input (crop) size in pixels: width, height (multiples of 32).
+        public var inputWidth: Int
+        public var inputHeight: Int
+        /// Heatmap size: width, height (the input size / 4 for HRNet).
+        public var heatmapWidth: Int
+        public var heatmapHeight: Int
+        /// Per-channel RGB normalisation applied to v/255.
+        public var mean: [Float]
+        public var std: [Float]
+        /// Average with the horizontally flipped crop's heatmaps (mmpose test_cfg.flip_test).
+        public var flipTest: Bool
+        /// Shift flipped heatmaps one pixel right before averaging (mmpose test_cfg.shift_heatmap).
+        public var shiftHeatmap: Bool
+        /// Heatmap decoding: "default" (argmax ±0.25 px) or "unbiased" (DARK).
+        public var postProcess: PostProcess
+        /// Gaussian kernel size for "unbiased" decoding (mmpose modulate_kernel).
+        public var modulateKernel: Int
+    }
+
+    /// Heatmap decoding method (mmpose test_cfg.post_process).
+    public enum PostProcess: String, Sendable, CaseIterable { case `default`, unbiased }
+
+    /// PoseWarper's temporal window; a single-frame model uses offsets [0].
+    public struct Temporal: Sendable {
+        /// Frame offsets relative to the current frame, current first (mmpose order [0, −2, −1, +1, +2]).
+        public var frameOffsets: [Int]
+        /// Weight of each offset in the aggregated heatmap, same order.
+        public var frameWeights: [Float]
+        /// Dilations of the PoseWarper neck's offset and deformable convolutions.
+        public var dilations: [Int]
+    }
+
+    /// Where person boxes come from.
+    public enum PersonSourceKind: String, Sendable, CaseIterable {
+        case boxesFile = "boxes_file", wholeFrame = "whole_frame", detector
+    }
+
+    /// Person boxes: their source, filtering and the crop padding.
+    public struct Persons: Sendable {
+        public var source: PersonSourceKind
+        /// Boxes file path (resolved like weights); nil = must be given with --boxes.
+        public var boxesFile: String?
+        /// Boxes scoring below this are dropped (mmpose det_bbox_thr).
+        public var scoreThreshold: Double
+        /// Box IoU non-maximum suppression threshold, or nil for none.
+        public var nmsThreshold: Double?
+        /// Crop size relative to the box (mmpose's 1.25 in `_box2cs`).
+        public var bboxPadding: Double
+    }
+
+    /// How track ids are assigned.
+    public enum TrackingMethod: String, Sendable, CaseIterable { case iou, oks, none }
+
+    /// Greedy frame-to-frame matching (mmpose `get_track_id`).
+    public struct Tracking: Sendable {
+        public var method: TrackingMethod
+        /// Minimum IoU (or OKS) for a match with the previous frame.
+        public var threshold: Double
+    }
+
+    /// Defaults for the written outputs.
+    public struct Output: Sendable {
+        /// Keypoints scoring below this are not drawn (mmpose kpt_score_thr 0.3).
+        public var drawThreshold: Double
+        /// Keypoint circle radius and link thickness in pixels.
+        public var radius: Int
+        public var thickness: Int
+        /// Draw person boxes and track ids on the annotated video.
+        public var drawBoxes: Bool
+        /// Keypoints scoring above this count toward the rescored instance score in COCO/PoseTrack
+        /// results (mmpose vis_thr 0.2: mean of those scores × box score).
+        public var rescoreThreshold: Double
+    }
+
+    public var model: Model
+    public var temporal: Temporal
+    public var persons: Persons
+    public var tracking: Tracking
+    public var output: Output
+    /// The file these settings came from (nil when built in code).
+    public var path: String?
+
+    /// mmpose's stage-2 PoseTrack18 PoseWarper settings (the shipped posewarper pipeline file).
+    public static let poseWarperPoseTrack18 = PipelineConfig(
+        model: Model(weights: nil, schema: .posetrack18, inputWidth: 288, inputHeight: 384, heatmapWidth: 72,
+                     heatmapHeight: 96, mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225], flipTest: false,
+                     shiftHeatmap: true, postProcess: .default, modulateKernel: 11),
+        temporal: Temporal(frameOffsets: [0, -2, -1, 1, 2], frameWeights: [0.3, 0.1, 0.25, 0.25, 0.1],
+                           dilations: [3, 6, 12, 18, 24]),
+        persons: Persons(source: .boxesFile, boxesFile: nil, scoreThreshold: 0.2, nmsThreshold: nil, bboxPadding: 1.25),
+        tracking: Tracking(method: .iou, threshold: 0.3),
+        output: Output(drawThreshold: 0.3, radius: 4, thickness: 2, drawBoxes: true, rescoreThreshold: 0.2),
+        path: nil)
+
+    /// mmpose's HRNet-W32 COCO 256×192 top-down settings (single frame, flip test on).
+    public static let hrnetCOCO = PipelineConfig(
+        model: Model(weights: nil, schema: .coco17, inputWidth: 192, inputHeight: 256, heatmapWidth: 48,
+                     heatmapHeight: 64, mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225], flipTest: true,
+                     shiftHeatmap: true, postProcess: .default, modulateKernel: 11),
+        temporal: Temporal(frameOffsets: [0], frameWeights: [1], dilations: [3, 6, 12, 18, 24]),
+        persons: Persons(source: .boxesFile, boxesFile: nil, scoreThreshold: 0.0, nmsThreshold: nil, bboxPadding: 1.25),
+        tracking: Tracking(method: .iou, threshold: 0.3),
+        output: Output(drawThreshold: 0.3, radius: 4, thickness: 2, drawBoxes: true, rescoreThreshold: 0.2),
+        path: nil)
+
+    /// Frames needed before the current one and after it (2 and 2 for PoseWarper).
+    public var lookBehind: Int { max(0, -(temporal.frameOffsets.min() ?? 0)) }
+    public var lookAhead: Int { max(0, temporal.frameOffsets.max() ?? 0) }
+}

@@ -1,0 +1,281 @@
+import Foundation
+import Keypoints
+import Yams
+
+/// Reads pipeline files (`Pipelines/*.yml`): every key is known, every value checked, and every
+/// problem reported as "file:line: reason" from the YAML node's position.
+public enum PipelineFile {
+    /// Reads and validates a pipeline file; relative paths inside it resolve against its folder.
+    public static func load(_ path: String) throws -> PipelineConfig {
+        let text: String
+        do { text = try String(contentsOfFile: path, encoding: .utf8) } catch {
+            throw PipelineError.badInput("\(path): cannot read pipeline file: \((error as NSError).localizedDescription)")
+        }
+        return try parse(text, path: path)
+    }
+
+    /// Parses pipeline YAML; `path` names the file in errors and anchors relative paths.
+    public static func parse(_ text: String, path: String) throws -> PipelineConfig {
+        let root: Node?
+        do { root = try Yams.compose(yaml: text) } catch let error as YamlError {
+            throw PipelineError.badInput("\(path): not valid YAML: \(yamlProblem(error))")
+        } catch {
+            throw PipelineError.badInput("\(path): not valid YAML: \(error)")
+        }
+        guard let root else { throw PipelineError.at(path, line: nil, "the file is empty") }
+        let top = try Section(root, name: "pipeline file", file: path)
+        let folder = URL(fileURLWithPath: path).deletingLastPathComponent().path
+
+        // Unset keys take mmpose's test-time defaults: no flip test, det_bbox_thr 0.2.
+        var config = PipelineConfig.hrnetCOCO
+        config.path = path
+        config.model.flipTest = false
+        config.persons.scoreThreshold = 0.2
+
+        // model
+        let model = try top.section("model", required: true)!
+        if let node = model["weights"], node.null == nil {
+            config.model.weights = resolve(try model.string("weights", node), against: folder)
+        }
+        if let node = model["schema"] {
+            let name = try model.string("schema", node)
+            guard let schema = KeypointSchema.named(name) else {
+                throw model.error(node, "unknown keypoint schema '\(name)' (known: \(KeypointSchema.all.map(\.name).joined(separator: ", ")))")
+            }
+            config.model.schema = schema
+        } else { throw model.error(nil, "model.schema is required (coco17 or posetrack18)") }
+        guard let inputNode = model["input_size"] else { throw model.error(nil, "model.input_size is required ([width, height])") }
+        let input = try model.ints("input_size", inputNode, count: 2)
+        guard input.allSatisfy({ $0 > 0 && $0 % 32 == 0 }) else {
+            throw model.error(inputNode, "model.input_size must be [width, height], positive multiples of 32 (got \(input))")
+        }
+        (config.model.inputWidth, config.model.inputHeight) = (input[0], input[1])
+        (config.model.heatmapWidth, config.model.heatmapHeight) = (input[0] / 4, input[1] / 4)
+        if let node = model["heatmap_size"] {
+            let size = try model.ints("heatmap_size", node, count: 2)
+            guard size[0] * 4 == input[0], size[1] * 4 == input[1] else {
+                throw model.error(node, "model.heatmap_size must be input_size / 4 for HRNet (expected [\(input[0] / 4), \(input[1] / 4)], got \(size))")
+            }
+        }
+        if let node = model["mean"] { config.model.mean = try model.floats("mean", node, count: 3) }
+        if let node = model["std"] {
+            config.model.std = try model.floats("std", node, count: 3)
+            guard config.model.std.allSatisfy({ $0 > 0 }) else { throw model.error(node, "model.std values must be positive") }
+        }
+        if let node = model["flip_test"] { config.model.flipTest = try model.bool("flip_test", node) }
+        if let node = model["shift_heatmap"] { config.model.shiftHeatmap = try model.bool("shift_heatmap", node) }
+        if let node = model["post_process"] {
+            let name = try model.string("post_process", node)
+            guard let p = PipelineConfig.PostProcess(rawValue: name) else {
+                throw model.error(node, "model.post_process must be one of default, unbiased (got '\(name)')")
+            }
+            config.model.postProcess = p
+        }
+        if let node = model["modulate_kernel"] {
+            let k = try model.int("modulate_kernel", node)
+            guard k > 0, k % 2 == 1 else { throw model.error(node, "model.modulate_kernel must be a positive odd number (got \(k))") }
+            config.model.modulateKernel = k
+        }
+        try model.rejectUnknownKeys()
+
+        // temporal (absent = single-frame model)
+        config.temporal = PipelineConfig.Temporal(frameOffsets: [0], frameWeights: [1], dilations: [3, 6, 12, 18, 24])
+        if let temporal = try top.section("temporal") {
+            guard let offNode = temporal["frame_offsets"] else { throw temporal.error(nil, "temporal.frame_offsets is required") }
+            let offsets = try temporal.ints("frame_offsets", offNode, count: nil)
+            guard offsets.first == 0, Set(offsets).count == offsets.count else {
+                throw temporal.error(offNode, "temporal.frame_offsets must start with 0 (the current frame) and not repeat (got \(offsets))")
+            }
+            guard offsets.allSatisfy({ abs($0) <= 16 }) else {
+                throw temporal.error(offNode, "temporal.frame_offsets must lie within ±16 frames (got \(offsets))")
+            }
+            guard let wNode = temporal["frame_weights"] else { throw temporal.error(nil, "temporal.frame_weights is required") }
+            let weights = try temporal.floats("frame_weights", wNode, count: offsets.count)
+            guard weights.allSatisfy({ $0 >= 0 }), weights.reduce(0, +) > 0 else {
+                throw temporal.error(wNode, "temporal.frame_weights must be non-negative with a positive sum")
+            }
+            config.temporal.frameOffsets = offsets
+            config.temporal.frameWeights = weights
+            if let node = temporal["dilations"] {
+                let d = try temporal.ints("dilations", node, count: nil)
+                guard !d.isEmpty, d.allSatisfy({ $0 > 0 }) else { throw temporal.error(node, "temporal.dilations must be positive integers") }
+                config.temporal.dilations = d
+            }
+            try temporal.rejectUnknownKeys()
+        }
+
+        // persons
+        if let persons = try top.section("persons") {
+            if let node = persons["source"] {
+                let name = try persons.string("source", node)
+                guard let kind = PipelineConfig.PersonSourceKind(rawValue: name) else {
+                    throw persons.error(node, "persons.source must be one of boxes_file, whole_frame, detector (got '\(name)')")
+                }
+                if kind == .detector {
+                    throw persons.error(node, "persons.source 'detector': the person detector is not available yet; use boxes_file (--boxes FILE) or whole_frame (--whole-frame)")
+                }
+                config.persons.source = kind
+            }
+            if let node = persons["boxes_file"], node.null == nil {
+                config.persons.boxesFile = resolve(try persons.string("boxes_file", node), against: folder)
+            }
+            if let node = persons["score_threshold"] {
+                config.persons.scoreThreshold = try persons.fraction("score_threshold", node)
+            }
+            if let node = persons["nms_threshold"] {
+                if node.null != nil { config.persons.nmsThreshold = nil } else {
+                    let t = try persons.fraction("nms_threshold", node)
+                    guard t > 0 else { throw persons.error(node, "persons.nms_threshold must be in (0, 1] or null") }
+                    config.persons.nmsThreshold = t
+                }
+            }
+            if let node = persons["bbox_padding"] {
+                let p = try persons.double("bbox_padding", node)
+                guard p > 0, p <= 10 else { throw persons.error(node, "persons.bbox_padding must be in (0, 10] (got \(p))") }
+                config.persons.bboxPadding = p
+            }
+            // Reserved for the person-detector issue: its settings are not interpreted yet.
+            _ = persons["detector"]
+            try persons.rejectUnknownKeys()
+        }
+
+        if let tracking = try top.section("tracking") {
+            if let node = tracking["method"] {
+                let name = try tracking.string("method", node)
+                guard let m = PipelineConfig.TrackingMethod(rawValue: name) else {
+                    throw tracking.error(node, "tracking.method must be one of iou, oks, none (got '\(name)')")
+                }
+                config.tracking.method = m
+            }
+            if let node = tracking["threshold"] { config.tracking.threshold = try tracking.fraction("threshold", node) }
+            try tracking.rejectUnknownKeys()
+        }
+
+        if let output = try top.section("output") {
+            if let node = output["draw_threshold"] { config.output.drawThreshold = try output.fraction("draw_threshold", node) }
+            if let node = output["rescore_threshold"] { config.output.rescoreThreshold = try output.fraction("rescore_threshold", node) }
+            if let node = output["radius"] {
+                let r = try output.int("radius", node)
+                guard (0...64).contains(r) else { throw output.error(node, "output.radius must be 0…64 (got \(r))") }
+                config.output.radius = r
+            }
+            if let node = output["thickness"] {
+                let t = try output.int("thickness", node)
+                guard (1...32).contains(t) else { throw output.error(node, "output.thickness must be 1…32 (got \(t))") }
+                config.output.thickness = t
+            }
+            if let node = output["draw_boxes"] { config.output.drawBoxes = try output.bool("draw_boxes", node) }
+            try output.rejectUnknownKeys()
+        }
+        try top.rejectUnknownKeys()
+        return config
+    }
+
+    static func resolve(_ path: String, against folder: String) -> String {
+        let expanded = (path as NSString).expandingTildeInPath
+        return expanded.hasPrefix("/") ? expanded : URL(fileURLWithPath: folder).appendingPathComponent(expanded).standardized.path
+    }
+
+    static func yamlProblem(_ error: YamlError) -> String {
+        switch error {
+        case let .scanner(_, problem, mark, _), let .parser(_, problem, mark, _), let .composer(_, problem, mark, _):
+            return "line \(mark.line): \(problem)"
+        default: return "\(error)"
+        }
+    }
+
+    /// One YAML mapping being read: remembers which keys were consumed so leftovers are rejected.
+    final class Section {
+        let file: String
+        let name: String
+        let node: Node
+        var pairs: [(key: String, keyNode: Node, value: Node)] = []
+        var used = Set<String>()
+
+        init(_ node: Node, name: String, file: String) throws {
+            self.file = file
+            self.name = name
+            self.node = node
+            guard let mapping = node.mapping else {
+                throw PipelineError.at(file, line: node.mark?.line, "\(name) must be a mapping of keys to values")
+            }
+            var seen = Set<String>()
+            for (k, v) in mapping {
+                guard let key = k.string else { throw PipelineError.at(file, line: k.mark?.line, "keys in \(name) must be names") }
+                guard seen.insert(key).inserted else {
+                    throw PipelineError.at(file, line: k.mark?.line, "key '\(key)' appears twice in \(name)")
+                }
+                pairs.append((key, k, v))
+            }
+        }
+
+        subscript(key: String) -> Node? {
+            used.insert(key)
+            return pairs.first { $0.key == key }?.value
+        }
+
+        func section(_ key: String, required: Bool = false) throws -> Section? {
+            guard let value = self[key], value.null == nil else {
+                if required { throw error(nil, "missing required section '\(key)'") }
+                return nil
+            }
+            return try Section(value, name: key, file: file)
+        }
+
+        func error(_ at: Node?, _ reason: String) -> PipelineError {
+            PipelineError.at(file, line: (at ?? node).mark?.line, reason)
+        }
+
+        func rejectUnknownKeys() throws {
+            if let unknown = pairs.first(where: { !used.contains($0.key) }) {
+                let known = used.sorted().joined(separator: ", ")
+                throw PipelineError.at(file, line: unknown.keyNode.mark?.line,
+                                       "unknown key '\(unknown.key)' in \(name) (known keys: \(known))")
+            }
+        }
+
+        private func label(_ key: String) -> String { name == "pipeline file" ? key : "\(name).\(key)" }
+
+        func string(_ key: String, _ node: Node) throws -> String {
+            guard case let .scalar(s) = node, !s.string.isEmpty else { throw error(node, "\(label(key)) must be a text value") }
+            return s.string
+        }
+        func int(_ key: String, _ node: Node) throws -> Int {
+            guard case .scalar = node, let v = node.int else { throw error(node, "\(label(key)) must be an integer") }
+            return v
+        }
+        func double(_ key: String, _ node: Node) throws -> Double {
+            guard case .scalar = node, let v = node.float, v.isFinite else { throw error(node, "\(label(key)) must be a number") }
+            return v
+        }
+        func fraction(_ key: String, _ node: Node) throws -> Double {
+            let v = try double(key, node)
+            guard (0...1).contains(v) else { throw error(node, "\(label(key)) must be between 0 and 1 (got \(v))") }
+            return v
+        }
+        func bool(_ key: String, _ node: Node) throws -> Bool {
+            guard case .scalar = node, let v = node.bool else { throw error(node, "\(label(key)) must be true or false") }
+            return v
+        }
+        func ints(_ key: String, _ node: Node, count: Int?) throws -> [Int] {
+            guard case let .sequence(seq) = node else { throw error(node, "\(label(key)) must be a list of integers") }
+            let values = try seq.map { item -> Int in
+                guard let v = item.int else { throw error(item, "\(label(key)) must be a list of integers") }
+                return v
+            }
+            if let count, values.count != count { throw error(node, "\(label(key)) must have \(count) values (got \(values.count))") }
+            if values.isEmpty { throw error(node, "\(label(key)) must not be empty") }
+            return values
+        }
+        func floats(_ key: String, _ node: Node, count: Int?) throws -> [Float] {
+            guard case let .sequence(seq) = node else { throw error(node, "\(label(key)) must be a list of numbers") }
+            let values = try seq.map { item -> Float in
+                guard let v = item.float, v.isFinite else { throw error(item, "\(label(key)) must be a list of numbers") }
+                return Float(v)
+            }
+            if let count, values.count != count { throw error(node, "\(label(key)) must have \(count) values (got \(values.count))") }
+            if values.isEmpty { throw error(node, "\(label(key)) must not be empty") }
+            return values
+        }
+    }
+}

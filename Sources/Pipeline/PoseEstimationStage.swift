@@ -1,0 +1,114 @@
+import Foundation
+import Keypoints
+import Tensors
+import Video
+
+/// A decoded frame with its person boxes, as held by the temporal window.
+public struct DecodedFrame {
+    public var frame: VideoFrame
+    public var boxes: [PersonBox]
+    public init(frame: VideoFrame, boxes: [PersonBox]) {
+        self.frame = frame
+        self.boxes = boxes
+    }
+}
+
+/// Crops → network → keypoint decoding for one temporal window. Every support frame is cropped with
+/// the CURRENT frame's box (mmpose). Per-crop encodings are cached by (frame, box): when boxes repeat
+/// across frames — always in whole-frame mode — each frame goes through the backbone once instead of
+/// once per window it supports (5× less backbone work for PoseWarper).
+public final class PoseEstimationStage {
+    let crops: CropStage
+    let network: PoseNetwork
+    let decoder: KeypointDecodingStage
+    let lookBehind: Int
+    /// Crops per backbone call (bounds activation memory).
+    let maxBatch: Int
+
+    struct CacheKey: Hashable {
+        let frame: Int
+        let x: Double, y: Double, w: Double, h: Double
+        init(frame: Int, box: PersonBox) { self.frame = frame; (x, y, w, h) = (box.x, box.y, box.width, box.height) }
+    }
+    private var cache: [CacheKey: Tensor] = [:]
+    /// Backbone crops computed and reused (for tests and the bench).
+    public private(set) var cropsEncoded = 0
+    public private(set) var cropsReused = 0
+    /// Seconds spent cropping, encoding (backbone), combining (neck) and decoding keypoints.
+    public private(set) var seconds: [String: Double] = [:]
+
+    private func timed<T>(_ stage: String, _ body: () -> T) -> T {
+        let start = ContinuousClock.now
+        defer { seconds[stage, default: 0] += (ContinuousClock.now - start).seconds }
+        return body()
+    }
+
+    public init(crops: CropStage, network: PoseNetwork, decoder: KeypointDecodingStage, lookBehind: Int, maxBatch: Int = 4) {
+        self.crops = crops
+        self.network = network
+        self.decoder = decoder
+        self.lookBehind = lookBehind
+        self.maxBatch = max(1, maxBatch)
+    }
+
+    /// The persons of the window's current frame (no track ids yet).
+    public func estimate(_ window: TemporalWindow<DecodedFrame>.Window) -> [PersonPose] {
+        defer { evict(before: window.index + 1 - lookBehind) }
+        let boxes = window.current.boxes
+        guard !boxes.isEmpty else { return [] }
+        let transforms = boxes.map(crops.transform)
+
+        // Encode every (support frame, box) pair not cached yet, in batches.
+        var missing: [(key: CacheKey, position: Int, person: Int)] = []
+        var seen = Set<CacheKey>()
+        for (position, frameIndex) in window.sourceIndices.enumerated() {
+            for (person, box) in boxes.enumerated() {
+                let key = CacheKey(frame: frameIndex, box: box)
+                if cache[key] != nil || seen.contains(key) { cropsReused += 1; continue }
+                seen.insert(key)
+                missing.append((key, position, person))
+            }
+        }
+        let plane = 3 * crops.inputHeight * crops.inputWidth
+        for start in stride(from: 0, to: missing.count, by: maxBatch) {
+            let chunk = missing[start..<min(start + maxBatch, missing.count)]
+            let batch = timed("crop") {
+                Tensor(shape: [chunk.count, 3, crops.inputHeight, crops.inputWidth]) { buffer in
+                    for (i, item) in chunk.enumerated() {
+                        crops.crop(window.frames[item.position].frame, transforms[item.person], into: buffer.baseAddress! + i * plane)
+                    }
+                }
+            }
+            let encoded = timed("backbone") { network.encode(batch) }
+            let per = encoded.count / chunk.count
+            let itemShape = [1] + Array(encoded.shape.dropFirst())
+            for (i, item) in chunk.enumerated() {
+                cache[item.key] = Tensor(shape: itemShape, storage: Array(encoded.storage[(i * per)..<((i + 1) * per)]))
+            }
+            cropsEncoded += chunk.count
+        }
+
+        // One [P, …] tensor per support position, persons in box order.
+        let encodings: [Tensor] = window.sourceIndices.map { frameIndex in
+            let parts = boxes.map { cache[CacheKey(frame: frameIndex, box: $0)]! }
+            if parts.count == 1 { return parts[0] }
+            var shape = parts[0].shape
+            shape[0] = parts.count
+            return Tensor(shape: shape, storage: parts.flatMap(\.storage))
+        }
+        let heatmaps = timed("neck") { network.heatmaps(from: encodings) }
+        let keypoints = timed("keypoint decoding") { decoder.decode(heatmaps, transforms: transforms) }
+        return zip(boxes, keypoints).map { box, kps in
+            let mean = kps.isEmpty ? 0 : kps.map { $0[2] }.reduce(0, +) / Double(kps.count)
+            return PersonPose(trackID: nil, bbox: box.xywh, bboxScore: box.score, score: mean, keypoints: kps)
+        }
+    }
+
+    /// Drops cached encodings of frames no later window can use.
+    func evict(before frame: Int) {
+        for key in cache.keys where key.frame < frame { cache[key] = nil }
+    }
+
+    /// Cached per-crop encodings (bounded by the window's frames × persons).
+    public var cachedCount: Int { cache.count }
+}

@@ -1,0 +1,323 @@
+import Dispatch
+import Foundation
+import Keypoints
+import Tensors
+import Video
+
+/// The product's main job as a library: a video (file, folder, pattern or URL) in, keypoints of
+/// every person in every frame out, to any combination of outputs.
+///
+///     let job = try PoseJob(pipelineFile: "Pipelines/posewarper-hrnet-w48-posetrack18-384x288.yml")
+///     try job.run(input: "clip.mp4", persons: .wholeFrame, outputs: [.keypoints("clip.jsonl"), .video("clip-pose.mp4")])
+///
+/// Stages run on their own Dispatch queues joined by bounded queues: decode + person boxes →
+/// temporal window + crops + network + keypoint decoding → tracking + outputs (render, encode).
+/// Memory is bounded by the temporal window and the queue capacities, not by the video's length.
+public final class PoseJob {
+    /// Where person boxes come from for one run.
+    public enum Persons {
+        /// As the pipeline file says (its `persons` section).
+        case pipeline
+        /// One box covering each whole frame (single-person clips).
+        case wholeFrame
+        /// A COCO-detections / PoseWarper boxes file.
+        case boxesFile(String)
+        /// Any person source, e.g. a detector.
+        case source(PersonSource)
+    }
+
+    /// One output of a run.
+    public enum Output {
+        /// JSON Lines keypoint stream; "-" is stdout.
+        case keypoints(String)
+        /// COCO keypoint results JSON.
+        case coco(String)
+        /// PoseTrack18 prediction JSON.
+        case posetrack(String)
+        /// The input video with skeletons drawn, at the input's timing, with its audio.
+        case video(String)
+        /// Any `PoseOutput`.
+        case custom(PoseOutput)
+    }
+
+    /// What a run did.
+    public struct Summary: Sendable {
+        /// Frames written to the outputs (in order, with no gaps).
+        public var frames = 0
+        /// Persons written, over all frames.
+        public var persons = 0
+        /// Stopped by `cancel()` (Ctrl-C); the outputs are valid up to the last frame written.
+        public var cancelled = false
+        /// Stopped because a stream output's reader went away (e.g. `| head -1`).
+        public var outputClosed = false
+        /// Why decoding ended early (truncated input), when it did.
+        public var decodeStopReason: String?
+        /// Wall-clock seconds.
+        public var seconds = 0.0
+        /// Seconds spent in each stage (stages overlap, so these add up to more than `seconds`);
+        /// "network" = crop + backbone + neck + keypoint decoding.
+        public var stageSeconds: [String: Double] = [:]
+        /// Backbone crops computed, and crops whose encoding was reused from the cache.
+        public var cropsEncoded = 0
+        public var cropsReused = 0
+    }
+
+    /// Progress after each written frame.
+    public struct Progress: Sendable {
+        public var framesDone: Int
+        /// Frames the run will write, when known.
+        public var framesTotal: Int?
+        public var seconds: Double
+        public var framesPerSecond: Double { seconds > 0 ? Double(framesDone) / seconds : 0 }
+    }
+
+    public let config: PipelineConfig
+    let crops: CropStage
+    let network: PoseNetwork
+    let decoder: KeypointDecodingStage
+    /// Capacity of each queue between stages.
+    public var queueCapacity = 2
+
+    private let lock = NSLock()
+    private var isCancelled = false
+    private var activeQueues: [() -> Void] = []
+
+    /// A job from explicit stages (tests, custom networks).
+    public init(config: PipelineConfig, crops: CropStage, network: PoseNetwork, decoder: KeypointDecodingStage) {
+        self.config = config
+        self.crops = crops
+        self.network = network
+        self.decoder = decoder
+    }
+
+    /// Stops a running job soon (after the network call in progress); outputs are finished and valid
+    /// up to the last frame written. Safe to call from any thread, e.g. a signal handler's queue.
+    public func cancel() {
+        lock.lock()
+        isCancelled = true
+        let stops = activeQueues
+        lock.unlock()
+        stops.forEach { $0() }
+    }
+
+    var cancelled: Bool { lock.lock(); defer { lock.unlock() }; return isCancelled }
+
+    /// Runs the job on `input` (file, image folder, printf pattern or URL); frames `start..<end` only
+    /// when given (neighbouring frames outside the range are still read for the temporal window,
+    /// so a segment's keypoints equal those of a whole-video run).
+    @discardableResult
+    public func run(input: String, persons: Persons = .pipeline, outputs: [Output], start: Int? = nil, end: Int? = nil,
+                    decoderThreads: Int = 0, progress: ((Progress) -> Void)? = nil) throws -> Summary {
+        if let start, start < 0 { throw PipelineError.badInput("--start must be 0 or more (got \(start))") }
+        if let start, let end, end <= start { throw PipelineError.badInput("--end (\(end)) must be after --start (\(start))") }
+        let readStart = start.map { max(0, $0 - config.lookBehind) }
+        let readEnd = end.map { $0 + config.lookAhead }
+        let reader: VideoReader
+        do {
+            reader = try VideoReader(input, start: readStart.map { .frame($0) }, end: readEnd.map { .frame($0) },
+                                     options: VideoReaderOptions(threads: decoderThreads))
+        } catch {
+            throw PipelineError.badInput("\(error)")
+        }
+        let frameNames = imageFolderFrameNames(input)
+        var poseTrackVideo: Int?
+        let personSource = try makePersonSource(persons, input: input, frameNames: frameNames, poseTrackVideo: &poseTrackVideo)
+        var description = RunDescription(schema: config.model.schema, input: input, width: reader.info.width, height: reader.info.height,
+                                 fps: reader.info.averageFPS, frameCount: nil, frameNames: frameNames, source: reader.info)
+        if let video = poseTrackVideo { description.imageIDs = .poseTrack(video: video); description.poseTrackVideo = video }
+        if let n = reader.info.frameCount {
+            let first = start ?? 0
+            let last = min(n, end ?? n)
+            description.frameCount = max(0, last - first)
+        } else if let start, let end { description.frameCount = end - start }
+        let sinks = try outputs.map { try makeOutput($0, range: start != nil || end != nil) }
+        return try run(source: reader, persons: personSource, outputs: sinks, description: description,
+                       outputRange: (start ?? 0)..<(end ?? Int.max), progress: progress)
+    }
+
+    func makePersonSource(_ persons: Persons, input: String, frameNames: [String]?, poseTrackVideo: inout Int?) throws -> PersonSource {
+        switch persons {
+        case .wholeFrame: return WholeFramePersons()
+        case let .source(s): return s
+        case let .boxesFile(path): return try boxesSource(path, input: input, frameNames: frameNames, poseTrackVideo: &poseTrackVideo)
+        case .pipeline:
+            switch config.persons.source {
+            case .wholeFrame: return WholeFramePersons()
+            case .detector:
+                throw PipelineError.badInput("the person detector is not available yet; use --boxes FILE or --whole-frame")
+            case .boxesFile:
+                guard let path = config.persons.boxesFile else {
+                    throw PipelineError.badInput("no person boxes: pass --boxes FILE (COCO detections or PoseWarper boxes) or --whole-frame")
+                }
+                return try boxesSource(path, input: input, frameNames: frameNames, poseTrackVideo: &poseTrackVideo)
+            }
+        }
+    }
+
+    private func boxesSource(_ path: String, input: String, frameNames: [String]?, poseTrackVideo: inout Int?) throws -> PersonSource {
+        let file = try BoxesFile(path: path, input: input, frameNames: frameNames,
+                                 scoreThreshold: config.persons.scoreThreshold, nmsThreshold: config.persons.nmsThreshold)
+        if file.mapping == .poseTrackID { poseTrackVideo = file.videoID }
+        return BoxesFilePersons(file)
+    }
+
+    func makeOutput(_ output: Output, range: Bool) throws -> PoseOutput {
+        switch output {
+        case let .keypoints(path): return KeypointStreamOutput(path: path)
+        case let .coco(path): return COCOResultsOutput(path: path, rescoreThreshold: config.output.rescoreThreshold)
+        case let .posetrack(path): return PoseTrackOutput(path: path, rescoreThreshold: config.output.rescoreThreshold)
+        case let .video(path):
+            // A segment's video carries the segment's audio only.
+            return AnnotatedVideoOutput(path: path, renderer: SkeletonPoseRenderer(schema: config.model.schema, output: config.output),
+                                        trimAudio: range)
+        case let .custom(o): return o
+        }
+    }
+
+    /// Runs the stages over an already opened source (the core every `run` goes through).
+    public func run(source: FrameSource, persons: PersonSource, outputs: [PoseOutput], description: RunDescription,
+                    outputRange: Range<Int> = 0..<Int.max, progress: ((Progress) -> Void)? = nil) throws -> Summary {
+        let clock = ContinuousClock.now
+        var summary = Summary()
+        let decoded = BoundedQueue<DecodedFrame>(capacity: queueCapacity)
+        let finished = BoundedQueue<FrameResult>(capacity: queueCapacity)
+        let failure = FirstError()
+        let times = StageTimes()
+        let estimator = PoseEstimationStage(crops: crops, network: network, decoder: decoder, lookBehind: config.lookBehind)
+
+        lock.lock()
+        let alreadyCancelled = isCancelled
+        activeQueues = [{ decoded.cancel() }]
+        lock.unlock()
+        defer { lock.lock(); activeQueues = []; lock.unlock() }
+        if alreadyCancelled { decoded.cancel() }
+
+        // Outputs begin before any work so a bad output path fails fast.
+        var begun: [PoseOutput] = []
+        do {
+            for o in outputs { try o.begin(description); begun.append(o) }
+        } catch {
+            begun.forEach { $0.abort() }
+            throw error
+        }
+
+        let group = DispatchGroup()
+        // Decode + person boxes.
+        DispatchQueue(label: "posewarper.decode", qos: .userInitiated).async(group: group) {
+            defer { decoded.close() }
+            do {
+                while true {
+                    let t0 = ContinuousClock.now
+                    guard let frame = try source.next() else { break }
+                    times.add("decode", since: t0)
+                    let t1 = ContinuousClock.now
+                    // Frames outside the output range are only temporal context: no persons to find.
+                    let boxes = outputRange.contains(frame.index) ? try persons.boxes(in: frame) : []
+                    times.add("persons", since: t1)
+                    if !decoded.push(DecodedFrame(frame: frame, boxes: boxes)) { break }
+                }
+            } catch {
+                failure.record(error)
+                decoded.cancel()
+                finished.cancel()
+            }
+        }
+        // Temporal window + crops + network + keypoint decoding.
+        DispatchQueue(label: "posewarper.network", qos: .userInitiated).async(group: group) {
+            let window = TemporalWindow<DecodedFrame>(offsets: self.config.temporal.frameOffsets)
+            func process(_ windows: [TemporalWindow<DecodedFrame>.Window]) -> Bool {
+                for w in windows {
+                    guard outputRange.contains(w.index) else { continue }
+                    let t0 = ContinuousClock.now
+                    let persons = estimator.estimate(w)
+                    times.add("network", since: t0)
+                    let frame = w.current.frame
+                    let result = FrameResult(keypoints: FrameKeypoints(frame: frame.index, time: frame.time, persons: persons), image: frame)
+                    if !finished.push(result) { return false }
+                }
+                return true
+            }
+            var stopped = false
+            while let item = decoded.pop() {
+                if !process(window.add(item, index: item.frame.index)) { stopped = true; break }
+            }
+            // The end of the stream (not a cancellation): release the last windows, clipped.
+            if !stopped && !self.cancelled && failure.error == nil { _ = process(window.finish()) }
+            finished.close()
+        }
+
+        // Tracking + outputs, in frame order, on this thread.
+        let tracker = PoseTracker(method: config.tracking.method, threshold: config.tracking.threshold)
+        var writeError: Error?
+        while var result = finished.pop() {
+            let t0 = ContinuousClock.now
+            tracker.assign(&result.keypoints.persons)
+            times.add("tracking", since: t0)
+            do {
+                let t1 = ContinuousClock.now
+                for o in begun { try o.write(result) }
+                times.add("outputs", since: t1)
+            } catch let closed as OutputClosed {
+                _ = closed
+                summary.outputClosed = true
+                decoded.cancel(); finished.cancel()
+                break
+            } catch {
+                writeError = error
+                decoded.cancel(); finished.cancel()
+                break
+            }
+            summary.frames += 1
+            summary.persons += result.keypoints.persons.count
+            progress?(Progress(framesDone: summary.frames, framesTotal: description.frameCount,
+                               seconds: (ContinuousClock.now - clock).seconds))
+        }
+        group.wait()
+
+        if let error = writeError ?? failure.error {
+            begun.forEach { $0.abort() }
+            throw error
+        }
+        summary.cancelled = cancelled
+        summary.decodeStopReason = (source as? VideoReader)?.stopReason
+        // Finish even after a closed stdout: the other outputs stay valid up to the last frame.
+        var finishError: Error?
+        let t2 = ContinuousClock.now
+        for o in begun {
+            do { try o.finish() } catch is OutputClosed { summary.outputClosed = true } catch {
+                if finishError == nil { finishError = error }
+                o.abort()
+            }
+        }
+        times.add("outputs", since: t2)
+        if let finishError { throw finishError }
+        summary.seconds = (ContinuousClock.now - clock).seconds
+        summary.stageSeconds = times.snapshot().merging(estimator.seconds) { a, _ in a }
+        summary.cropsEncoded = estimator.cropsEncoded
+        summary.cropsReused = estimator.cropsReused
+        return summary
+    }
+}
+
+/// The first error any stage hit.
+final class FirstError {
+    private let lock = NSLock()
+    private var first: Error?
+    func record(_ e: Error) { lock.lock(); if first == nil { first = e }; lock.unlock() }
+    var error: Error? { lock.lock(); defer { lock.unlock() }; return first }
+}
+
+/// Seconds per stage, summed from several threads.
+final class StageTimes {
+    private let lock = NSLock()
+    private var seconds: [String: Double] = [:]
+    func add(_ stage: String, since start: ContinuousClock.Instant) {
+        let s = (ContinuousClock.now - start).seconds
+        lock.lock(); seconds[stage, default: 0] += s; lock.unlock()
+    }
+    func snapshot() -> [String: Double] { lock.lock(); defer { lock.unlock() }; return seconds }
+}
+
+extension Duration {
+    var seconds: Double { Double(components.seconds) + Double(components.attoseconds) * 1e-18 }
+}

@@ -1,0 +1,119 @@
+import Foundation
+import Keypoints
+import XCTest
+@testable import Pipeline
+
+final class PipelineFileTests: XCTestCase {
+    static let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent()
+
+    func testShippedPoseWarperFileHasMmposeStage2Numbers() throws {
+        let path = Self.packageRoot.appendingPathComponent("Pipelines/posewarper-hrnet-w48-posetrack18-384x288.yml").path
+        let c = try PipelineFile.load(path)
+        XCTAssertEqual(c.model.schema, .posetrack18)
+        XCTAssertEqual([c.model.inputWidth, c.model.inputHeight], [288, 384])
+        XCTAssertEqual([c.model.heatmapWidth, c.model.heatmapHeight], [72, 96])
+        XCTAssertFalse(c.model.flipTest)
+        XCTAssertTrue(c.model.shiftHeatmap)
+        XCTAssertEqual(c.temporal.frameOffsets, [0, -2, -1, 1, 2])
+        XCTAssertEqual(c.temporal.frameWeights, [0.3, 0.1, 0.25, 0.25, 0.1])
+        XCTAssertEqual(c.temporal.dilations, [3, 6, 12, 18, 24])
+        XCTAssertEqual(c.persons.scoreThreshold, 0.2)
+        XCTAssertEqual(c.persons.bboxPadding, 1.25)
+        XCTAssertEqual(c.tracking.method, .iou)
+        XCTAssertEqual(c.tracking.threshold, 0.3)
+        // Relative weights resolve against the pipeline file's folder.
+        XCTAssertEqual(c.model.weights, Self.packageRoot.appendingPathComponent(
+            "Pipelines/hrnet_w48_posetrack18_384x288_posewarper_stage2-4abf88db_20211130.pth").standardized.path)
+        XCTAssertEqual(c.lookAhead, 2)
+        XCTAssertEqual(c.lookBehind, 2)
+    }
+
+    /// Without --pipeline the CLI uses built-in settings; they must be the shipped files' numbers.
+    func testBuiltInDefaultsEqualTheShippedFiles() throws {
+        for (file, builtIn) in [("posewarper-hrnet-w48-posetrack18-384x288.yml", PipelineConfig.poseWarperPoseTrack18),
+                                ("hrnet-w32-coco-256x192.yml", PipelineConfig.hrnetCOCO)] {
+            let c = try PipelineFile.load(Self.packageRoot.appendingPathComponent("Pipelines/" + file).path)
+            XCTAssertEqual(c.model.schema, builtIn.model.schema, file)
+            XCTAssertEqual([c.model.inputWidth, c.model.inputHeight, c.model.heatmapWidth, c.model.heatmapHeight],
+                           [builtIn.model.inputWidth, builtIn.model.inputHeight, builtIn.model.heatmapWidth, builtIn.model.heatmapHeight], file)
+            XCTAssertEqual(c.model.mean, builtIn.model.mean, file)
+            XCTAssertEqual(c.model.std, builtIn.model.std, file)
+            XCTAssertEqual([c.model.flipTest, c.model.shiftHeatmap], [builtIn.model.flipTest, builtIn.model.shiftHeatmap], file)
+            XCTAssertEqual(c.model.postProcess, builtIn.model.postProcess, file)
+            XCTAssertEqual(c.temporal.frameOffsets, builtIn.temporal.frameOffsets, file)
+            XCTAssertEqual(c.temporal.frameWeights, builtIn.temporal.frameWeights, file)
+            XCTAssertEqual(c.persons.scoreThreshold, builtIn.persons.scoreThreshold, file)
+            XCTAssertEqual(c.persons.bboxPadding, builtIn.persons.bboxPadding, file)
+            XCTAssertEqual(c.tracking.threshold, builtIn.tracking.threshold, file)
+            XCTAssertEqual(c.output.drawThreshold, builtIn.output.drawThreshold, file)
+            XCTAssertEqual(c.output.rescoreThreshold, builtIn.output.rescoreThreshold, file)
+        }
+    }
+
+    func testShippedTopDownFile() throws {
+        let c = try PipelineFile.load(Self.packageRoot.appendingPathComponent("Pipelines/hrnet-w32-coco-256x192.yml").path)
+        XCTAssertEqual(c.model.schema, .coco17)
+        XCTAssertEqual([c.model.inputWidth, c.model.inputHeight], [192, 256])
+        XCTAssertTrue(c.model.flipTest)
+        XCTAssertEqual(c.temporal.frameOffsets, [0])
+        XCTAssertEqual(c.lookAhead, 0)
+        XCTAssertTrue(c.model.weights!.hasSuffix("Pipelines/hrnet_w32_coco_256x192-c78dce93_20200708.pth"))
+    }
+
+    private func error(_ yaml: String) -> String {
+        do { _ = try PipelineFile.parse(yaml, path: "/tmp/p.yml"); return "no error" } catch { return "\(error)" }
+    }
+
+    let base = """
+    model:
+      schema: coco17
+      input_size: [192, 256]
+
+    """
+
+    func testUnknownKeyNamesFileAndLine() {
+        XCTAssertEqual(error(base + "  flip: true\n"),
+                       "/tmp/p.yml:4: unknown key 'flip' in model (known keys: flip_test, heatmap_size, input_size, mean, modulate_kernel, post_process, schema, shift_heatmap, std, weights)")
+        XCTAssertTrue(error(base + "trackng:\n  method: iou\n").hasPrefix("/tmp/p.yml:4: unknown key 'trackng' in pipeline file"))
+    }
+
+    func testBadValuesNameFileLineAndReason() {
+        XCTAssertEqual(error("model:\n  schema: coco17\n  input_size: [190, 256]\n"),
+                       "/tmp/p.yml:3: model.input_size must be [width, height], positive multiples of 32 (got [190, 256])")
+        XCTAssertEqual(error("model:\n  schema: mpii\n  input_size: [192, 256]\n"),
+                       "/tmp/p.yml:2: unknown keypoint schema 'mpii' (known: coco17, posetrack18)")
+        XCTAssertEqual(error(base + "temporal:\n  frame_offsets: [0, -1]\n  frame_weights: [1]\n"),
+                       "/tmp/p.yml:6: temporal.frame_weights must have 2 values (got 1)")
+        XCTAssertEqual(error(base + "temporal:\n  frame_offsets: [-1, 0]\n  frame_weights: [1, 1]\n"),
+                       "/tmp/p.yml:5: temporal.frame_offsets must start with 0 (the current frame) and not repeat (got [-1, 0])")
+        XCTAssertEqual(error(base + "persons:\n  score_threshold: 1.5\n"),
+                       "/tmp/p.yml:5: persons.score_threshold must be between 0 and 1 (got 1.5)")
+        XCTAssertEqual(error(base + "tracking:\n  threshold: high\n"), "/tmp/p.yml:5: tracking.threshold must be a number")
+        XCTAssertEqual(error(base + "  flip_test: maybe\n"), "/tmp/p.yml:4: model.flip_test must be true or false")
+        XCTAssertEqual(error("model: [1, 2]\n"), "/tmp/p.yml:1: model must be a mapping of keys to values")
+        XCTAssertEqual(error("output:\n  radius: 3\n"), "/tmp/p.yml:1: missing required section 'model'")
+        XCTAssertTrue(error("model:\n  schema: [\n").hasPrefix("/tmp/p.yml: not valid YAML: line"))
+    }
+
+    func testDetectorSourceIsReservedWithAClearError() {
+        XCTAssertEqual(error(base + "persons:\n  source: detector\n  detector: {model: rtmdet}\n"),
+                       "/tmp/p.yml:5: persons.source 'detector': the person detector is not available yet; use boxes_file (--boxes FILE) or whole_frame (--whole-frame)")
+    }
+
+    func testDefaultsAndOverrides() throws {
+        let c = try PipelineFile.parse(base + "persons:\n  source: whole_frame\n  nms_threshold: 0.5\n  boxes_file: /abs/boxes.json\n", path: "/x/p.yml")
+        XCTAssertEqual(c.persons.source, .wholeFrame)
+        XCTAssertEqual(c.persons.nmsThreshold, 0.5)
+        XCTAssertEqual(c.persons.boxesFile, "/abs/boxes.json")
+        XCTAssertEqual(c.model.mean, [0.485, 0.456, 0.406])
+        XCTAssertEqual(c.temporal.frameOffsets, [0])
+        XCTAssertNil(c.model.weights)
+    }
+
+    func testMissingFileIsNamed() {
+        XCTAssertThrowsError(try PipelineFile.load("/nonexistent/p.yml")) { e in
+            XCTAssertTrue("\(e)".hasPrefix("/nonexistent/p.yml: cannot read pipeline file"), "\(e)")
+        }
+    }
+}
