@@ -15,7 +15,6 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "5.0.1"),
-        .package(url: "https://github.com/weichsel/ZIPFoundation", from: "0.9.19"),
     ],
     targets: [
         // System libraries (Debian: libopenblas-dev, libav*-dev); `make deps` installs them.
@@ -30,7 +29,7 @@ let package = Package(
 
         .target(name: "Tensors", swiftSettings: fast),
         .target(name: "Keypoints"),
-        .target(name: "Checkpoints", dependencies: ["Tensors", .product(name: "ZIPFoundation", package: "ZIPFoundation")],
+        .target(name: "Checkpoints", dependencies: ["Tensors"],
                 swiftSettings: fast),
         .target(name: "Engine", dependencies: ["Tensors", "CBLAS", "CKernels"], swiftSettings: fast),
         .target(name: "Models", dependencies: ["Tensors", "Engine", "Checkpoints", "Keypoints"], swiftSettings: fast),
