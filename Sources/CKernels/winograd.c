@@ -2,17 +2,20 @@
 // dilation handled by tiling each d×d phase sub-image (outputs y ≡ a mod d read only rows ≡ a mod d).
 // All transforms run over arrays of tiles so they vectorise; the ISA is chosen at run time.
 #include "CKernels.h"
+#include <stdlib.h>
 #include <string.h>
 
 #define RESTRICT __restrict__
 #define INLINE static inline __attribute__((always_inline))
 
-// out_i = Σ_r B^T[i][r] · in_r over T tiles.
-INLINE void bt4(const float *const in[6], float *const out[6], int T) {
-    const float *RESTRICT d0 = in[0], *RESTRICT d1 = in[1], *RESTRICT d2 = in[2];
-    const float *RESTRICT d3 = in[3], *RESTRICT d4 = in[4], *RESTRICT d5 = in[5];
-    float *RESTRICT o0 = out[0], *RESTRICT o1 = out[1], *RESTRICT o2 = out[2];
-    float *RESTRICT o3 = out[3], *RESTRICT o4 = out[4], *RESTRICT o5 = out[5];
+// The 1-D transforms over T tiles: input row r at in + r·is, output row i at out + i·os. (Strides,
+// not pointer arrays: arrays built with vector stores then read back as scalars stall store forwarding.)
+// B^T for F(4,3): out_i = Σ_r B^T[i][r] · in_r.
+INLINE void bt4(const float *in, size_t is, float *out, size_t os, int T) {
+    const float *RESTRICT d0 = in, *RESTRICT d1 = in + is, *RESTRICT d2 = in + 2 * is;
+    const float *RESTRICT d3 = in + 3 * is, *RESTRICT d4 = in + 4 * is, *RESTRICT d5 = in + 5 * is;
+    float *RESTRICT o0 = out, *RESTRICT o1 = out + os, *RESTRICT o2 = out + 2 * os;
+    float *RESTRICT o3 = out + 3 * os, *RESTRICT o4 = out + 4 * os, *RESTRICT o5 = out + 5 * os;
     for (int p = 0; p < T; p++) {
         const float a = d1[p], b = d2[p], c = d3[p], e = d4[p];
         o0[p] = 4.0f * d0[p] - 5.0f * b + e;
@@ -24,9 +27,9 @@ INLINE void bt4(const float *const in[6], float *const out[6], int T) {
     }
 }
 
-INLINE void bt2(const float *const in[4], float *const out[4], int T) {
-    const float *RESTRICT d0 = in[0], *RESTRICT d1 = in[1], *RESTRICT d2 = in[2], *RESTRICT d3 = in[3];
-    float *RESTRICT o0 = out[0], *RESTRICT o1 = out[1], *RESTRICT o2 = out[2], *RESTRICT o3 = out[3];
+INLINE void bt2(const float *in, size_t is, float *out, size_t os, int T) {
+    const float *RESTRICT d0 = in, *RESTRICT d1 = in + is, *RESTRICT d2 = in + 2 * is, *RESTRICT d3 = in + 3 * is;
+    float *RESTRICT o0 = out, *RESTRICT o1 = out + os, *RESTRICT o2 = out + 2 * os, *RESTRICT o3 = out + 3 * os;
     for (int p = 0; p < T; p++) {
         o0[p] = d0[p] - d2[p];
         o1[p] = d1[p] + d2[p];
@@ -35,10 +38,11 @@ INLINE void bt2(const float *const in[4], float *const out[4], int T) {
     }
 }
 
-INLINE void at4(const float *const in[6], float *const out[4], int T) {
-    const float *RESTRICT m0 = in[0], *RESTRICT m1 = in[1], *RESTRICT m2 = in[2];
-    const float *RESTRICT m3 = in[3], *RESTRICT m4 = in[4], *RESTRICT m5 = in[5];
-    float *RESTRICT o0 = out[0], *RESTRICT o1 = out[1], *RESTRICT o2 = out[2], *RESTRICT o3 = out[3];
+// A^T for F(4,3): 6 rows in, 4 out.
+INLINE void at4(const float *in, size_t is, float *out, size_t os, int T) {
+    const float *RESTRICT m0 = in, *RESTRICT m1 = in + is, *RESTRICT m2 = in + 2 * is;
+    const float *RESTRICT m3 = in + 3 * is, *RESTRICT m4 = in + 4 * is, *RESTRICT m5 = in + 5 * is;
+    float *RESTRICT o0 = out, *RESTRICT o1 = out + os, *RESTRICT o2 = out + 2 * os, *RESTRICT o3 = out + 3 * os;
     for (int p = 0; p < T; p++) {
         const float s12 = m1[p] + m2[p], d12 = m1[p] - m2[p];
         const float s34 = m3[p] + m4[p], d34 = m3[p] - m4[p];
@@ -49,9 +53,9 @@ INLINE void at4(const float *const in[6], float *const out[4], int T) {
     }
 }
 
-INLINE void at2(const float *const in[4], float *const out[2], int T) {
-    const float *RESTRICT m0 = in[0], *RESTRICT m1 = in[1], *RESTRICT m2 = in[2], *RESTRICT m3 = in[3];
-    float *RESTRICT o0 = out[0], *RESTRICT o1 = out[1];
+INLINE void at2(const float *in, size_t is, float *out, size_t os, int T) {
+    const float *RESTRICT m0 = in, *RESTRICT m1 = in + is, *RESTRICT m2 = in + 2 * is, *RESTRICT m3 = in + 3 * is;
+    float *RESTRICT o0 = out, *RESTRICT o1 = out + os;
     for (int p = 0; p < T; p++) {
         o0[p] = m0[p] + m1[p] + m2[p];
         o1[p] = m1[p] - m2[p] - m3[p];
@@ -76,9 +80,9 @@ size_t pw_winograd_input_scratch(int H, int W, int pad, int dil, int m, const in
 }
 
 INLINE void input_body(const float *x, int N, int C, int H, int W, int pad, int dil, int m,
-                       const int *oys, int nty, const int *oxs, int ntx, int i0, int i1, float *V, float *scratch) {
+                       const int *oys, int nty, const int *oxs, int ntx, int i0, int i1, float *V, size_t ldv, float *scratch) {
     const int t = m + 2, T = nty * ntx;
-    const size_t NT = (size_t)N * T, CNT = (size_t)C * NT;
+    const size_t NT = ldv, CNT = (size_t)C * NT;
     int PH, PW;
     padded_extent(pad, dil, m, oys, nty, oxs, ntx, H, W, &PH, &PW);
     float *pimg = scratch;
@@ -90,74 +94,103 @@ INLINE void input_body(const float *x, int N, int C, int H, int W, int pad, int 
         const float *xc = x + (size_t)item * H * W;
         // Interior only: the zero border stays from the memset (rows/cols outside are never written).
         for (int iy = 0; iy < H; iy++) memcpy(pimg + (size_t)(iy + pad) * PW + pad, xc + (size_t)iy * W, sizeof(float) * W);
-        // Gather the t×t patches, tile-minor: G[(r*t + s)][tile].
+        // Gather the t×t patches, tile-minor: G[(r*t + s)][tile]; the inner loop runs over a tile row
+        // so stores are contiguous (the loads are a strided gather the compiler vectorises).
         for (int iy = 0; iy < nty; iy++) {
-            for (int ix = 0; ix < ntx; ix++) {
-                const int tile = iy * ntx + ix;
-                const float *base = pimg + (size_t)oys[iy] * PW + oxs[ix];
-                for (int r = 0; r < t; r++) {
-                    const float *row = base + (size_t)r * dil * PW;
-                    for (int s = 0; s < t; s++) G[(r * t + s) * T + tile] = row[s * dil];
+            for (int r = 0; r < t; r++) {
+                const float *row = pimg + (size_t)(oys[iy] + r * dil) * PW;
+                for (int s = 0; s < t; s++) {
+                    const float *RESTRICT src = row + s * dil;
+                    float *RESTRICT dst = G + (size_t)(r * t + s) * T + (size_t)iy * ntx;
+                    if (dil == 1 && m == 4) for (int ix = 0; ix < ntx; ix++) dst[ix] = src[4 * ix];
+                    else if (dil == 1) for (int ix = 0; ix < ntx; ix++) dst[ix] = src[2 * ix];
+                    else for (int ix = 0; ix < ntx; ix++) dst[ix] = src[oxs[ix]];
                 }
             }
         }
         // Vertical pass: Tm[(i*t + s)] = Σ_r B^T[i][r] G[(r*t + s)].
         for (int s = 0; s < t; s++) {
-            const float *in[6]; float *out[6];
-            for (int r = 0; r < t; r++) { in[r] = G + (size_t)(r * t + s) * T; out[r] = Tm + (size_t)(r * t + s) * T; }
-            if (m == 4) bt4(in, out, T); else bt2(in, out, T);
+            if (m == 4) bt4(G + (size_t)s * T, (size_t)t * T, Tm + (size_t)s * T, (size_t)t * T, T);
+            else bt2(G + (size_t)s * T, (size_t)t * T, Tm + (size_t)s * T, (size_t)t * T, T);
         }
-        // Horizontal pass straight into V[(i*t + j)][c][n*T + tile].
+        // Horizontal pass (into G, free again), then copy into V's 32-column blocks,
+        // V[ξ][col/32][c][col%32] with col = n*T + tile, so the product kernel streams each block contiguously.
         for (int i = 0; i < t; i++) {
-            const float *in[6]; float *out[6];
-            for (int s = 0; s < t; s++) {
-                in[s] = Tm + (size_t)(i * t + s) * T;
-                out[s] = V + (size_t)(i * t + s) * CNT + (size_t)c * NT + (size_t)n * T;
+            if (m == 4) bt4(Tm + (size_t)(i * t) * T, T, G + (size_t)(i * t) * T, T, T);
+            else bt2(Tm + (size_t)(i * t) * T, T, G + (size_t)(i * t) * T, T, T);
+        }
+        for (int xi = 0; xi < t * t; xi++) {
+            const float *src = G + (size_t)xi * T;
+            float *Vx = V + (size_t)xi * CNT + (size_t)c * 32;
+            size_t col = (size_t)n * T;
+            for (int done = 0; done < T;) {
+                const size_t off = col % 32;
+                int len = 32 - (int)off;
+                if (len > T - done) len = T - done;
+                float *RESTRICT dst = Vx + (col / 32) * C * 32 + off;
+                const float *RESTRICT from = src + done;
+                for (int q = 0; q < len; q++) dst[q] = from[q];
+                done += len; col += len;
             }
-            if (m == 4) bt4(in, out, T); else bt2(in, out, T);
         }
     }
 }
 
-INLINE void output_body(const float *Mx, int N, int K, int Ho, int Wo, int dil, int m,
-                        const int *oys, int nty, const int *oxs, int ntx, const float *bias,
-                        const float *residual, int relu, int i0, int i1, float *y, float *scratch) {
-    const int t = m + 2, T = nty * ntx;
-    const size_t NT = (size_t)N * T, KNT = (size_t)K * NT;
-    float *S = scratch;                  // [m][t][T]
-    float *Y = S + (size_t)m * t * T;    // [m][m][T]
-    for (int item = i0; item < i1; item++) {
-        const int n = item / K, k = item % K;
-        // Vertical pass: S[(a*t + j)] = Σ_i A^T[a][i] M[(i*t + j)].
-        for (int j = 0; j < t; j++) {
-            const float *in[6]; float *out[4];
-            for (int i = 0; i < t; i++) in[i] = Mx + (size_t)(i * t + j) * KNT + (size_t)k * NT + (size_t)n * T;
-            for (int a = 0; a < m; a++) out[a] = S + (size_t)(a * t + j) * T;
-            if (m == 4) at4(in, out, T); else at2(in, out, T);
-        }
-        for (int a = 0; a < m; a++) {
-            const float *in[6]; float *out[4];
-            for (int j = 0; j < t; j++) in[j] = S + (size_t)(a * t + j) * T;
-            for (int b = 0; b < m; b++) out[b] = Y + (size_t)(a * m + b) * T;
-            if (m == 4) at4(in, out, T); else at2(in, out, T);
-        }
-        const float bk = bias ? bias[k] : 0.0f;
-        float *yk = y + (size_t)item * Ho * Wo;
-        const float *rk = residual ? residual + (size_t)item * Ho * Wo : 0;
-        for (int iy = 0; iy < nty; iy++) {
-            for (int a = 0; a < m; a++) {
-                const int oy = oys[iy] + a * dil;
-                if (oy >= Ho) break;
-                for (int ix = 0; ix < ntx; ix++) {
-                    const int tile = iy * ntx + ix;
-                    for (int b = 0; b < m; b++) {
-                        const int ox = oxs[ix] + b * dil;
-                        if (ox >= Wo) break;
-                        const size_t o = (size_t)oy * Wo + ox;
-                        float v = Y[(size_t)(a * m + b) * T + tile] + bk;
-                        if (rk) v += rk[o];
-                        if (relu && v < 0) v = 0;
-                        yk[o] = v;
+size_t pw_winograd_fused_scratch(int m) {
+    const int t = m + 2;
+    return (size_t)t * t * 12 * 32 + (size_t)m * t * 32 + (size_t)m * m * 32 + 64;
+}
+
+INLINE void fused_body(const float *A, const float *V, size_t ldv, int N, int C, int K, int Kp, int Ho, int Wo,
+                       int dil, int m, const int *oys, int nty, const int *oxs, int ntx, const float *bias,
+                       const float *residual, int relu, int b0, int b1, float *y, float *scratch) {
+    const int t = m + 2, tt = t * t, T = nty * ntx, NT = N * T;
+    const size_t CV = (size_t)C * ldv;         // V floats per ξ
+    const size_t AK = (size_t)Kp * C;          // packed A floats per ξ
+    float *Mloc = scratch;                     // [ξ][12][32]
+    float *S = Mloc + (size_t)tt * 12 * 32;    // [m][t][32]
+    float *Y = S + (size_t)m * t * 32;         // [m][m][32]
+    const size_t plane = (size_t)Ho * Wo;
+    const int groups = Kp / 12;
+    for (int item = b0; item < b1; item++) {
+        const int blk = item / groups, kb = item % groups;
+        const float *Vb = V + (size_t)blk * C * 32;
+        const int g0 = blk * 32;
+        const int count = NT - g0 < 32 ? NT - g0 : 32;
+        {
+            for (int xi = 0; xi < tt; xi++)
+                pw_wgemm_panel(C, A + xi * AK + (size_t)kb * C * 12, Vb + xi * CV, Mloc + (size_t)xi * 12 * 32, 32);
+            for (int r = 0; r < 12; r++) {
+                const int k = kb * 12 + r;
+                if (k >= K) break;
+                // Vertical then horizontal A^T pass over the block's 32 tiles.
+                for (int j = 0; j < t; j++) {
+                    const float *in = Mloc + ((size_t)j * 12 + r) * 32;
+                    if (m == 4) at4(in, (size_t)t * 12 * 32, S + (size_t)j * 32, (size_t)t * 32, 32);
+                    else at2(in, (size_t)t * 12 * 32, S + (size_t)j * 32, (size_t)t * 32, 32);
+                }
+                for (int a = 0; a < m; a++) {
+                    if (m == 4) at4(S + (size_t)(a * t) * 32, 32, Y + (size_t)(a * m) * 32, 32, 32);
+                    else at2(S + (size_t)(a * t) * 32, 32, Y + (size_t)(a * m) * 32, 32, 32);
+                }
+                const float bk = bias ? bias[k] : 0.0f;
+                for (int p = 0; p < count; p++) {
+                    const int g = g0 + p, n = g / T, tile = g % T, iy = tile / ntx, ix = tile % ntx;
+                    const size_t base = ((size_t)n * K + k) * plane;
+                    float *yk = y + base;
+                    const float *rk = residual ? residual + base : 0;
+                    for (int a = 0; a < m; a++) {
+                        const int oy = oys[iy] + a * dil;
+                        if (oy >= Ho) break;
+                        for (int b = 0; b < m; b++) {
+                            const int ox = oxs[ix] + b * dil;
+                            if (ox >= Wo) break;
+                            const size_t o = (size_t)oy * Wo + ox;
+                            float v = Y[(size_t)(a * m + b) * 32 + p] + bk;
+                            if (rk) v += rk[o];
+                            if (relu && v < 0) v = 0;
+                            yk[o] = v;
+                        }
                     }
                 }
             }
@@ -171,22 +204,22 @@ INLINE void output_body(const float *Mx, int N, int K, int Ho, int Wo, int dil, 
 #define TARGET_AVX512 __attribute__((target("avx512f,avx512vl,avx512dq,avx512bw,avx2,fma")))
 
 TARGET_AVX512 static void input_avx512(const float *x, int N, int C, int H, int W, int pad, int dil, int m,
-    const int *oys, int nty, const int *oxs, int ntx, int i0, int i1, float *V, float *scratch) {
-    input_body(x, N, C, H, W, pad, dil, m, oys, nty, oxs, ntx, i0, i1, V, scratch);
+    const int *oys, int nty, const int *oxs, int ntx, int i0, int i1, float *V, size_t ldv, float *scratch) {
+    input_body(x, N, C, H, W, pad, dil, m, oys, nty, oxs, ntx, i0, i1, V, ldv, scratch);
 }
 TARGET_AVX2 static void input_avx2(const float *x, int N, int C, int H, int W, int pad, int dil, int m,
-    const int *oys, int nty, const int *oxs, int ntx, int i0, int i1, float *V, float *scratch) {
-    input_body(x, N, C, H, W, pad, dil, m, oys, nty, oxs, ntx, i0, i1, V, scratch);
+    const int *oys, int nty, const int *oxs, int ntx, int i0, int i1, float *V, size_t ldv, float *scratch) {
+    input_body(x, N, C, H, W, pad, dil, m, oys, nty, oxs, ntx, i0, i1, V, ldv, scratch);
 }
-TARGET_AVX512 static void output_avx512(const float *Mx, int N, int K, int Ho, int Wo, int dil, int m,
-    const int *oys, int nty, const int *oxs, int ntx, const float *bias, const float *residual, int relu,
-    int i0, int i1, float *y, float *scratch) {
-    output_body(Mx, N, K, Ho, Wo, dil, m, oys, nty, oxs, ntx, bias, residual, relu, i0, i1, y, scratch);
+TARGET_AVX512 static void fused_avx512(const float *A, const float *V, size_t ldv, int N, int C, int K, int Kp, int Ho,
+    int Wo, int dil, int m, const int *oys, int nty, const int *oxs, int ntx, const float *bias,
+    const float *residual, int relu, int b0, int b1, float *y, float *scratch) {
+    fused_body(A, V, ldv, N, C, K, Kp, Ho, Wo, dil, m, oys, nty, oxs, ntx, bias, residual, relu, b0, b1, y, scratch);
 }
-TARGET_AVX2 static void output_avx2(const float *Mx, int N, int K, int Ho, int Wo, int dil, int m,
-    const int *oys, int nty, const int *oxs, int ntx, const float *bias, const float *residual, int relu,
-    int i0, int i1, float *y, float *scratch) {
-    output_body(Mx, N, K, Ho, Wo, dil, m, oys, nty, oxs, ntx, bias, residual, relu, i0, i1, y, scratch);
+TARGET_AVX2 static void fused_avx2(const float *A, const float *V, size_t ldv, int N, int C, int K, int Kp, int Ho,
+    int Wo, int dil, int m, const int *oys, int nty, const int *oxs, int ntx, const float *bias,
+    const float *residual, int relu, int b0, int b1, float *y, float *scratch) {
+    fused_body(A, V, ldv, N, C, K, Kp, Ho, Wo, dil, m, oys, nty, oxs, ntx, bias, residual, relu, b0, b1, y, scratch);
 }
 
 // 2 = AVX-512, 1 = AVX2+FMA, 0 = portable.
@@ -194,9 +227,12 @@ int pw_isa_level(void) {
     static int level = -1;
     if (level < 0) {
         __builtin_cpu_init();
+        // PW_ISA=0|1|2 caps the level (to test or compare the portable and AVX2 paths).
+        const char *cap = getenv("PW_ISA");
         level = (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl") &&
                  __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512bw")) ? 2
               : (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) ? 1 : 0;
+        if (cap && cap[0] >= '0' && cap[0] <= '2' && cap[0] - '0' < level) level = cap[0] - '0';
     }
     return level;
 }
@@ -205,22 +241,22 @@ int pw_isa_level(void) { return 0; }
 #endif
 
 void pw_winograd_input(const float *x, int N, int C, int H, int W, int pad, int dil, int m,
-                       const int *oys, int nty, const int *oxs, int ntx, int i0, int i1, float *V, float *scratch) {
+                       const int *oys, int nty, const int *oxs, int ntx, int i0, int i1, float *V, size_t ldv, float *scratch) {
 #ifdef PW_X86
     int isa = pw_isa_level();
-    if (isa == 2) { input_avx512(x, N, C, H, W, pad, dil, m, oys, nty, oxs, ntx, i0, i1, V, scratch); return; }
-    if (isa == 1) { input_avx2(x, N, C, H, W, pad, dil, m, oys, nty, oxs, ntx, i0, i1, V, scratch); return; }
+    if (isa == 2) { input_avx512(x, N, C, H, W, pad, dil, m, oys, nty, oxs, ntx, i0, i1, V, ldv, scratch); return; }
+    if (isa == 1) { input_avx2(x, N, C, H, W, pad, dil, m, oys, nty, oxs, ntx, i0, i1, V, ldv, scratch); return; }
 #endif
-    input_body(x, N, C, H, W, pad, dil, m, oys, nty, oxs, ntx, i0, i1, V, scratch);
+    input_body(x, N, C, H, W, pad, dil, m, oys, nty, oxs, ntx, i0, i1, V, ldv, scratch);
 }
 
-void pw_winograd_output(const float *Mx, int N, int K, int Ho, int Wo, int dil, int m,
-                        const int *oys, int nty, const int *oxs, int ntx, const float *bias,
-                        const float *residual, int relu, int i0, int i1, float *y, float *scratch) {
+void pw_winograd_fused(const float *A, const float *V, size_t ldv, int N, int C, int K, int Kp, int Ho, int Wo,
+                       int dil, int m, const int *oys, int nty, const int *oxs, int ntx, const float *bias,
+                       const float *residual, int relu, int b0, int b1, float *y, float *scratch) {
 #ifdef PW_X86
     int isa = pw_isa_level();
-    if (isa == 2) { output_avx512(Mx, N, K, Ho, Wo, dil, m, oys, nty, oxs, ntx, bias, residual, relu, i0, i1, y, scratch); return; }
-    if (isa == 1) { output_avx2(Mx, N, K, Ho, Wo, dil, m, oys, nty, oxs, ntx, bias, residual, relu, i0, i1, y, scratch); return; }
+    if (isa == 2) { fused_avx512(A, V, ldv, N, C, K, Kp, Ho, Wo, dil, m, oys, nty, oxs, ntx, bias, residual, relu, b0, b1, y, scratch); return; }
+    if (isa == 1) { fused_avx2(A, V, ldv, N, C, K, Kp, Ho, Wo, dil, m, oys, nty, oxs, ntx, bias, residual, relu, b0, b1, y, scratch); return; }
 #endif
-    output_body(Mx, N, K, Ho, Wo, dil, m, oys, nty, oxs, ntx, bias, residual, relu, i0, i1, y, scratch);
+    fused_body(A, V, ldv, N, C, K, Kp, Ho, Wo, dil, m, oys, nty, oxs, ntx, bias, residual, relu, b0, b1, y, scratch);
 }

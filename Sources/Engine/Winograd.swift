@@ -1,5 +1,6 @@
 import CBLAS
 import CKernels
+import Foundation
 
 /// Winograd F(m×m, 3×3) for stride-1 3×3 convolutions (any padding and dilation): the t² = (m+2)²
 /// transformed products become t² sgemms of [K×C]·[C×tiles], cutting multiplies by m²·9/t²
@@ -9,31 +10,42 @@ struct WinogradPlan {
     let m: Int
     let outChannels: Int, inChannels: Int
     let padding: Int, dilation: Int
-    /// Transformed weights U[ξ][K][C], ξ < t².
-    let u: [Float]
+    /// Transformed weights packed for pw_winograd_fused: [ξ][Kp/12][C][12], Kp = K rounded up to 12 (zero rows).
+    let packed: [Float]
+    let paddedOut: Int
 
     init(m: Int, weights: [Float], outChannels: Int, inChannels: Int, padding: Int, dilation: Int) {
         precondition(m == 2 || m == 4)
         self.m = m; self.outChannels = outChannels; self.inChannels = inChannels
         self.padding = padding; self.dilation = dilation
         let t = m + 2
-        let g = m == 2 ? WinogradPlan.g2 : WinogradPlan.g4
-        var u = [Float](repeating: 0, count: t * t * outChannels * inChannels)
+        let g = (m == 2 ? WinogradPlan.g2 : WinogradPlan.g4).flatMap { $0 }   // [t][3]
+        let kp = (outChannels + 11) / 12 * 12
+        var packed = [Float](repeating: 0, count: t * t * kp * inChannels)
+        var gw = [Double](repeating: 0, count: t * 3)
         for k in 0..<outChannels {
             for c in 0..<inChannels {
-                let w = (0..<9).map { Double(weights[(k * inChannels + c) * 9 + $0]) }
+                let base = (k * inChannels + c) * 9
                 // G·w (t×3), then (G·w)·Gᵀ (t×t), in double so only the final rounding is float.
-                var gw = [Double](repeating: 0, count: t * 3)
-                for i in 0..<t { for j in 0..<3 { gw[i * 3 + j] = (0..<3).reduce(0) { $0 + g[i][$1] * w[$1 * 3 + j] } } }
+                for i in 0..<t {
+                    for j in 0..<3 {
+                        var acc = 0.0
+                        for q in 0..<3 { acc += g[i * 3 + q] * Double(weights[base + q * 3 + j]) }
+                        gw[i * 3 + j] = acc
+                    }
+                }
                 for i in 0..<t {
                     for j in 0..<t {
-                        let v = (0..<3).reduce(0.0) { $0 + gw[i * 3 + $1] * g[j][$1] }
-                        u[((i * t + j) * outChannels + k) * inChannels + c] = Float(v)
+                        var v = 0.0
+                        for q in 0..<3 { v += gw[i * 3 + q] * g[j * 3 + q] }
+                        // Packed for pw_winograd_fused: [ξ][Kp/12][C][12].
+                        packed[(((i * t + j) * (kp / 12) + k / 12) * inChannels + c) * 12 + k % 12] = Float(v)
                     }
                 }
             }
         }
-        self.u = u
+        self.packed = packed
+        paddedOut = kp
     }
 
     static let g2: [[Double]] = [[1, 0, 0], [0.5, 0.5, 0.5], [0.5, -0.5, 0.5], [0, 0, 1]]
@@ -58,37 +70,46 @@ struct WinogradPlan {
         let oys = WinogradPlan.origins(extent: ho, dilation: dilation, m: m)
         let oxs = WinogradPlan.origins(extent: wo, dilation: dilation, m: m)
         let tiles = oys.count * oxs.count, nt = n * tiles
-        let c = inChannels, k = outChannels
+        let ld = (nt + 31) / 32 * 32       // column stride: whole 32-column kernel blocks
+        let c = inChannels, k = outChannels, kp = paddedOut
         let inScratch = oys.withUnsafeBufferPointer { yb in
             oxs.withUnsafeBufferPointer { xb in
                 pw_winograd_input_scratch(Int32(h), Int32(w), Int32(padding), Int32(dilation), Int32(m),
                                           yb.baseAddress!, Int32(oys.count), xb.baseAddress!, Int32(oxs.count))
             }
         }
-        let outScratch = (t * m + m * m) * tiles + 64
+        let fusedScratch = pw_winograd_fused_scratch(Int32(m))
         oys.withUnsafeBufferPointer { yb in
             oxs.withUnsafeBufferPointer { xb in
                 let oy = yb.baseAddress!, ox = xb.baseAddress!
-                ScratchPool.shared.withBuffer(tt * c * nt) { v in
-                    ScratchPool.shared.withBuffer(tt * k * nt) { mx in
-                        parallelChunks(n * c) { r in
-                            ScratchPool.shared.withBuffer(inScratch) { s in
-                                pw_winograd_input(x, Int32(n), Int32(c), Int32(h), Int32(w), Int32(padding),
-                                                  Int32(dilation), Int32(m), oy, Int32(oys.count), ox, Int32(oxs.count),
-                                                  Int32(r.lowerBound), Int32(r.upperBound), v, s)
+                ScratchPool.shared.withBuffer(tt * c * ld) { v in
+                    // 1. Input transform, parallel over (image, channel).
+                    parallelChunks(n * c) { r in
+                        ScratchPool.shared.withBuffer(inScratch) { s in
+                            pw_winograd_input(x, Int32(n), Int32(c), Int32(h), Int32(w), Int32(padding),
+                                              Int32(dilation), Int32(m), oy, Int32(oys.count), ox, Int32(oxs.count),
+                                              Int32(r.lowerBound), Int32(r.upperBound), v, ld, s)
+                            // Zero the pad columns so the kernels never multiply stale (possibly denormal) data.
+                            if ld > nt {
+                                let lastBlock = (ld / 32 - 1) * c * 32
+                                for row in 0..<tt {
+                                    for item in r where item / c == n - 1 {   // once per channel
+                                        (v + row * c * ld + lastBlock + (item % c) * 32 + nt % 32).update(repeating: 0, count: ld - nt)
+                                    }
+                                }
                             }
                         }
-                        u.withUnsafeBufferPointer { ub in
-                            for xi in 0..<tt {
-                                sgemm(k, nt, c, ub.baseAddress! + xi * k * c, v + xi * c * nt, mx + xi * k * nt)
-                            }
-                        }
-                        withOptionalArray(bias) { bp in
-                            parallelChunks(n * k) { r in
-                                ScratchPool.shared.withBuffer(outScratch) { s in
-                                    pw_winograd_output(mx, Int32(n), Int32(k), Int32(ho), Int32(wo), Int32(dilation),
-                                                       Int32(m), oy, Int32(oys.count), ox, Int32(oxs.count), bp, residual,
-                                                       relu ? 1 : 0, Int32(r.lowerBound), Int32(r.upperBound), y, s)
+                    }
+                    // 2. Products + output transform, fused per 32-tile block (parallel over blocks): the
+                    //    t² products of a block stay in cache instead of round-tripping through memory.
+                    withOptionalArray(bias) { bp in
+                        packed.withUnsafeBufferPointer { pb in
+                            parallelChunks(ld / 32 * (kp / 12)) { r in
+                                ScratchPool.shared.withBuffer(fusedScratch) { s in
+                                    pw_winograd_fused(pb.baseAddress!, v, ld, Int32(n), Int32(c), Int32(k), Int32(kp),
+                                                      Int32(ho), Int32(wo), Int32(dilation), Int32(m), oy,
+                                                      Int32(oys.count), ox, Int32(oxs.count), bp, residual,
+                                                      relu ? 1 : 0, Int32(r.lowerBound), Int32(r.upperBound), y, s)
                                 }
                             }
                         }
