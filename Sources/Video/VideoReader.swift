@@ -270,7 +270,10 @@ public final class VideoReader {
             reasons.append("\(decoder.decodeErrors) packet(s) could not be decoded (\(decoder.lastDecodeError ?? "unknown error"))")
         }
         if end == nil, let n = info.frameCount, lastIndex + 1 < n {
-            reasons.append("the stream ended after \(lastIndex + 1) of the \(n) frames the container lists (the file is probably truncated)")
+            // Without read/decode errors a shortfall can also be an edit list hiding frames: say less.
+            reasons.append(reasons.isEmpty
+                ? "only \(lastIndex + 1) of the \(n) frames the container lists were decoded"
+                : "the stream ended after \(lastIndex + 1) of the \(n) frames the container lists (the file is probably truncated)")
         }
         if !reasons.isEmpty { stopReason = reasons.joined(separator: "; ") }
     }

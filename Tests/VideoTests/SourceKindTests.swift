@@ -65,6 +65,34 @@ final class SourceKindTests: XCTestCase {
         print("truncated: \(frames.count) frames, reason: \(reason)")
     }
 
+    func testEveryTruncationPointIsHandled() throws {
+        let dir = try makeTemporaryFolder(self)
+        let full = dir + "/full.mp4", cut = dir + "/cut.mp4"
+        try writeSyntheticVideo(full, width: 64, height: 48, frames: 30, options: VideoWriterOptions(preset: "ultrafast", keyframeInterval: 5))
+        let data = try Data(contentsOf: URL(fileURLWithPath: full))
+        var outcomes: [String] = []
+        for fraction in stride(from: 0.02, to: 1.0, by: 0.07) {
+            try data.prefix(Int(Double(data.count) * fraction)).write(to: URL(fileURLWithPath: cut))
+            do {
+                let (reader, frames) = try readAll(cut)
+                // Whatever was decoded is a prefix of the video, and the shortfall is reported.
+                XCTAssertEqual(frames.map(\.index), Array(0..<frames.count))
+                XCTAssertLessThan(frames.count, 30)
+                XCTAssertNotNil(reader.stopReason, "cut at \(fraction): \(frames.count) frames and no reason")
+                outcomes.append("\(frames.count)")
+            } catch let error as VideoError {
+                // Cut inside the header: not readable at all (or only a broken data track is
+                // left), with the file named.
+                switch error {
+                case let .notMedia(p, _), let .noVideoStream(p): XCTAssertEqual(p, cut)
+                default: XCTFail("\(error)")
+                }
+                outcomes.append("unreadable")
+            }
+        }
+        print("truncation outcomes (frames decoded per cut point): \(outcomes)")
+    }
+
     func testUnsupportedCodec() throws {
         let dir = try makeTemporaryFolder(self)
         let path = dir + "/odd.mkv"
