@@ -161,6 +161,27 @@ final class SourceKindTests: XCTestCase {
                                         "-f", "lavfi", "-i", "sine=frequency=440:duration=2:sample_rate=48000",
                                         "-c:v", "libx264", "-preset", "ultrafast", "-c:a", "aac", "-shortest", source])
         XCTAssertEqual(r.status, 0, r.output)
+        try checkAudioPassthrough(source: source, dir: dir)
+    }
+
+    /// The same with an audio track this project synthesises itself (no ffmpeg CLI needed): a sine
+    /// encoded to AAC with libavcodec, muxed next to our own video by VideoWriter's audio copy.
+    func testAudioIsCopiedUnchangedWithoutTheCLI() throws {
+        let dir = try makeTemporaryFolder(self)
+        let tone = dir + "/tone.m4a", source = dir + "/talk.mp4"
+        XCTAssertGreaterThan(try writeSineM4A(tone, seconds: 2), 90)
+        let info = VideoInfo(source: "synthetic", container: "none", width: 96, height: 64, averageFPS: 25,
+                             videoCodec: "rawvideo", timeBase: Rational(1, 25))
+        let writer = try VideoWriter(path: source, info: info, audioSource: tone, options: VideoWriterOptions(preset: "ultrafast"))
+        for i in 0..<50 { try writer.write(syntheticFrame(index: i, pts: Int64(i), time: Double(i) / 25, width: 96, height: 64)) }
+        try writer.finish()
+        XCTAssertEqual(try packets(in: source, audio: true).map(\.bytes), try packets(in: tone, audio: true).map(\.bytes))
+        try checkAudioPassthrough(source: source, dir: dir)
+    }
+
+    /// Re-encodes `source` (2 s, 25 fps, with AAC audio) and checks the audio packets survive unchanged,
+    /// in mp4 and mkv, and that a range keeps only its share of the audio.
+    private func checkAudioPassthrough(source: String, dir: String) throws {
         let reader = try VideoReader(source)
         XCTAssertTrue(reader.info.hasAudio)
         XCTAssertEqual(reader.info.audioCodec, "aac")
