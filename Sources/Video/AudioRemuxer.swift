@@ -56,10 +56,11 @@ final class AudioRemuxer {
         avformat_close_input(&input)
     }
 
-    /// Starts the copy at `start` seconds (source time) and shifts packets back by that much.
-    func begin(at start: Double) {
-        guard start > 0, let input else { return }
-        shift = start
+    /// Starts the copy at `start` seconds (source time) and moves packets `shift` seconds earlier
+    /// (the amount the video was moved).
+    func begin(at start: Double, shift: Double) {
+        guard shift > 0, let input else { return }
+        self.shift = shift
         dropBefore = start
         let ts = Int64(start * Double(AV_TIME_BASE))
         _ = avformat_seek_file(input, -1, Int64.min, ts, ts, 0)

@@ -16,6 +16,11 @@ struct Canvas {
         rgb[2] = UInt8(Float(rgb[2]) * b + color.2 * a + 0.5)
     }
 
+    /// A coordinate as an Int, clamped far outside any frame (absurd keypoints must not trap).
+    static func int(_ v: Double, _ rule: FloatingPointRoundingRule = .toNearestOrAwayFromZero) -> Int {
+        Int(min(1e7, max(-1e7, v)).rounded(rule))
+    }
+
     static func color(_ c: [UInt8]) -> (Float, Float, Float) { (Float(c[0]), Float(c[1]), Float(c[2])) }
 
     /// A line segment of width `thickness` with round caps; coverage falls off over one pixel.
@@ -24,10 +29,10 @@ struct Canvas {
         guard p0.0.isFinite, p0.1.isFinite, p1.0.isFinite, p1.1.isFinite, thickness > 0 else { return }
         let half = thickness / 2
         let reach = half + 1
-        let x0 = max(0, Int((min(p0.0, p1.0) - reach).rounded(.down)))
-        let x1 = min(width - 1, Int((max(p0.0, p1.0) + reach).rounded(.up)))
-        let y0 = max(0, Int((min(p0.1, p1.1) - reach).rounded(.down)))
-        let y1 = min(height - 1, Int((max(p0.1, p1.1) + reach).rounded(.up)))
+        let x0 = max(0, Canvas.int(min(p0.0, p1.0) - reach, .down))
+        let x1 = min(width - 1, Canvas.int(max(p0.0, p1.0) + reach, .up))
+        let y0 = max(0, Canvas.int(min(p0.1, p1.1) - reach, .down))
+        let y1 = min(height - 1, Canvas.int(max(p0.1, p1.1) + reach, .up))
         guard x0 <= x1, y0 <= y1 else { return }
         let dx = p1.0 - p0.0, dy = p1.1 - p0.1
         let lengthSquared = dx * dx + dy * dy

@@ -48,9 +48,9 @@ public struct SkeletonRenderer: Sendable {
                 let label = "ID \(id)", scale = max(1, style.labelScale)
                 let w = BitmapFont.width(label, scale: scale) + 2 * scale
                 let h = BitmapFont.glyphHeight * scale + 2 * scale
-                let x = Int(b[0].rounded())
+                let x = Canvas.int(b[0]), top = Canvas.int(b[1])
                 // Above the box when there is room, else just inside its top edge.
-                let y = Int(b[1].rounded()) - h >= 0 ? Int(b[1].rounded()) - h : Int(b[1].rounded())
+                let y = top - h >= 0 ? top - h : top
                 canvas.fill(pixels, x0: x, y0: y, x1: x + w, y1: y + h, color: color)
                 let luminance = 0.299 * Double(color[0]) + 0.587 * Double(color[1]) + 0.114 * Double(color[2])
                 canvas.text(pixels, label, x: x + scale, y: y + scale, scale: scale,

@@ -14,6 +14,15 @@ public enum VideoError: Error, CustomStringConvertible, Equatable {
     case encoderUnavailable(String, reason: String)
     case encodeFailed(String, reason: String)
     case frameMismatch(String, reason: String)
+    case interrupted(String)
+
+    /// True when the problem is the input (exit 1 in the CLI); false for output and encoder problems.
+    public var isInputProblem: Bool {
+        switch self {
+        case .missingFile, .notMedia, .noVideoStream, .unsupportedCodec, .emptySequence, .invalidRange, .decodeFailed: return true
+        default: return false
+        }
+    }
 
     public var description: String {
         switch self {
@@ -29,6 +38,7 @@ public enum VideoError: Error, CustomStringConvertible, Equatable {
         case let .encoderUnavailable(p, r): return "\(p): no usable video encoder: \(r)"
         case let .encodeFailed(p, r): return "\(p): encoding failed: \(r)"
         case let .frameMismatch(p, r): return "\(p): \(r)"
+        case let .interrupted(p): return "\(p): interrupted; the output was not written"
         }
     }
 }

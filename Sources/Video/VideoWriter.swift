@@ -249,7 +249,7 @@ public final class VideoWriter {
             // A range starting later than the source starts at 0 in the output, audio likewise.
             let shift = max(0, frame.pts - sourceStartPTS)
             shiftPTS = shift
-            audio?.begin(at: shift > 0 ? Double(frame.pts) * av_q2d(sourceTimeBase) : 0)
+            audio?.begin(at: Double(frame.pts) * av_q2d(sourceTimeBase), shift: Double(shift) * av_q2d(sourceTimeBase))
         }
         let sourcePTS = frame.pts - shiftPTS!
         var pts = av_rescale_q(sourcePTS, sourceTimeBase, enc.pointee.time_base)

@@ -105,5 +105,8 @@ final class RenderTests: XCTestCase {
         let p = person([5: (-100, -50, 0.9), 7: (400, 300, 0.9), 9: (.nan, 10, 0.9)], box: [-20, -20, 500, 500], id: 3)
         SkeletonRenderer(schema: .coco17).draw([p], on: &frame)   // must not crash
         XCTAssertFalse(frame.rgb.allSatisfy { $0 == 0 })          // the arm crosses the frame
+        var absurd = blank(50, 40)
+        let q = person([5: (1e300, -1e300, 0.9), 7: (.infinity, 3, 0.9), 9: (10, 10, .nan)], box: [1e300, 1e300, 1e300, 1e300], id: -5)
+        SkeletonRenderer(schema: .coco17).draw([q], on: &absurd)
     }
 }
