@@ -91,7 +91,8 @@ public final class PoseJob {
     }
 
     /// Stops a running job soon (after the network call in progress); outputs are finished and valid
-    /// up to the last frame written. Safe to call from any thread, e.g. a signal handler's queue.
+    /// up to the last frame written. Safe to call from any thread, e.g. a signal handler's queue; a
+    /// cancelled job stays cancelled (a Ctrl-C during model loading still stops the run).
     public func cancel() {
         lock.lock()
         isCancelled = true

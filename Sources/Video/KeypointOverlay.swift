@@ -59,6 +59,9 @@ public enum KeypointOverlay {
                 try writer.write(frame)
             }
             if shouldStop() { throw VideoError.interrupted(output) }
+            if writer.framesWritten == 0 {
+                throw VideoError.decodeFailed(input, reason: "no frame could be decoded" + (reader.stopReason.map { ": \($0)" } ?? " in the range"))
+            }
             try writer.finish()
         } catch {
             writer.abort()

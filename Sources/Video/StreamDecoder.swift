@@ -55,7 +55,11 @@ final class StreamDecoder {
             }
         }
         guard best >= 0 else {
+            let streams = fmt.pointee.nb_streams
             avformat_close_input(&format)
+            if streams == 0 {
+                throw VideoError.notMedia(path, reason: "no streams found; the file may be truncated or damaged")
+            }
             throw VideoError.noVideoStream(path)
         }
         streamIndex = best

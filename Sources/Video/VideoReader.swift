@@ -158,8 +158,7 @@ public final class VideoReader {
             guard let candidate = try decodeNext() else { done = true; finishStopReason(); return nil }
             if precedesStart(candidate) { continue }
             if reachedEnd(candidate) { done = true; return nil }
-            var frame = candidate
-            if frame.rgb.isEmpty { frame = try convertPending(frame) }
+            let frame = try candidate.frame ?? convertPending(candidate)
             framesDelivered += 1
             return frame
         }
@@ -169,8 +168,6 @@ public final class VideoReader {
     /// Decodes the rest of the range without converting to RGB and returns how many frames it holds.
     public func countRemaining() throws -> Int {
         var n = 0
-        skipConversion = true
-        defer { skipConversion = false }
         while !done {
             guard let candidate = try decodeNext() else { done = true; finishStopReason(); break }
             if precedesStart(candidate) { continue }
@@ -180,10 +177,18 @@ public final class VideoReader {
         }
         return n
     }
-    private var skipConversion = false
     private var pendingPicture: UnsafeMutablePointer<AVFrame>?
 
-    private func precedesStart(_ f: VideoFrame) -> Bool {
+    /// A decoded frame's position; `frame` is set when its pixels are already converted (images),
+    /// else they wait in `pendingPicture` until the frame is known to be kept.
+    private struct Candidate {
+        var index: Int
+        var time: Double
+        var pts: Int64
+        var frame: VideoFrame?
+    }
+
+    private func precedesStart(_ f: Candidate) -> Bool {
         switch start {
         case nil: return false
         case let .frame(i)?: return f.index < i
@@ -191,7 +196,7 @@ public final class VideoReader {
         }
     }
 
-    private func reachedEnd(_ f: VideoFrame) -> Bool {
+    private func reachedEnd(_ f: Candidate) -> Bool {
         switch end {
         case nil: return false
         case let .frame(i)?: return f.index >= i
@@ -200,7 +205,7 @@ public final class VideoReader {
     }
 
     /// The next decoded frame's timing; its pixels are converted only when it is kept (`convertPending`).
-    private func decodeNext() throws -> VideoFrame? {
+    private func decodeNext() throws -> Candidate? {
         switch backend {
         case let .images(files):
             guard imageCursor < files.count else { return nil }
@@ -217,7 +222,8 @@ public final class VideoReader {
             }
             let converted = try convert(picture, path: files[i])
             lastIndex = i
-            return VideoFrame(index: i, time: Double(i) / fps, pts: Int64(i), width: converted.width, height: converted.height, rgb: converted.rgb)
+            let frame = VideoFrame(index: i, time: Double(i) / fps, pts: Int64(i), width: converted.width, height: converted.height, rgb: converted.rgb)
+            return Candidate(index: i, time: frame.time, pts: frame.pts, frame: frame)
         case let .stream(decoder):
             guard let picture = decoder.receive() else { return nil }
             var pts = picture.pointee.best_effort_timestamp
@@ -245,12 +251,12 @@ public final class VideoReader {
             }
             lastIndex = index
             pendingPicture = picture
-            return VideoFrame(index: index, time: time, pts: pts, width: info.width, height: info.height, rgb: [UInt8]())
+            return Candidate(index: index, time: time, pts: pts, frame: nil)
         }
     }
 
-    private func convertPending(_ f: VideoFrame) throws -> VideoFrame {
-        guard let picture = pendingPicture else { return f }
+    private func convertPending(_ f: Candidate) throws -> VideoFrame {
+        guard let picture = pendingPicture else { throw VideoError.decodeFailed(source, reason: "internal: no picture for frame \(f.index)") }
         pendingPicture = nil
         let c = try convert(picture, path: source)
         return VideoFrame(index: f.index, time: f.time, pts: f.pts, width: c.width, height: c.height, rgb: c.rgb)
@@ -270,7 +276,10 @@ public final class VideoReader {
             reasons.append("\(decoder.decodeErrors) packet(s) could not be decoded (\(decoder.lastDecodeError ?? "unknown error"))")
         }
         if end == nil, let n = info.frameCount, lastIndex + 1 < n {
-            reasons.append("the stream ended after \(lastIndex + 1) of the \(n) frames the container lists (the file is probably truncated)")
+            // Without read/decode errors a shortfall can also be an edit list hiding frames: say less.
+            reasons.append(reasons.isEmpty
+                ? "only \(lastIndex + 1) of the \(n) frames the container lists were decoded"
+                : "the stream ended after \(lastIndex + 1) of the \(n) frames the container lists (the file is probably truncated)")
         }
         if !reasons.isEmpty { stopReason = reasons.joined(separator: "; ") }
     }

@@ -42,17 +42,20 @@ final class ConvolutionTests: XCTestCase {
         }
     }
 
-    /// Several threads calling one Conv2d at once get the same answers as one thread.
+    /// Several threads calling one Conv2d at once get the same answers as one thread (im2col + sgemm and
+    /// both Winograd variants, whose plans are built lazily by the first callers).
     func testConcurrentCallsAgree() throws {
         let c = try Fixtures.cases("conv").first { $0.name == "conv3x3_n2_bn_res_relu" }!
-        let conv = try makeConv(c)
         let x = try c.tensor("x"), r = try c.tensor("residual"), ref = try c.tensor("y")
-        let results = UnsafeMutableBufferPointer<Double>.allocate(capacity: 8)
-        defer { results.deallocate() }
-        DispatchQueue.concurrentPerform(iterations: 8) { i in
-            results[i] = TensorDifference(conv(x, residual: r, relu: true), reference: ref).relativeL2
+        for algorithm in [ConvAlgorithm.im2col, .winograd2, .winograd4] {
+            let conv = try makeConv(c, algorithm)
+            let results = UnsafeMutableBufferPointer<Double>.allocate(capacity: 8)
+            defer { results.deallocate() }
+            DispatchQueue.concurrentPerform(iterations: 8) { i in
+                results[i] = TensorDifference(conv(x, residual: r, relu: true), reference: ref).relativeL2
+            }
+            for i in 0..<8 { XCTAssertLessThanOrEqual(results[i], 1e-5, "\(algorithm) call \(i)") }
         }
-        for i in 0..<8 { XCTAssertLessThanOrEqual(results[i], 1e-5, "call \(i)") }
     }
 
     func testDeformableConvolutionsMatchTorchvision() throws {

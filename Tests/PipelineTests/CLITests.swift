@@ -52,6 +52,30 @@ final class CLITests: XCTestCase {
         XCTAssertFalse(r.stderr.contains("frame 1/"), "no progress line when stderr is not a terminal")
     }
 
+    /// On a terminal, stderr carries a progress line (via util-linux `script`, skipped without it).
+    func testProgressLineOnlyOnATerminal() throws {
+        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/script"), let binary = Self.binary else {
+            throw XCTSkip("needs /usr/bin/script and the built binary")
+        }
+        let dir = Fixtures.scratch()
+        try Fixtures.makeVideo(dir + "/clip.mp4", frames: 8)
+        let command = "\(binary) run \(dir)/clip.mp4 --pipeline \(try Fixtures.tinyPipeline(in: dir)) --whole-frame --keypoints \(dir)/k.jsonl"
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/script")
+        p.arguments = ["-qec", command, "/dev/null"]
+        let out = Pipe()
+        p.standardOutput = out
+        try p.run()
+        let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        p.waitUntilExit()
+        XCTAssertEqual(p.terminationStatus, 0, text)
+        XCTAssertTrue(text.contains("frame 8/8"), text)
+        XCTAssertTrue(text.contains("ETA"), text)
+        let quiet = try run(["run", dir + "/clip.mp4", "--pipeline", try Fixtures.tinyPipeline(in: dir), "--whole-frame",
+                             "--keypoints", dir + "/k2.jsonl", "--quiet"])
+        XCTAssertEqual(quiet.stderr, "", "--quiet and no terminal: nothing on stderr")
+    }
+
     /// `posewarper run … --keypoints - | head -1`: the reader goes away, the run ends quietly with 0.
     func testClosedStdoutEndsQuietlyWithSuccess() throws {
         let dir = Fixtures.scratch()

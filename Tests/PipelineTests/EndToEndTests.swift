@@ -96,6 +96,23 @@ final class EndToEndTests: XCTestCase {
         XCTAssertGreaterThan(changedPixels, 100, "the overlay must draw something")
     }
 
+    /// The annotated video of a segment keeps the input's audio (Samples/walker.mp4 has an AAC track).
+    func testAnnotatedVideoKeepsTheAudio() throws {
+        let dir = Fixtures.scratch()
+        let input = Fixtures.packageRoot.appendingPathComponent("Samples/walker.mp4").path
+        XCTAssertTrue(try VideoReader(input).info.hasAudio)
+        let job = try PoseJob(pipeline: try PipelineFile.load(try Fixtures.tinyPipeline(in: dir)))
+        let summary = try job.run(input: input, persons: .wholeFrame, outputs: [.video(dir + "/out.mp4")], start: 5, end: 15)
+        XCTAssertEqual(summary.frames, 10)
+        let out = try VideoReader(dir + "/out.mp4")
+        XCTAssertTrue(out.info.hasAudio)
+        XCTAssertEqual(out.info.width, 320)
+        var frames = 0
+        while try out.next() != nil { frames += 1 }
+        XCTAssertEqual(frames, 10)
+        if let duration = out.info.duration { XCTAssertLessThan(duration, 1.0, "the segment's audio only") }
+    }
+
     func testBoxesFileWithPoseTrackIDsDrivesPersonsAndOutputIDs() throws {
         let dir = Fixtures.scratch()
         let input = dir + "/000042_walk.mp4"

@@ -97,6 +97,17 @@ final class CLITests: XCTestCase {
         r = try posewarper(["render", input, "--keypoints", stream, "--output", dir + "/no/such/dir/o.mp4"])
         XCTAssertEqual(r.status, 2)
         XCTAssertTrue(r.err.contains("o.mp4") && r.err.contains("does not exist"), r.err)
+        // A file cut so short that no frame decodes: an input error, nothing written.
+        let data = try Data(contentsOf: URL(fileURLWithPath: input))
+        try data.prefix(data.count / 10 + 700).write(to: URL(fileURLWithPath: dir + "/stub.mp4"))
+        r = try posewarper(["render", dir + "/stub.mp4", "--keypoints", stream, "--output", dir + "/o.mp4"])
+        XCTAssertEqual(r.status, 1, r.err)
+        XCTAssertTrue(r.err.contains("stub.mp4"), r.err)
+        try FileManager.default.removeItem(atPath: dir + "/stub.mp4")
+        // An unknown schema.
+        r = try posewarper(["render", input, "--keypoints", stream, "--output", dir + "/o.mp4", "--schema", "halpe26"])
+        XCTAssertEqual(r.status, 1)
+        XCTAssertTrue(r.err.contains("halpe26"), r.err)
         r = try posewarper(["render", input, "--keypoints", stream, "--output", dir + "/o.avi"])
         XCTAssertEqual(r.status, 2)
         XCTAssertFalse(FileManager.default.fileExists(atPath: dir + "/o.mp4"))

@@ -65,6 +65,34 @@ final class SourceKindTests: XCTestCase {
         print("truncated: \(frames.count) frames, reason: \(reason)")
     }
 
+    func testEveryTruncationPointIsHandled() throws {
+        let dir = try makeTemporaryFolder(self)
+        let full = dir + "/full.mp4", cut = dir + "/cut.mp4"
+        try writeSyntheticVideo(full, width: 64, height: 48, frames: 30, options: VideoWriterOptions(preset: "ultrafast", keyframeInterval: 5))
+        let data = try Data(contentsOf: URL(fileURLWithPath: full))
+        var outcomes: [String] = []
+        for fraction in stride(from: 0.02, to: 1.0, by: 0.07) {
+            try data.prefix(Int(Double(data.count) * fraction)).write(to: URL(fileURLWithPath: cut))
+            do {
+                let (reader, frames) = try readAll(cut)
+                // Whatever was decoded is a prefix of the video, and the shortfall is reported.
+                XCTAssertEqual(frames.map(\.index), Array(0..<frames.count))
+                XCTAssertLessThan(frames.count, 30)
+                XCTAssertNotNil(reader.stopReason, "cut at \(fraction): \(frames.count) frames and no reason")
+                outcomes.append("\(frames.count)")
+            } catch let error as VideoError {
+                // Cut inside the header: not readable at all (or only a broken data track is
+                // left), with the file named.
+                switch error {
+                case let .notMedia(p, _), let .noVideoStream(p): XCTAssertEqual(p, cut)
+                default: XCTFail("\(error)")
+                }
+                outcomes.append("unreadable")
+            }
+        }
+        print("truncation outcomes (frames decoded per cut point): \(outcomes)")
+    }
+
     func testUnsupportedCodec() throws {
         let dir = try makeTemporaryFolder(self)
         let path = dir + "/odd.mkv"
@@ -133,6 +161,27 @@ final class SourceKindTests: XCTestCase {
                                         "-f", "lavfi", "-i", "sine=frequency=440:duration=2:sample_rate=48000",
                                         "-c:v", "libx264", "-preset", "ultrafast", "-c:a", "aac", "-shortest", source])
         XCTAssertEqual(r.status, 0, r.output)
+        try checkAudioPassthrough(source: source, dir: dir)
+    }
+
+    /// The same with an audio track this project synthesises itself (no ffmpeg CLI needed): a sine
+    /// encoded to AAC with libavcodec, muxed next to our own video by VideoWriter's audio copy.
+    func testAudioIsCopiedUnchangedWithoutTheCLI() throws {
+        let dir = try makeTemporaryFolder(self)
+        let tone = dir + "/tone.m4a", source = dir + "/talk.mp4"
+        XCTAssertGreaterThan(try writeSineM4A(tone, seconds: 2), 90)
+        let info = VideoInfo(source: "synthetic", container: "none", width: 96, height: 64, averageFPS: 25,
+                             videoCodec: "rawvideo", timeBase: Rational(1, 25))
+        let writer = try VideoWriter(path: source, info: info, audioSource: tone, options: VideoWriterOptions(preset: "ultrafast"))
+        for i in 0..<50 { try writer.write(syntheticFrame(index: i, pts: Int64(i), time: Double(i) / 25, width: 96, height: 64)) }
+        try writer.finish()
+        XCTAssertEqual(try packets(in: source, audio: true).map(\.bytes), try packets(in: tone, audio: true).map(\.bytes))
+        try checkAudioPassthrough(source: source, dir: dir)
+    }
+
+    /// Re-encodes `source` (2 s, 25 fps, with AAC audio) and checks the audio packets survive unchanged,
+    /// in mp4 and mkv, and that a range keeps only its share of the audio.
+    private func checkAudioPassthrough(source: String, dir: String) throws {
         let reader = try VideoReader(source)
         XCTAssertTrue(reader.info.hasAudio)
         XCTAssertEqual(reader.info.audioCodec, "aac")
