@@ -65,6 +65,10 @@ struct RenderCommand: ParsableCommand {
     }
 
     func run() throws {
+        let inputURL = URL(fileURLWithPath: input).standardizedFileURL.resolvingSymlinksInPath()
+        if inputURL == URL(fileURLWithPath: output).standardizedFileURL.resolvingSymlinksInPath() {
+            throw fail("\(output): the output would replace the input; choose another path", code: 2)
+        }
         let stream: (header: KeypointStreamHeader?, frames: [FrameKeypoints])
         do {
             guard FileManager.default.fileExists(atPath: keypoints) else { throw fail("\(keypoints): no such file or directory", code: 1) }

@@ -37,9 +37,15 @@ struct Canvas {
         let dx = p1.0 - p0.0, dy = p1.1 - p0.1
         let lengthSquared = dx * dx + dy * dy
         let c = Canvas.color(color)
+        let r = half + 0.5   // coverage > 0 only closer than this
         for y in y0...y1 {
             let row = pixels + y * width * 3
-            for x in x0...x1 {
+            // Visit only the row's slice of the capsule (convex: an interval), not the whole box,
+            // so long diagonal limbs cost their length, not their bounding box.
+            guard let span = Canvas.capsuleSpan(y: Double(y), p0: p0, p1: p1, radius: r) else { continue }
+            let xa = max(x0, Canvas.int(span.lo, .down)), xb = min(x1, Canvas.int(span.hi, .up))
+            guard xa <= xb else { continue }
+            for x in xa...xb {
                 let px = Double(x) - p0.0, py = Double(y) - p0.1
                 let t = lengthSquared > 0 ? min(1, max(0, (px * dx + py * dy) / lengthSquared)) : 0
                 let ex = px - t * dx, ey = py - t * dy
@@ -48,6 +54,37 @@ struct Canvas {
                 if coverage > 0 { Canvas.blend(row + x * 3, c, coverage) }
             }
         }
+    }
+
+    /// The x interval where the horizontal line at `y` is within `radius` of the segment p0–p1.
+    static func capsuleSpan(y: Double, p0: (Double, Double), p1: (Double, Double), radius: Double) -> (lo: Double, hi: Double)? {
+        var lo = Double.infinity, hi = -Double.infinity
+        for p in [p0, p1] {
+            let d = y - p.1
+            if abs(d) < radius {
+                let w = (radius * radius - d * d).squareRoot()
+                lo = min(lo, p.0 - w); hi = max(hi, p.0 + w)
+            }
+        }
+        let dx = p1.0 - p0.0, dy = p1.1 - p0.1
+        let length = (dx * dx + dy * dy).squareRoot()
+        if length > 0 {
+            let ux = dx / length, uy = dy / length
+            // Along the segment: 0 ≤ (x−x0)·ux + (y−y0)·uy ≤ length; across it: |(x−x0)·(−uy) + (y−y0)·ux| ≤ radius.
+            let along = slab(a: ux, low: p0.0 * ux - (y - p0.1) * uy, high: p0.0 * ux - (y - p0.1) * uy + length)
+            let across = slab(a: -uy, low: -p0.0 * uy - (y - p0.1) * ux - radius, high: -p0.0 * uy - (y - p0.1) * ux + radius)
+            if let a = along, let b = across {
+                let l = max(a.lo, b.lo), h = min(a.hi, b.hi)
+                if l <= h { lo = min(lo, l); hi = max(hi, h) }
+            }
+        }
+        return lo <= hi ? (lo, hi) : nil
+    }
+
+    /// The x values with low ≤ a·x ≤ high (all x when a ≈ 0 and 0 lies in the range), or nil.
+    private static func slab(a: Double, low: Double, high: Double) -> (lo: Double, hi: Double)? {
+        if abs(a) < 1e-12 { return low <= 0 && 0 <= high ? (-Double.infinity, Double.infinity) : nil }
+        return a > 0 ? (low / a, high / a) : (high / a, low / a)
     }
 
     /// A filled disc of `radius` around (cx, cy).

@@ -1,4 +1,5 @@
 import XCTest
+import Keypoints
 @testable import Video
 
 /// The shared real clip: an MPEG-4 Part 2 mp4 and the same five frames as JPEG files.
@@ -30,6 +31,31 @@ final class PoseTrackClipTests: XCTestCase {
             // A neighbouring frame must match worse than the same frame (the order is right).
             if a.index + 1 < jpg.count { XCTAssertGreaterThan(p, psnr(a, jpg[a.index + 1])) }
             print("posetrack frame \(a.index): PSNR mp4 vs jpg \(p) dB")
+        }
+    }
+
+    func testOverlayOnTheRealClipFromBothSources() throws {
+        guard let clip = posetrackClip() else { throw XCTSkip("../shared/data/posetrack18-clip is absent") }
+        let dir = try makeTemporaryFolder(self)
+        // One person whose left forearm (7 → 9) runs across the field on every frame.
+        var k = Array(repeating: [0.0, 0.0, 0.0], count: 17)
+        k[7] = [400, 300, 0.9]; k[9] = [600, 300, 0.9]
+        let stream = (0..<5).map { FrameKeypoints(frame: $0, time: Double($0) / 30,
+                                                   persons: [PersonPose(trackID: 4, bbox: [380, 250, 240, 100], score: 0.9, keypoints: k)]) }
+        for (name, input) in [("mp4", clip + "/000001_mpiinew_test.mp4"), ("jpg", clip)] {
+            let output = dir + "/\(name).mp4"
+            let report = try KeypointOverlay.render(input: input, keypoints: stream, schema: .coco17, output: output,
+                                                    style: RenderStyle(thickness: 8), writerOptions: VideoWriterOptions(crf: 16, preset: "ultrafast"),
+                                                    readerOptions: VideoReaderOptions(imageSequenceFPS: 30))
+            XCTAssertEqual(report.framesWritten, 5)
+            XCTAssertEqual(report.framesWithKeypoints, 5)
+            let (reader, frames) = try readAll(output)
+            XCTAssertEqual(reader.info.width, 1280)
+            XCTAssertEqual(frames.map(\.time), (0..<5).map { Double($0) / 30 })
+            for f in frames {
+                let p = f.pixel(500, 300)
+                XCTAssertTrue(p[0] < 50 && p[1] > 200 && p[2] < 50, "\(name) frame \(f.index): forearm pixel \(p)")
+            }
         }
     }
 }

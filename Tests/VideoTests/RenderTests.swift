@@ -109,4 +109,29 @@ final class RenderTests: XCTestCase {
         let q = person([5: (1e300, -1e300, 0.9), 7: (.infinity, 3, 0.9), 9: (10, 10, .nan)], box: [1e300, 1e300, 1e300, 1e300], id: -5)
         SkeletonRenderer(schema: .coco17).draw([q], on: &absurd)
     }
+
+    func testLineVisitsEveryCoveredPixel() {
+        // The row-span shortcut must colour exactly the pixels a brute-force distance test colours.
+        var generator = SystemRandomNumberGenerator()
+        let w = 64, h = 48
+        for trial in 0..<200 {
+            let p0 = (Double.random(in: -10...74, using: &generator), Double.random(in: -10...58, using: &generator))
+            let p1 = trial % 10 == 0 ? p0 : (Double.random(in: -10...74, using: &generator), Double.random(in: -10...58, using: &generator))
+            let thickness = Double.random(in: 0.5...9, using: &generator)
+            var drawn = [UInt8](repeating: 0, count: w * h * 3)
+            drawn.withUnsafeMutableBufferPointer { Canvas(width: w, height: h).line($0.baseAddress!, from: p0, to: p1, thickness: thickness, color: [255, 255, 255]) }
+            let dx = p1.0 - p0.0, dy = p1.1 - p0.1, l2 = dx * dx + dy * dy
+            for y in 0..<h {
+                for x in 0..<w {
+                    let px = Double(x) - p0.0, py = Double(y) - p0.1
+                    let t = l2 > 0 ? min(1, max(0, (px * dx + py * dy) / l2)) : 0
+                    let d = ((px - t * dx) * (px - t * dx) + (py - t * dy) * (py - t * dy)).squareRoot()
+                    let coverage = min(1, max(0, Float(thickness / 2 + 0.5 - d)))
+                    let expected = coverage > 0 ? UInt8(255 * coverage + 0.5) : 0
+                    XCTAssertEqual(drawn[(y * w + x) * 3], expected, "trial \(trial) pixel (\(x),\(y))")
+                    if drawn[(y * w + x) * 3] != expected { return }
+                }
+            }
+        }
+    }
 }
