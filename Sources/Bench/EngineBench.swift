@@ -1,2 +1,108 @@
-/// Benchmark sections for the Engine module (filled in when its work lands).
-func engineBenchSections() -> [BenchSection] { [] }
+// Engine op benchmarks: sgemm peak, and the convolution layers that dominate HRNet and PoseWarper.
+import Engine
+import Foundation
+import Tensors
+
+/// Benchmark sections for the Engine module.
+func engineBenchSections() -> [BenchSection] {
+    [(name: "engine ops (2 threads, median of 7; machine shared → noisy)", run: runEngineOpBench)]
+}
+
+private func medianMilliseconds(repeats: Int = 7, _ body: () -> Void) -> Double {
+    body()
+    var times: [Double] = []
+    for _ in 0..<repeats {
+        let start = DispatchTime.now().uptimeNanoseconds
+        body()
+        times.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6)
+    }
+    times.sort()
+    return times[times.count / 2]
+}
+
+private func randomTensor(_ shape: [Int], scale: Float, seed: UInt64) -> Tensor {
+    var state = seed &* 6364136223846793005 &+ 1442695040888963407
+    return Tensor(shape: shape, unsafeUninitialized: { b in
+        for i in 0..<b.count {
+            state = state &* 6364136223846793005 &+ 1442695040888963407
+            b[i] = (Float(state >> 40) / Float(1 << 24) - 0.5) * 2 * scale
+        }
+    })
+}
+
+/// Runs Tools/reference/bench_ops_torch.py when torch is importable; nil (with the reason) otherwise.
+private func torchTimings(threads: Int) -> ([String: Double]?, String) {
+    let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    let script = root.appendingPathComponent("Tools/reference/bench_ops_torch.py").path
+    guard FileManager.default.fileExists(atPath: script) else { return (nil, "no \(script)") }
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    process.arguments = ["python3", script, String(threads), "7"]
+    let pipe = Pipe(), errors = Pipe()
+    process.standardOutput = pipe
+    process.standardError = errors
+    do { try process.run() } catch { return (nil, "cannot run python3: \(error)") }
+    let data = pipe.fileHandleForReading.readDataToEndOfFile()
+    _ = errors.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    guard process.terminationStatus == 0,
+          let json = try? JSONSerialization.jsonObject(with: data) as? [String: Double] else {
+        return (nil, "torch not importable or the script failed (exit \(process.terminationStatus))")
+    }
+    return (json, "")
+}
+
+private func runEngineOpBench() throws {
+    let env = ProcessInfo.processInfo.environment
+    let threads = Int(env["PW_BENCH_THREADS"] ?? "") ?? 2
+    let only = env["PW_BENCH_ONLY"]   // substring filter for quick local runs (skips sgemm peak and torch)
+    EngineThreads.set(threads)
+    if only == nil {
+        let peak = EngineThroughput.sgemmGFLOPs(size: 2048, repeats: 5)
+        print(String(format: "sgemm 2048³ (%d threads): %.0f GFLOP/s", threads, peak))
+    }
+
+    struct Row { let key: String; let label: String; let ms: Double; let flops: Double }
+    var rows: [Row] = []
+
+    func conv(_ key: String, _ label: String, cin: Int, cout: Int, h: Int, w: Int, dilation: Int = 1, n: Int = 1,
+              _ algorithms: [ConvAlgorithm]) {
+        let x = randomTensor([n, cin, h, w], scale: 1, seed: 1)
+        let weight = randomTensor([cout, cin, 3, 3], scale: 0.05, seed: 2)
+        let flops = 2.0 * Double(n * cout * cin * 9 * h * w)
+        if let only, !key.contains(only) { return }
+        for algorithm in algorithms {
+            let c = Conv2d(weight: weight, bias: nil, padding: dilation, dilation: dilation, algorithm: algorithm)
+            let ms = medianMilliseconds { _ = c(x) }
+            let chosen = c.algorithm(batch: n, outHeight: h, outWidth: w)
+            let name = algorithm == .automatic ? "automatic→\(chosen)" : "\(algorithm)"
+            rows.append(Row(key: key, label: "\(label) [\(name)]", ms: ms, flops: flops))
+        }
+    }
+    conv("conv3x3_128_96x72", "3×3 128→128 96×72", cin: 128, cout: 128, h: 96, w: 72, [.im2col, .winograd2, .winograd4, .automatic])
+    conv("conv3x3_128_96x72_n5", "3×3 128→128 96×72 N=5", cin: 128, cout: 128, h: 96, w: 72, n: 5, [.im2col, .winograd4, .automatic])
+    conv("conv3x3_48_96x72", "3×3 48→48 96×72", cin: 48, cout: 48, h: 96, w: 72, [.im2col, .winograd2, .winograd4, .automatic])
+    conv("conv3x3_384_12x9", "3×3 384→384 12×9", cin: 384, cout: 384, h: 12, w: 9, [.im2col, .winograd2, .winograd4, .automatic])
+    conv("conv3x3_128_306_d12_96x72", "3×3 128→306 d=12 96×72", cin: 128, cout: 306, h: 96, w: 72, dilation: 12,
+         [.im2col, .winograd2, .winograd4, .automatic])
+
+    if only == nil || "deform".contains(only!) {
+    let x = randomTensor([1, 17, 96, 72], scale: 1, seed: 3)
+    let offsets = randomTensor([1, 306, 96, 72], scale: 5, seed: 4)
+    let deform = DeformableConv2d(weight: randomTensor([17, 17, 3, 3], scale: 0.1, seed: 5), padding: 12, dilation: 12,
+                                  deformGroups: 17)
+    rows.append(Row(key: "deform_17_dg17_d12_96x72", label: "deform 17→17 dg=17 d=12 96×72",
+                    ms: medianMilliseconds { _ = deform(x, offsets: offsets) }, flops: 2.0 * 17 * 17 * 9 * 96 * 72))
+    }
+
+    let (torch, why) = only == nil ? torchTimings(threads: threads) : (nil, "filtered run")
+    if torch == nil { print("(PyTorch column skipped: \(why))") }
+    print("op".padding(toLength: 46, withPad: " ", startingAt: 0) + "      ms   GFLOP/s*   torch ms   torch/ours")
+    for r in rows {
+        var line = r.label.padding(toLength: 46, withPad: " ", startingAt: 0)
+        line += String(format: "%8.2f %9.0f", r.ms, r.flops / r.ms / 1e6)
+        if let t = torch?[r.key] { line += String(format: " %10.2f %11.2f", t, t / r.ms) }
+        print(line)
+    }
+    print("* GFLOP/s counts 2·MACs of the direct convolution (Winograd rows are 'equivalent' GFLOP/s).")
+}

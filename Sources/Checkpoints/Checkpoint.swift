@@ -25,15 +25,17 @@ public final class Checkpoint {
 
     /// Opens and validates `path` (format detected from content); throws `CheckpointError` on any problem.
     public static func load(_ path: String) throws -> Checkpoint {
+        let arena = PickleArena()
+        defer { arena.clear() }  // the decoded pickle tree is not kept; break any cycles it has
         do {
             let file = try FileReader(path: path)
             let head = try file.bytes(at: 0, count: min(file.size, 16))
             guard !head.isEmpty else { throw FormatError("empty file: not a checkpoint") }
             if head.starts(with: [0x50, 0x4B, 0x03, 0x04]) || head.starts(with: [0x50, 0x4B, 0x05, 0x06]) {
-                return try fromTorch(TorchZipFormat.read(file), path: path, file: file)
+                return try fromTorch(TorchZipFormat.read(file, arena: arena), path: path, file: file)
             }
             if head[0] == 0x80 {  // pickle PROTO opcode: torch's legacy stream
-                return try fromTorch(TorchLegacyFormat.read(file), path: path, file: file)
+                return try fromTorch(TorchLegacyFormat.read(file, arena: arena), path: path, file: file)
             }
             if SafetensorsFormat.looksLike(head, fileSize: file.size) {
                 let (tensors, meta) = try SafetensorsFormat.read(file)

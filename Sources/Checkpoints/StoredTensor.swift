@@ -38,7 +38,8 @@ struct StoredTensor {
         let size = dtype.byteCount
         var span = 0
         if elements > 0 {
-            let (end, o1) = storageOffset.addingReportingOverflow(lastIndex + 1)
+            let (last, o1) = storageOffset.addingReportingOverflow(lastIndex)
+            let end = o1 ? Int.max : last + (last < Int.max ? 1 : 0)
             let (endBytes, o2) = end.multipliedReportingOverflow(by: size)
             guard !o1, !o2, endBytes <= storageBytes else {
                 throw FormatError("tensor \(name) needs \(end) \(dtype.rawValue) elements but its storage holds \(storageBytes / size)")

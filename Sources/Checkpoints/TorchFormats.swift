@@ -10,7 +10,7 @@ struct TorchFile {
 
 enum TorchZipFormat {
     /// Reads `<folder>/data.pkl`; storages are the stored records `<folder>/data/<key>`.
-    static func read(_ file: FileReader) throws -> TorchFile {
+    static func read(_ file: FileReader, arena: PickleArena) throws -> TorchFile {
         let zip = try ZipDirectory(file: file)
         let pickles = zip.names.filter { name in
             name.hasSuffix("data.pkl") && (name == "data.pkl" || name.dropLast(8).hasSuffix("/"))
@@ -33,7 +33,7 @@ enum TorchZipFormat {
         }
         let pickleRange = try zip.dataRange(of: pickleRecord, in: file)
         let pickleBytes = try file.bytes(at: pickleRange.offset, count: pickleRange.count)
-        var unpickler = Unpickler(bytes: pickleBytes)
+        var unpickler = Unpickler(bytes: pickleBytes, arena: arena)
         unpickler.persistentLoad = { .storage(try Unpickler.storageReference($0)) }
         let root: PickleNode
         do { root = try unpickler.load() } catch is Unpickler.Truncated {
@@ -61,13 +61,13 @@ enum TorchLegacyFormat {
 
     /// Magic, protocol 1001, sys_info, the object (storages as persistent ids), the storage key list,
     /// then per key: an int64 little-endian element count and the raw little-endian elements.
-    static func read(_ file: FileReader) throws -> TorchFile {
+    static func read(_ file: FileReader, arena: PickleArena) throws -> TorchFile {
         // The pickles sit at the front; read a prefix and grow it only if a pickle runs past its end.
         var prefixLength = min(file.size, 1 << 20)
         while true {
             let prefix = try file.bytes(at: 0, count: prefixLength)
             do {
-                return try parse(prefix, file: file)
+                return try parse(prefix, file: file, arena: arena)
             } catch is Unpickler.Truncated {
                 guard prefixLength < file.size else { throw FormatError("legacy checkpoint ends inside its pickles (truncated)") }
                 prefixLength = min(file.size, prefixLength * 4)
@@ -75,8 +75,8 @@ enum TorchLegacyFormat {
         }
     }
 
-    private static func parse(_ bytes: [UInt8], file: FileReader) throws -> TorchFile {
-        var unpickler = Unpickler(bytes: bytes)
+    private static func parse(_ bytes: [UInt8], file: FileReader, arena: PickleArena) throws -> TorchFile {
+        var unpickler = Unpickler(bytes: bytes, arena: arena)
         let magicNode: PickleNode
         do { magicNode = try unpickler.load() } catch let e as FormatError {
             throw FormatError("not a torch legacy checkpoint (no magic number pickle: \(e.problem))")
@@ -87,7 +87,7 @@ enum TorchLegacyFormat {
         guard case .int(1001) = try unpickler.load() else { throw FormatError("unsupported legacy protocol version (expected 1001)") }
         _ = try unpickler.load()  // sys_info: little_endian, type sizes (data is little-endian as written by torch)
         var storages: [String: StorageRef] = [:]
-        var objectUnpickler = Unpickler(bytes: bytes, position: unpickler.position)
+        var objectUnpickler = Unpickler(bytes: bytes, position: unpickler.position, arena: arena)
         objectUnpickler.persistentLoad = { pid in
             let ref = try Unpickler.storageReference(pid)
             if let known = storages[ref.key] {
@@ -100,7 +100,7 @@ enum TorchLegacyFormat {
             return .storage(ref)
         }
         let root = try objectUnpickler.load()
-        var keysUnpickler = Unpickler(bytes: bytes, position: objectUnpickler.position)
+        var keysUnpickler = Unpickler(bytes: bytes, position: objectUnpickler.position, arena: arena)
         guard case .list(let keyList) = try keysUnpickler.load() else { throw FormatError("legacy storage key list is not a list") }
         // Walk the storage section: each key's record is an 8-byte count then its elements.
         var dataOffsets: [String: (offset: Int, bytes: Int)] = [:]

@@ -29,9 +29,34 @@ enum KnownGlobal: Equatable {
     case rebuildTensorV2, rebuildTensor, rebuildParameter
     case storageType(DType)
     case codecsEncode
+    case numpyDType, numpyScalar
+}
+
+/// A numpy dtype being rebuilt (`numpy.dtype(code, False, True)` then BUILD sets the byte order).
+final class NumpyDType {
+    let code: String
+    var byteOrder = "<"
+    init(code: String) { self.code = code }
 }
 
 final class PickleList { var items: [PickleNode] = [] }
+
+/// Every list and dict one checkpoint's pickles created. A hostile pickle can make a container
+/// hold itself (memo GET + APPEND), an ARC cycle; emptying them all after loading frees it.
+final class PickleArena {
+    private var lists: [PickleList] = []
+    private var dicts: [PickleDict] = []
+
+    func list() -> PickleList { let l = PickleList(); lists.append(l); return l }
+    func dict() -> PickleDict { let d = PickleDict(); dicts.append(d); return d }
+
+    func clear() {
+        for l in lists { l.items.removeAll() }
+        for d in dicts { d.removeAll() }
+        lists.removeAll()
+        dicts.removeAll()
+    }
+}
 
 final class PickleDict {
     var keys: [PickleNode] = []
@@ -47,6 +72,10 @@ final class PickleDict {
         values.append(value)
     }
 
+    func removeAll() {
+        keys.removeAll(); values.removeAll(); stringIndex.removeAll()
+    }
+
     func value(forString key: String) -> PickleNode? {
         stringIndex[key].map { values[$0] }
     }
@@ -57,6 +86,7 @@ enum PickleNode {
     case none, bool(Bool), int(Int64), bigInt([UInt8]), float(Double), string(String), bytes([UInt8])
     case list(PickleList), tuple([PickleNode]), dict(PickleDict)
     case global(KnownGlobal, name: String)
+    case numpyDType(NumpyDType)
     case storage(StorageRef)
     case tensor(TensorRef)
 }
@@ -68,9 +98,13 @@ struct Unpickler {
     /// Converts a persistent id (BINPERSID) into a node; nil means persistent ids are not allowed here.
     var persistentLoad: ((PickleNode) throws -> PickleNode)?
 
-    init(bytes: [UInt8], position: Int = 0) {
+    /// Owns the containers this decoder creates (see `PickleArena`).
+    let arena: PickleArena
+
+    init(bytes: [UInt8], position: Int = 0, arena: PickleArena) {
         self.bytes = bytes
         self.position = position
+        self.arena = arena
     }
 
     /// Thrown when the bytes end before STOP (so a caller reading a prefix of a file can read more).
@@ -148,22 +182,22 @@ struct Unpickler {
             case 0x42: stack.append(.bytes(try readBytes(Int(try readUInt(4)))))  // BINBYTES
             case 0x43: stack.append(.bytes(try readBytes(Int(try readByte()))))   // SHORT_BINBYTES
             case 0x8E, 0x96: stack.append(.bytes(try readBytes(try readLength8()))) // BINBYTES8, BYTEARRAY8
-            case 0x7D: stack.append(.dict(PickleDict()))     // EMPTY_DICT
-            case 0x5D: stack.append(.list(PickleList()))     // EMPTY_LIST
+            case 0x7D: stack.append(.dict(arena.dict()))     // EMPTY_DICT
+            case 0x5D: stack.append(.list(arena.list()))     // EMPTY_LIST
             case 0x29: stack.append(.tuple([]))              // EMPTY_TUPLE
-            case 0x8F: stack.append(.list(PickleList()))     // EMPTY_SET (kept as a list)
+            case 0x8F: stack.append(.list(arena.list()))     // EMPTY_SET (kept as a list)
             case 0x74: stack.append(.tuple(try popMark()))   // TUPLE
             case 0x85: stack.append(.tuple([try pop()]))     // TUPLE1
             case 0x86: let b = try pop(); let a = try pop(); stack.append(.tuple([a, b]))           // TUPLE2
             case 0x87: let c = try pop(); let b = try pop(); let a = try pop(); stack.append(.tuple([a, b, c])) // TUPLE3
             case 0x6C: // LIST
-                let list = PickleList(); list.items = try popMark(); stack.append(.list(list))
+                let list = arena.list(); list.items = try popMark(); stack.append(.list(list))
             case 0x91: // FROZENSET (kept as a list)
-                let list = PickleList(); list.items = try popMark(); stack.append(.list(list))
+                let list = arena.list(); list.items = try popMark(); stack.append(.list(list))
             case 0x64: // DICT
                 let items = try popMark()
                 guard items.count % 2 == 0 else { throw FormatError("odd DICT item count") }
-                let dict = PickleDict()
+                let dict = arena.dict()
                 for i in stride(from: 0, to: items.count, by: 2) { dict.set(items[i], items[i + 1]) }
                 stack.append(.dict(dict))
             case 0x61: // APPEND
@@ -194,17 +228,19 @@ struct Unpickler {
                 stack.append(try Unpickler.resolveGlobal(module: module, name: name))
             case 0x52: // REDUCE
                 let args = try pop(), callable = try pop()
-                stack.append(try Unpickler.apply(callable, args))
+                stack.append(try Unpickler.apply(callable, args, arena: arena))
             case 0x81: // NEWOBJ cls.__new__(cls, *args): only OrderedDict is constructible
                 let args = try pop(), cls = try pop()
                 guard case .global(.orderedDict, _) = cls, case .tuple(let a) = args, a.isEmpty else {
                     throw FormatError("NEWOBJ of an unsupported class")
                 }
-                stack.append(.dict(PickleDict()))
+                stack.append(.dict(arena.dict()))
             case 0x62: // BUILD: state on an OrderedDict (state_dict `_metadata`) or tensor is dropped
-                _ = try pop()
+                let state = try pop()
                 switch try top() {
                 case .dict, .tensor: break
+                case .numpyDType(let dtype):  // state (version, byteorder, ...)
+                    if case .tuple(let t) = state, t.count >= 2, case .string(let order) = t[1] { dtype.byteOrder = order }
                 default: throw FormatError("BUILD on an unsupported object")
                 }
             case 0x51: // BINPERSID
@@ -246,6 +282,9 @@ struct Unpickler {
         case ("torch._utils", "_rebuild_tensor"): known = .rebuildTensor
         case ("torch._utils", "_rebuild_parameter"): known = .rebuildParameter
         case ("_codecs", "encode"): known = .codecsEncode  // protocol-2 spelling of a bytes object
+        // numpy scalars (e.g. a best_score in mmcv's hook_msgs meta) are decoded as plain numbers.
+        case ("numpy", "dtype"): known = .numpyDType
+        case ("numpy.core.multiarray", "scalar"), ("numpy._core.multiarray", "scalar"): known = .numpyScalar
         // GPU-trained legacy checkpoints name torch.cuda.*Storage; the bytes are the same.
         case ("torch", _), ("torch.cuda", _): known = storageTypes[name].map { .storageType($0) }
         default: known = nil
@@ -255,12 +294,12 @@ struct Unpickler {
         return .global(known, name: qualified)
     }
 
-    static func apply(_ callable: PickleNode, _ argsNode: PickleNode) throws -> PickleNode {
+    static func apply(_ callable: PickleNode, _ argsNode: PickleNode, arena: PickleArena) throws -> PickleNode {
         guard case .global(let fn, let name) = callable else { throw FormatError("REDUCE on a non-callable") }
         guard case .tuple(let args) = argsNode else { throw FormatError("REDUCE arguments of \(name) are not a tuple") }
         switch fn {
         case .orderedDict:
-            let dict = PickleDict()
+            let dict = arena.dict()
             if let first = args.first {  // OrderedDict([(k, v), ...])
                 guard case .list(let pairs) = first else { throw FormatError("OrderedDict argument is not a list") }
                 for pair in pairs.items {
@@ -292,6 +331,16 @@ struct Unpickler {
                 out.append(UInt8(scalar.value))
             }
             return .bytes(out)
+        case .numpyDType:
+            guard let first = args.first, case .string(let code) = first, code.count <= 8 else {
+                throw FormatError("numpy.dtype needs a type code")
+            }
+            return .numpyDType(NumpyDType(code: code))
+        case .numpyScalar:
+            guard args.count == 2, case .numpyDType(let dtype) = args[0], case .bytes(let raw) = args[1] else {
+                throw FormatError("numpy scalar arguments are not (dtype, bytes)")
+            }
+            return try numpyScalar(dtype, raw)
         case .storageType:
             throw FormatError("refuses to call \(name)")
         }
@@ -317,6 +366,27 @@ struct Unpickler {
             return StorageRef(key: key, dtype: dtype, elementCount: Int(size), rootElementOffset: Int(offset))
         }
         return StorageRef(key: key, dtype: dtype, elementCount: Int(numel), rootElementOffset: 0)
+    }
+
+    /// The value of a numpy scalar from its dtype code ("f8", "i4", "b1", ...) and raw bytes.
+    static func numpyScalar(_ dtype: NumpyDType, _ raw: [UInt8]) throws -> PickleNode {
+        guard let kind = dtype.code.first, let width = Int(dtype.code.dropFirst()), [1, 2, 4, 8].contains(width),
+              raw.count == width else { throw FormatError("numpy scalar of dtype \(dtype.code) is not supported") }
+        let ordered = dtype.byteOrder == ">" ? Array(raw.reversed()) : raw
+        let bits = le(ordered, 0, width)
+        switch (kind, width) {
+        case ("f", 8): return .float(Double(bitPattern: bits))
+        case ("f", 4): return .float(Double(Float(bitPattern: UInt32(bits))))
+        case ("f", 2): return .float(Double(ElementConversion.halfToFloat(UInt16(bits))))
+        case ("i", _):
+            let shift = UInt64(64 - 8 * width)
+            return .int(Int64(bitPattern: bits << shift) >> Int64(shift))
+        case ("u", _):
+            guard bits <= UInt64(Int64.max) else { throw FormatError("numpy uint64 scalar out of range") }
+            return .int(Int64(bits))
+        case ("b", 1): return .bool(bits != 0)
+        default: throw FormatError("numpy scalar of dtype \(dtype.code) is not supported")
+        }
     }
 
     static func intTuple(_ node: PickleNode, what: String) throws -> [Int] {
@@ -419,6 +489,7 @@ extension PickleNode {
             }
             return .dict(items)
         case .global(_, let name): return .string(name)
+        case .numpyDType(let d): return .string(d.code)
         case .storage(let s): return .string("<storage \(s.dtype.rawValue)[\(s.elementCount)]>")
         case .tensor(let t): return .tensor(dtype: t.storage.dtype, shape: t.shape)
         }

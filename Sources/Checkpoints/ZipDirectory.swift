@@ -38,7 +38,7 @@ struct ZipDirectory {
             let loc = try file.bytes(at: locator, count: 20)
             guard le(loc, 0, 4) == 0x0706_4B50 else { throw FormatError("damaged zip64 directory locator") }
             let recordOffset = le(loc, 8, 8)
-            guard recordOffset <= UInt64(file.size - 56) else { throw FormatError("zip64 directory record out of range") }
+            guard file.size >= 56, recordOffset <= UInt64(file.size - 56) else { throw FormatError("zip64 directory record out of range") }
             let rec = try file.bytes(at: Int(recordOffset), count: 56)
             guard le(rec, 0, 4) == 0x0606_4B50 else { throw FormatError("damaged zip64 directory record") }
             let count = le(rec, 32, 8), size = le(rec, 40, 8), offset = le(rec, 48, 8)

@@ -1,6 +1,19 @@
 import CBLAS
 import CKernels
+import Foundation
 import Tensors
+
+/// How Conv2d computes. `automatic` picks per call (from the input size) among im2col, F(2×2,3×3) and
+/// F(4×4,3×3) for stride-1 3×3 convs with enough channels, by a flops + memory-traffic cost model.
+public enum ConvAlgorithm: Sendable {
+    case automatic
+    /// im2col (or direct for 1×1 stride 1) + sgemm: exact to float rounding, any shape.
+    case im2col
+    /// Winograd F(2×2, 3×3) (stride-1 3×3, groups 1 only).
+    case winograd2
+    /// Winograd F(4×4, 3×3) (stride-1 3×3, groups 1 only).
+    case winograd4
+}
 
 /// 2-D convolution on NCHW float32 tensors with BatchNorm folded in and a fused bias/residual/ReLU epilogue.
 public final class Conv2d: @unchecked Sendable {   // immutable after init; safe to call from several threads
@@ -9,9 +22,16 @@ public final class Conv2d: @unchecked Sendable {   // immutable after init; safe
     /// Folded weights [out][in/groups · kh · kw] and bias [out] (nil when there is neither bias nor BN).
     let weights: [Float]
     let bias: [Float]?
+    /// The algorithm asked for at init.
+    public let algorithm: ConvAlgorithm
+    let winogradable: Bool
+    /// Winograd plans (transformed weights), built on first use: automatic convs need only the
+    /// variants their input sizes select, and F(4×4) weights take 4× the memory of the kernel.
+    private var plans: [Int: WinogradPlan] = [:]
+    private let plansLock = NSLock()
 
     public init(weight: Tensor, bias: Tensor?, stride: Int = 1, padding: Int = 0, dilation: Int = 1,
-                groups: Int = 1, batchNorm: BatchNorm? = nil) {
+                groups: Int = 1, batchNorm: BatchNorm? = nil, algorithm: ConvAlgorithm = .automatic) {
         precondition(weight.rank == 4, "Conv2d weight must be [out, in/groups, kh, kw], got \(weight.shape)")
         precondition(stride >= 1 && padding >= 0 && dilation >= 1 && groups >= 1, "Conv2d: bad stride/padding/dilation/groups")
         let out = weight.shape[0]
@@ -36,6 +56,50 @@ public final class Conv2d: @unchecked Sendable {   // immutable after init; safe
         }
         weights = w
         self.bias = b
+        winogradable = kernelHeight == 3 && kernelWidth == 3 && stride == 1 && groups == 1
+        if algorithm == .winograd2 || algorithm == .winograd4 {
+            precondition(winogradable, "Conv2d: Winograd needs a stride-1 3×3 kernel with groups 1")
+        }
+        self.algorithm = algorithm
+    }
+
+    /// Below this many channels the transforms cost more than the multiplies they save.
+    static let winogradMinChannels = 16
+
+    private func plan(_ m: Int) -> WinogradPlan {
+        plansLock.lock()
+        defer { plansLock.unlock() }
+        if let p = plans[m] { return p }
+        let p = WinogradPlan(m: m, weights: weights, outChannels: outChannels, inChannels: inChannels,
+                             padding: padding, dilation: dilation)
+        plans[m] = p
+        return p
+    }
+
+    /// The algorithm a call on an n×C×h×w input uses.
+    public func algorithm(batch n: Int, outHeight ho: Int, outWidth wo: Int) -> ConvAlgorithm {
+        if algorithm != .automatic { return algorithm }
+        guard winogradable, inChannels >= Conv2d.winogradMinChannels, outChannels >= Conv2d.winogradMinChannels else {
+            return .im2col
+        }
+        // Seconds on one core: multiplies at ~100 GFLOP/s, memory traffic (weights, columns / transformed
+        // tiles written then read) at ~10 GB/s, Winograd transforms at ~20 GB/s-equivalent. Crude, but it
+        // captures the two effects that matter: small images pad the tile count up to 32-column blocks,
+        // and F(4×4) weights are 4× larger (costly when there are few tiles to reuse them on).
+        let c = Double(inChannels), k = Double(outChannels)
+        let im2col = 2 * 9 * c * k * Double(n * ho * wo) / 90e9
+            + 4 * (9 * c * k + 2 * 9 * c * Double(n * ho * wo) + k * Double(n * ho * wo)) / 10e9
+        func winograd(_ m: Int) -> Double {
+            let t = Double(m + 2)
+            let tiles = WinogradPlan.origins(extent: ho, dilation: dilation, m: m).count
+                * WinogradPlan.origins(extent: wo, dilation: dilation, m: m).count * n
+            let ld = Double((tiles + 31) / 32 * 32), kp = Double((outChannels + 11) / 12 * 12)
+            return 2 * t * t * kp * c * ld / 100e9 + 4 * t * t * (kp * c + 2 * (c + kp) * ld) / 10e9
+                + t * t * (c + k) * ld * 8 / 20e9
+        }
+        let w2 = winograd(2), w4 = winograd(4)
+        if im2col <= w2 && im2col <= w4 { return .im2col }
+        return w4 <= w2 ? .winograd4 : .winograd2
     }
 
     /// Output spatial size for an input of h×w.
@@ -55,6 +119,12 @@ public final class Conv2d: @unchecked Sendable {   // immutable after init; safe
         return Tensor(shape: outShape, unsafeUninitialized: { y in
             x.withUnsafeBufferPointer { xb in
                 withOptionalPointer(residual) { rp in
+                    let chosen = algorithm(batch: n, outHeight: ho, outWidth: wo)
+                    if chosen != .im2col {
+                        plan(chosen == .winograd2 ? 2 : 4).run(xb.baseAddress!, n: n, h: h, w: w, ho: ho, wo: wo, bias: bias, residual: rp,
+                                     relu: relu, y: y.baseAddress!)
+                        return
+                    }
                     for i in 0..<n {
                         forwardImage(xb.baseAddress! + i * inChannels * h * w, h, w,
                                      y.baseAddress! + i * outChannels * ho * wo, ho, wo,

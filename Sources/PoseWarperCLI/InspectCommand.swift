@@ -2,6 +2,7 @@ import ArgumentParser
 import Checkpoints
 import Foundation
 import Models
+import Tensors
 
 /// `posewarper inspect FILE [--json]`: what a checkpoint holds, without Python.
 ///
@@ -26,6 +27,9 @@ struct InspectCommand: ParsableCommand {
     @Flag(help: "Print one JSON object (schema in the README) instead of text.")
     var json = false
 
+    @Flag(help: "Also read every tensor as float32, all held at once as a model load does, and report the time (to stderr).")
+    var readAll = false
+
     func run() throws {
         let checkpoint: Checkpoint
         do {
@@ -33,6 +37,20 @@ struct InspectCommand: ParsableCommand {
         } catch {
             FileHandle.standardError.write(Data("posewarper inspect: \(error)\n".utf8))
             throw ExitCode.failure
+        }
+        if readAll {
+            let start = Date()
+            var tensors: [Tensor] = []
+            tensors.reserveCapacity(checkpoint.entries.count)
+            do {
+                for entry in checkpoint.entries { tensors.append(try checkpoint.tensor(entry.name)) }
+            } catch {
+                FileHandle.standardError.write(Data("posewarper inspect: \(error)\n".utf8))
+                throw ExitCode.failure
+            }
+            let elements = tensors.reduce(0) { $0 + $1.count }
+            let seconds = Date().timeIntervalSince(start)
+            FileHandle.standardError.write(Data("read \(tensors.count) tensors (\(elements) float32 elements) in \(String(format: "%.3f", seconds)) s\n".utf8))
         }
         let architecture = InspectCommand.architectureJSON(for: checkpoint)
         print(json ? InspectCommand.jsonReport(checkpoint, architecture: architecture)

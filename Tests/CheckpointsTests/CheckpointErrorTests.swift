@@ -29,6 +29,9 @@ final class CheckpointErrorTests: XCTestCase {
     func testSafetensorsOffsetsPastEnd() { assertRejected("bad_offsets_past_end.safetensors", mentions: ["beyond the 40 data bytes"]) }
     func testSafetensorsOverlap() { assertRejected("bad_offsets_overlap.safetensors", mentions: ["a and b overlap"]) }
     func testSafetensorsSizeMismatch() { assertRejected("bad_offsets_size_mismatch.safetensors", mentions: ["span 12 bytes", "needs 16"]) }
+    func testCyclicMetaEndsInAnError() { assertRejected("bad_cyclic_meta_zip.pth", mentions: ["nesting deeper than 200 levels"]) }
+    /// libFuzzer finding: a zip64 locator in a file shorter than a zip64 record once trapped.
+    func testTinyZip64FileFromFuzzer() { assertRejected("fuzz_zip64_tiny.pth", mentions: ["zip64 directory record out of range"]) }
     func testNotACheckpoint() { assertRejected("bad_not_a_checkpoint.txt", mentions: ["not a checkpoint"]) }
     func testDirectoryIsNotACheckpoint() { assertRejected(Fixtures.directory.path, mentions: ["not a regular file"]) }
 }

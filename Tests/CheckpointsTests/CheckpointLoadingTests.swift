@@ -6,7 +6,7 @@ import Tensors
 /// Every valid fixture must read back exactly what torch wrote (names, dtypes, shapes, values).
 final class CheckpointLoadingTests: XCTestCase {
     func testEveryFixtureMatchesManifest() throws {
-        XCTAssertEqual(Fixtures.validNames.count, 6)
+        XCTAssertEqual(Fixtures.validNames.count, 9)
         for name in Fixtures.validNames {
             let expected = Fixtures.manifest[name]!
             let checkpoint = try Checkpoint.load(Fixtures.path(name))
@@ -33,7 +33,7 @@ final class CheckpointLoadingTests: XCTestCase {
     }
 
     func testMetaIsKeptAndConvertsToJSON() throws {
-        for name in ["mmpose_zip.pth", "mmpose_legacy.pth", "weights.safetensors"] {
+        for name in ["mmpose_zip.pth", "mmpose_legacy.pth", "mmpose_protocol4_zip.pth", "weights.safetensors"] {
             let checkpoint = try Checkpoint.load(Fixtures.path(name))
             let meta = try XCTUnwrap(checkpoint.meta, name)
             let decoded = try JSONSerialization.jsonObject(with: Data(meta.jsonString().utf8))

@@ -3,14 +3,30 @@ import Tensors
 import XCTest
 
 final class ConvolutionTests: XCTestCase {
-    private func makeConv(_ c: Fixtures.Case) throws -> Conv2d {
+    private func makeConv(_ c: Fixtures.Case, _ algorithm: ConvAlgorithm = .automatic) throws -> Conv2d {
         let bn: BatchNorm? = c.int("bn") == 1
             ? BatchNorm(weight: try c.tensor("bn_weight"), bias: try c.tensor("bn_bias"),
                         runningMean: try c.tensor("bn_mean"), runningVar: try c.tensor("bn_var"))
             : nil
         return Conv2d(weight: try c.tensor("weight"), bias: c.has("bias") ? try c.tensor("bias") : nil,
                       stride: c.int("stride"), padding: c.int("pad"), dilation: c.int("dil"),
-                      groups: c.int("groups"), batchNorm: bn)
+                      groups: c.int("groups"), batchNorm: bn, algorithm: algorithm)
+    }
+
+    /// Both Winograd variants on every stride-1 3×3 fixture (dilations 1, 3, 6, 12; N = 2; odd sizes).
+    func testWinogradMatchesPyTorch() throws {
+        var tested = 0
+        for c in try Fixtures.cases("conv") where c.int("kh") == 3 && c.int("kw") == 3 && c.int("stride") == 1 && c.int("groups") == 1 {
+            for (algorithm, bound) in [(ConvAlgorithm.winograd2, 1e-5), (.winograd4, 1e-5)] {
+                let conv = try makeConv(c, algorithm)
+                XCTAssertEqual(conv.algorithm(batch: 1, outHeight: 8, outWidth: 8), algorithm)
+                let residual = c.int("residual") == 1 ? try c.tensor("residual") : nil
+                let y = conv(try c.tensor("x"), residual: residual, relu: c.int("relu") == 1)
+                assertClose(y, try c.tensor("y"), bound: bound, "\(c.name) \(algorithm)")
+                tested += 1
+            }
+        }
+        XCTAssertGreaterThanOrEqual(tested, 14)
     }
 
     /// Every conv variant (1×1, 3×3 s1/s2, dilation 3/6/12, groups, 5×3, bias/BN/residual/ReLU, N=2)

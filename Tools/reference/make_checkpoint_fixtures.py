@@ -32,6 +32,8 @@ MMPOSE_META = {
     "mmcv_version": "1.3.8",
     "time": "Wed Jul  8 12:00:00 2020",
     "hook_msgs": {"best_score": 0.744, "last_ckpt": "work_dirs/epoch_210.pth"},
+    "seed": 42,
+    "stats": {"ap": 0.25, "iters": -3, "count": 7, "flag": True},
     "flip_pairs": [(1, 2), (3, 4)],
 }
 
@@ -133,13 +135,13 @@ class StoragePickler(pickle.Pickler):
         return None
 
 
-def write_torch_like_zip(path, obj, records):
+def write_torch_like_zip(path, obj, records, byteorder="little"):
     """A torch-layout zip (archive/data.pkl, archive/data/<key>) with hand-made contents."""
     buf = io.BytesIO()
     StoragePickler(buf, protocol=2).dump(obj)
     with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_STORED) as z:
         z.writestr("archive/data.pkl", buf.getvalue())
-        z.writestr("archive/byteorder", "little")
+        z.writestr("archive/byteorder", byteorder)
         for key, raw in records.items():
             z.writestr("archive/data/" + key, raw)
 
@@ -164,7 +166,13 @@ def main():
     os.makedirs(OUT, exist_ok=True)
     manifest = {}
     sd = state_dict()
-    mm = {"meta": MMPOSE_META, "state_dict": sd, "optimizer": {"state": {}, "param_groups": [{"lr": 0.001}]}}
+    import numpy as np
+    # mmcv runners store numpy scalars in meta (e.g. hook_msgs best_score): pickled via numpy globals.
+    meta = dict(MMPOSE_META)
+    meta["hook_msgs"] = {"best_score": np.float64(0.744), "last_ckpt": "work_dirs/epoch_210.pth"}
+    meta["seed"] = np.int64(42)
+    meta["stats"] = {"ap": np.float32(0.25), "iters": np.int32(-3), "count": np.uint8(7), "flag": np.bool_(True)}
+    mm = {"meta": meta, "state_dict": sd, "optimizer": {"state": {}, "param_groups": [{"lr": 0.001}]}}
     torch.save(mm, os.path.join(OUT, "mmpose_zip.pth"))
     torch.save(mm, os.path.join(OUT, "mmpose_legacy.pth"), _use_new_zipfile_serialization=False)
     for name, fmt in (("mmpose_zip.pth", "zip"), ("mmpose_legacy.pth", "legacy")):
@@ -180,6 +188,13 @@ def main():
     torch.save(bare, os.path.join(OUT, "bare_dataparallel_zip.pth"))
     manifest["bare_dataparallel_zip.pth"] = {"format": "zip", "tensors": expected(bare, strip_module=True), "meta": None}
 
+    # Newer pickle protocols (FRAME, MEMOIZE, STACK_GLOBAL, SHORT_BINUNICODE, BINBYTES8 ...).
+    torch.save(mm, os.path.join(OUT, "mmpose_protocol4_zip.pth"), pickle_protocol=4)
+    manifest["mmpose_protocol4_zip.pth"] = {"format": "zip", "tensors": expected(sd), "meta": MMPOSE_META}
+    torch.save(bare, os.path.join(OUT, "bare_protocol5_legacy.pth"), pickle_protocol=5,
+               _use_new_zipfile_serialization=False)
+    manifest["bare_protocol5_legacy.pth"] = {"format": "legacy", "tensors": expected(bare, strip_module=True), "meta": None}
+
     st = collections.OrderedDict()
     for k in ("backbone.conv1.weight", "backbone.bn1.num_batches_tracked", "head.half.weight",
               "head.bfloat.weight", "head.double.weight", "head.int32.index", "head.uint8.mask", "head.bool.mask"):
@@ -188,6 +203,14 @@ def main():
     meta_st = {"format": "pt", "source": "make_checkpoint_fixtures"}
     write_safetensors(os.path.join(OUT, "weights.safetensors"), st, meta_st)
     manifest["weights.safetensors"] = {"format": "safetensors", "tensors": expected(st), "meta": meta_st}
+
+    # A big-endian writer's file (byteorder record "big"): elements must be byte-swapped on read.
+    values = [1.5, -2.25, 3.0, 1e-3, -7.0, 65504.0]
+    write_torch_like_zip(os.path.join(OUT, "bigendian_zip.pth"),
+                         {"state_dict": {"w": FakeTensor(FakeStorage("0", 6), 0, (2, 3), (3, 1))}},
+                         {"0": struct.pack(">6f", *values)}, byteorder="big")
+    manifest["bigendian_zip.pth"] = {"format": "zip", "meta": None,
+                                     "tensors": expected({"w": torch.tensor(values).reshape(2, 3)})}
 
     # ---- bad input ----
     raw = open(os.path.join(OUT, "mmpose_zip.pth"), "rb").read()
@@ -207,7 +230,6 @@ def main():
     with zipfile.ZipFile(os.path.join(OUT, "bad_eval_zip.pth"), "w") as z:
         z.writestr("archive/data.pkl", pickle.dumps({"state_dict": {"w": EvalEverything()}}, protocol=4))
     # An unlisted global: a numpy array in the state dict.
-    import numpy as np
     torch.save({"state_dict": {"w": np.zeros(3, dtype=np.float32)}}, os.path.join(OUT, "bad_numpy_global_zip.pth"))
     # A storage declared as 10 floats whose record holds only 4.
     write_torch_like_zip(os.path.join(OUT, "bad_short_storage_zip.pth"),
@@ -228,6 +250,10 @@ def main():
            "b": {"dtype": "F32", "shape": [4], "data_offsets": [8, 24]}}, b"\0" * 24)
     lying("bad_offsets_size_mismatch.safetensors",
           {"a": {"dtype": "F32", "shape": [4], "data_offsets": [0, 12]}}, b"\0" * 16)
+    # A list that contains itself (legal Python, a cycle for a naive decoder) in meta.
+    cyclic = []
+    cyclic.append(cyclic)
+    torch.save({"state_dict": {"w": torch.ones(2)}, "meta": {"loop": cyclic}}, os.path.join(OUT, "bad_cyclic_meta_zip.pth"))
     open(os.path.join(OUT, "bad_not_a_checkpoint.txt"), "w").write("model = dict(type='TopDown')\n")
 
     with open(os.path.join(OUT, "manifest.json"), "w") as f:

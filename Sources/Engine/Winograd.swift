@@ -1,0 +1,121 @@
+import CBLAS
+import CKernels
+import Foundation
+
+/// Winograd F(m×m, 3×3) for stride-1 3×3 convolutions (any padding and dilation): the t² = (m+2)²
+/// transformed products become t² sgemms of [K×C]·[C×tiles], cutting multiplies by m²·9/t²
+/// (2.25× for m = 2, 4× for m = 4). Dilation d tiles each d×d phase sub-image separately, since
+/// outputs y ≡ a (mod d) only read input rows ≡ a (mod d) — so dilated convs get the same saving.
+struct WinogradPlan {
+    let m: Int
+    let outChannels: Int, inChannels: Int
+    let padding: Int, dilation: Int
+    /// Transformed weights packed for pw_winograd_fused: [ξ][Kp/12][C][12], Kp = K rounded up to 12 (zero rows).
+    let packed: [Float]
+    let paddedOut: Int
+
+    init(m: Int, weights: [Float], outChannels: Int, inChannels: Int, padding: Int, dilation: Int) {
+        precondition(m == 2 || m == 4)
+        self.m = m; self.outChannels = outChannels; self.inChannels = inChannels
+        self.padding = padding; self.dilation = dilation
+        let t = m + 2
+        let g = (m == 2 ? WinogradPlan.g2 : WinogradPlan.g4).flatMap { $0 }   // [t][3]
+        let kp = (outChannels + 11) / 12 * 12
+        var packed = [Float](repeating: 0, count: t * t * kp * inChannels)
+        var gw = [Double](repeating: 0, count: t * 3)
+        for k in 0..<outChannels {
+            for c in 0..<inChannels {
+                let base = (k * inChannels + c) * 9
+                // G·w (t×3), then (G·w)·Gᵀ (t×t), in double so only the final rounding is float.
+                for i in 0..<t {
+                    for j in 0..<3 {
+                        var acc = 0.0
+                        for q in 0..<3 { acc += g[i * 3 + q] * Double(weights[base + q * 3 + j]) }
+                        gw[i * 3 + j] = acc
+                    }
+                }
+                for i in 0..<t {
+                    for j in 0..<t {
+                        var v = 0.0
+                        for q in 0..<3 { v += gw[i * 3 + q] * g[j * 3 + q] }
+                        // Packed for pw_winograd_fused: [ξ][Kp/12][C][12].
+                        packed[(((i * t + j) * (kp / 12) + k / 12) * inChannels + c) * 12 + k % 12] = Float(v)
+                    }
+                }
+            }
+        }
+        self.packed = packed
+        paddedOut = kp
+    }
+
+    static let g2: [[Double]] = [[1, 0, 0], [0.5, 0.5, 0.5], [0.5, -0.5, 0.5], [0, 0, 1]]
+    static let sixth: Double = 1.0 / 6, twelfth: Double = 1.0 / 12, twentyFourth: Double = 1.0 / 24
+    static let g4: [[Double]] = [[0.25, 0, 0], [-sixth, -sixth, -sixth], [-sixth, sixth, -sixth],
+                                 [twentyFourth, twelfth, sixth], [twentyFourth, -twelfth, sixth], [0, 0, 1]]
+
+    /// Tile origins along one axis: for each phase a < d, outputs a, a+d, … grouped m at a time.
+    static func origins(extent: Int, dilation d: Int, m: Int) -> [Int32] {
+        var out: [Int32] = []
+        for a in 0..<min(d, extent) {
+            let count = (extent - a + d - 1) / d
+            for q in 0..<((count + m - 1) / m) { out.append(Int32(a + q * m * d)) }
+        }
+        return out
+    }
+
+    /// y[N][K][ho][wo] = conv(x) + bias (+ residual), ReLU if asked.
+    func run(_ x: UnsafePointer<Float>, n: Int, h: Int, w: Int, ho: Int, wo: Int, bias: [Float]?,
+             residual: UnsafePointer<Float>?, relu: Bool, y: UnsafeMutablePointer<Float>) {
+        let t = m + 2, tt = t * t
+        let oys = WinogradPlan.origins(extent: ho, dilation: dilation, m: m)
+        let oxs = WinogradPlan.origins(extent: wo, dilation: dilation, m: m)
+        let tiles = oys.count * oxs.count, nt = n * tiles
+        let ld = (nt + 31) / 32 * 32       // column stride: whole 32-column kernel blocks
+        let c = inChannels, k = outChannels, kp = paddedOut
+        let inScratch = oys.withUnsafeBufferPointer { yb in
+            oxs.withUnsafeBufferPointer { xb in
+                pw_winograd_input_scratch(Int32(h), Int32(w), Int32(padding), Int32(dilation), Int32(m),
+                                          yb.baseAddress!, Int32(oys.count), xb.baseAddress!, Int32(oxs.count))
+            }
+        }
+        let fusedScratch = pw_winograd_fused_scratch(Int32(m))
+        oys.withUnsafeBufferPointer { yb in
+            oxs.withUnsafeBufferPointer { xb in
+                let oy = yb.baseAddress!, ox = xb.baseAddress!
+                ScratchPool.shared.withBuffer(tt * c * ld) { v in
+                    // 1. Input transform, parallel over (image, channel).
+                    parallelChunks(n * c) { r in
+                        ScratchPool.shared.withBuffer(inScratch) { s in
+                            pw_winograd_input(x, Int32(n), Int32(c), Int32(h), Int32(w), Int32(padding),
+                                              Int32(dilation), Int32(m), oy, Int32(oys.count), ox, Int32(oxs.count),
+                                              Int32(r.lowerBound), Int32(r.upperBound), v, ld, s)
+                            // Zero the pad columns so the kernels never multiply stale (possibly denormal) data.
+                            if ld > nt {
+                                let lastBlock = (ld / 32 - 1) * c * 32
+                                for row in 0..<tt {
+                                    for item in r where item / c == n - 1 {   // once per channel
+                                        (v + row * c * ld + lastBlock + (item % c) * 32 + nt % 32).update(repeating: 0, count: ld - nt)
+                                    }
+                                }
+                            }
+                        }
+                    }
+                    // 2. Products + output transform, fused per 32-tile block (parallel over blocks): the
+                    //    t² products of a block stay in cache instead of round-tripping through memory.
+                    withOptionalArray(bias) { bp in
+                        packed.withUnsafeBufferPointer { pb in
+                            parallelChunks(ld / 32 * (kp / 12)) { r in
+                                ScratchPool.shared.withBuffer(fusedScratch) { s in
+                                    pw_winograd_fused(pb.baseAddress!, v, ld, Int32(n), Int32(c), Int32(k), Int32(kp),
+                                                      Int32(ho), Int32(wo), Int32(dilation), Int32(m), oy,
+                                                      Int32(oys.count), ox, Int32(oxs.count), bp, residual,
+                                                      relu ? 1 : 0, Int32(r.lowerBound), Int32(r.upperBound), y, s)
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
