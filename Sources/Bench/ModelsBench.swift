@@ -99,7 +99,11 @@ private func runModelsBench() throws {
                  Double(cost48.backbone) / 1e9, Double(cost48.neck) / 1e9, Double(cost48.neckResidualBlocks) / 1e9,
                  Double(cost48.neckOffsetConvs) / 1e9, Double(cost48.neckDeformConvs) / 1e9))
     var swift: [String: Double] = [:]
-    for row in rows { swift[row.key] = medianMilliseconds(runs: row.runs, row.run) }
+    for row in rows {
+        swift[row.key] = medianMilliseconds(runs: row.runs, row.run)
+        print(String(format: "   posewarper %@: %.1f ms", row.key, swift[row.key]!))
+        fflush(stdout)   // progress is visible while PyTorch runs (stdout may be a file)
+    }
     let torch = torchMilliseconds(threads: threads, runs: runs)
     let header = "   " + "forward".padding(toLength: 44, withPad: " ", startingAt: 0)
         + "  GMAC     ms   GFLOP/s   torch ms   torch/posewarper"

@@ -1,6 +1,7 @@
 import Checkpoints
 import Engine
 import Foundation
+import Keypoints
 import Tensors
 
 /// PoseWarper test-time options (mmpose stage-2 PoseTrack18 values by default).
@@ -139,6 +140,14 @@ public final class PoseModel {
         precondition(frames.count == options.frameWeights.count,
                      "\(frames.count) frames given, the options have \(options.frameWeights.count) frame weights")
         return neck!(frames, frameWeights: options.frameWeights)
+    }
+
+    /// The keypoint meaning the checkpoint's family is trained for: the mmpose PoseWarper release is
+    /// PoseTrack18 (slots 1/2 = head_bottom/head_top), 17-joint top-down HRNets are COCO-17;
+    /// nil for other joint counts (a pipeline file must then name the schema).
+    public var defaultSchema: KeypointSchema? {
+        guard numJoints == 17 else { return nil }
+        return kind == .poseWarper ? .posetrack18 : .coco17
     }
 
     /// Number of input frames per person a PoseWarper forward takes (1 for top-down).

@@ -28,7 +28,8 @@ struct ForwardCommand: ParsableCommand {
     @Option(help: "Threads for the engine (default: all cores).")
     var threads: Int?
 
-    @Option(help: "PoseWarper frame weights, comma-separated, current frame first (default 0.3,0.1,0.25,0.25,0.1).")
+    @Option(help: ArgumentHelp("PoseWarper frame weights, comma-separated, in frame order [current, −2, −1, +1, +2] (default 0.3,0.1,0.25,0.25,0.1).",
+                               discussion: "Fewer than 5 weights use the first frames of that order; the input then holds that many frames per person."))
     var frameWeights: String?
 
     @Option(help: "PoseWarper dilations, comma-separated (default 3,6,12,18,24).")
