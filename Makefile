@@ -18,10 +18,11 @@ deps:
 build: deps
 	$(SWIFT) build $(RELEASE) --product posewarper
 
-# Tests run on a release build: the numeric tests are far too slow unoptimised.
+# Tests run on a release build (the numeric tests are far too slow unoptimised). One build with the
+# test flags serves both the tests and the `posewarper` binary the CLI tests launch.
 test: deps
-	$(SWIFT) build $(RELEASE) --product posewarper
-	$(SWIFT) test $(TESTFLAGS)
+	$(SWIFT) build $(TESTFLAGS) --build-tests
+	$(SWIFT) test $(TESTFLAGS) --skip-build
 
 bench: deps
 	$(SWIFT) build $(RELEASE) --product posewarper --product posewarper-bench

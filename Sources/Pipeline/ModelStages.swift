@@ -104,8 +104,7 @@ extension PoseJob {
             if weights == nil, let file = config.path { hint = " (model.weights in \(file)); download the checkpoint named there, or pass --weights FILE" }
             throw PipelineError.badInput("\(path): weights file not found\(hint)")
         }
-        let options = PoseWarperOptions(dilations: config.temporal.dilations, frameWeights: config.temporal.frameWeights,
-                                        frameOffsets: config.temporal.frameOffsets)
+        let options = config.temporal.poseWarperOptions
         let model: PoseModel
         do { model = try PoseModel.load(weights: path, options: options) } catch {
             throw PipelineError.badInput("\(error)")

@@ -1,4 +1,5 @@
 import Foundation
+import Models
 import Keypoints
 
 /// A pipeline file's settings: what model to run, on which persons, and what to write by default.
@@ -117,4 +118,11 @@ public struct PipelineConfig: Sendable {
     /// Frames needed before the current one and after it (2 and 2 for PoseWarper).
     public var lookBehind: Int { max(0, -(temporal.frameOffsets.min() ?? 0)) }
     public var lookAhead: Int { max(0, temporal.frameOffsets.max() ?? 0) }
+}
+
+extension PipelineConfig.Temporal {
+    /// The network options this window implies (frame order, weights and neck dilations).
+    public var poseWarperOptions: PoseWarperOptions {
+        PoseWarperOptions(dilations: dilations, frameWeights: frameWeights, frameOffsets: frameOffsets)
+    }
 }

@@ -2,6 +2,7 @@ import ArgumentParser
 import Engine
 import Foundation
 import Models
+import Pipeline
 import Tensors
 
 /// `posewarper forward`: raw network output for a raw normalised input, to validate a model
@@ -25,6 +26,9 @@ struct ForwardCommand: ParsableCommand {
     @Option(help: "Output .npy (float32 heatmaps), written atomically.")
     var output: String
 
+    @Option(help: "Pipeline file: its temporal section sets frame order, weights and dilations (flags below override).")
+    var pipeline: String?
+
     @Option(help: "Threads for the engine (default: all cores).")
     var threads: Int?
 
@@ -44,10 +48,12 @@ struct ForwardCommand: ParsableCommand {
         }
     }
 
-    /// The PoseWarper options: defaults, then the flags. A pipeline file's `model` options will be
-    /// merged here (before the flags) once the Pipeline module exposes its parsed options.
+    /// The PoseWarper options: defaults (mmpose stage-2), then the pipeline file's temporal section, then the flags.
     func resolvedOptions() throws -> PoseWarperOptions {
         var options = PoseWarperOptions()
+        if let pipeline {
+            options = try PipelineFile.load(pipeline).temporal.poseWarperOptions
+        }
         if let text = frameWeights {
             options.frameWeights = try Self.list(text, flag: "--frame-weights") { Float($0) }
             options.frameOffsets = Array(options.frameOffsets.prefix(options.frameWeights.count))
