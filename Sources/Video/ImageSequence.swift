@@ -92,3 +92,16 @@ enum ImageSequence {
         return (pattern[..<r.lowerBound] + digits + pattern[r.upperBound...]).replacingOccurrences(of: "%%", with: "%")
     }
 }
+
+/// The files an image folder or printf pattern decodes as, in frame order; nil for any other source
+/// (so callers can map frames to image names exactly as the reader orders them).
+public func imageSequenceFiles(_ source: String) -> [String]? {
+    var isDirectory: ObjCBool = false
+    if FileManager.default.fileExists(atPath: source, isDirectory: &isDirectory), isDirectory.boolValue {
+        return try? ImageSequence.files(inFolder: source)
+    }
+    if ImageSequence.isPattern(source), !FileManager.default.fileExists(atPath: source) {
+        return try? ImageSequence.files(matching: source)
+    }
+    return nil
+}
