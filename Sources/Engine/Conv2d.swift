@@ -1,5 +1,6 @@
 import CBLAS
 import CKernels
+import Dispatch
 import Foundation
 import Tensors
 
@@ -166,11 +167,24 @@ public final class Conv2d: @unchecked Sendable {   // immutable after init; safe
     }
 }
 
-/// C[m×n] = A[m×k] · B[k×n], row-major, contiguous.
-@inline(__always)
+/// C[m×n] = A[m×k] · B[k×n], row-major, contiguous; split over the engine's threads by column
+/// slices (multiples of 64), each a single-threaded OpenBLAS call (see EngineThreads).
 func sgemm(_ m: Int, _ n: Int, _ k: Int, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ c: UnsafeMutablePointer<Float>) {
-    _ = EngineThreads.count   // applies the default thread count on first use
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(m), Int32(n), Int32(k), 1, a, Int32(k), b, Int32(n), 0, c, Int32(n))
+    let threads = EngineThreads.count   // also applies the default on first use
+    // Small products are not worth waking a second thread for.
+    let slices = 2 * m * n * k < 4_000_000 ? 1 : min(threads, max(1, n / 64))
+    if slices <= 1 {
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(m), Int32(n), Int32(k), 1, a, Int32(k), b, Int32(n), 0, c, Int32(n))
+        return
+    }
+    let blocks = (n + 63) / 64
+    DispatchQueue.concurrentPerform(iterations: slices) { s in
+        let lo = min(n, blocks * s / slices * 64), hi = min(n, blocks * (s + 1) / slices * 64)
+        if lo < hi {
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(m), Int32(hi - lo), Int32(k), 1, a, Int32(k),
+                        b + lo, Int32(n), 0, c + lo, Int32(n))
+        }
+    }
 }
 
 /// Adds bias and residual, then ReLU, over channels in parallel.

@@ -3,7 +3,12 @@ import CBLAS
 import Dispatch
 import Foundation
 
-/// Thread count used by sgemm (OpenBLAS) and by the engine's own parallel loops.
+/// Thread count used by sgemm and by the engine's own parallel loops.
+///
+/// OpenBLAS itself is kept single-threaded and sgemm calls are split over the engine's threads by
+/// output columns: OpenBLAS's idle worker threads spin (sched_yield) for a long time after each call,
+/// stealing cores from the engine's own loops (Winograd transforms and kernels) that run between
+/// sgemm calls. With one BLAS thread each call runs in its caller, so concurrent calls are safe.
 public enum EngineThreads {
     private static let lock = NSLock()
     nonisolated(unsafe) private static var configured: Int? = nil
@@ -12,7 +17,7 @@ public enum EngineThreads {
     public static func set(_ n: Int) {
         let n = max(1, n)
         lock.lock(); configured = n; lock.unlock()
-        openblas_set_num_threads(Int32(n))
+        openblas_set_num_threads(1)
     }
 
     /// The current thread count; the first use applies the default (active processor count).
@@ -22,7 +27,7 @@ public enum EngineThreads {
         let n = max(1, ProcessInfo.processInfo.activeProcessorCount)
         configured = n
         lock.unlock()
-        openblas_set_num_threads(Int32(n))
+        openblas_set_num_threads(1)
         return n
     }
 }
