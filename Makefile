@@ -25,7 +25,7 @@ test: deps
 	$(SWIFT) test $(TESTFLAGS) --skip-build
 
 bench: deps
-	$(SWIFT) build $(RELEASE) --product posewarper --product posewarper-bench
+	$(SWIFT) build $(RELEASE)
 	.build/release/posewarper-bench
 
 # The main job on the bundled clip with a tiny random-weight checkpoint (no downloads needed).

@@ -32,6 +32,12 @@ public enum EngineThreads {
     }
 }
 
+/// The OpenBLAS kernel family in use (e.g. "Haswell", "SkylakeX"), for benchmark reports.
+public var blasCoreName: String {
+    guard let name = openblas_get_corename() else { return "unknown" }
+    return String(cString: name)
+}
+
 /// Runs body(i) for i in 0..<count, spread over the engine's threads in contiguous chunks.
 @inline(__always)
 func parallelChunks(_ count: Int, minChunk: Int = 1, _ body: (Range<Int>) -> Void) {
