@@ -57,8 +57,8 @@ struct InspectCommand: ParsableCommand {
                    : InspectCommand.textReport(checkpoint, architecture: architecture), terminator: "")
     }
 
-    /// The recognised architecture as a JSON object, or nil. THE one place to hook in the Models
-    /// module's architecture inference (HRNet top-down widths, PoseWarper) once it lands.
+    /// The recognised architecture (the Models module's inference from names and shapes) as a JSON
+    /// object, or nil when the layout is not one the product can build.
     static func architectureJSON(for checkpoint: Checkpoint) -> String? {
         (try? PoseModel.describe(checkpoint))?.summaryJSON
     }
