@@ -22,24 +22,32 @@ struct WinogradPlan {
         let g = (m == 2 ? WinogradPlan.g2 : WinogradPlan.g4).flatMap { $0 }   // [t][3]
         let kp = (outChannels + 11) / 12 * 12
         var packed = [Float](repeating: 0, count: t * t * kp * inChannels)
-        var gw = [Double](repeating: 0, count: t * 3)
-        for k in 0..<outChannels {
-            for c in 0..<inChannels {
-                let base = (k * inChannels + c) * 9
-                // G·w (t×3), then (G·w)·Gᵀ (t×t), in double so only the final rounding is float.
-                for i in 0..<t {
-                    for j in 0..<3 {
-                        var acc = 0.0
-                        for q in 0..<3 { acc += g[i * 3 + q] * Double(weights[base + q * 3 + j]) }
-                        gw[i * 3 + j] = acc
-                    }
-                }
-                for i in 0..<t {
-                    for j in 0..<t {
-                        var v = 0.0
-                        for q in 0..<3 { v += gw[i * 3 + q] * g[j * 3 + q] }
-                        // Packed for pw_winograd_fused: [ξ][Kp/12][C][12].
-                        packed[(((i * t + j) * (kp / 12) + k / 12) * inChannels + c) * 12 + k % 12] = Float(v)
+        // Built on a layer's first call, so it is first-frame latency: split it over the engine's
+        // threads by output channel (each k writes its own disjoint slots of `packed`).
+        let cin = inChannels
+        packed.withUnsafeMutableBufferPointer { out in
+            let dst = out.baseAddress!
+            parallelChunks(outChannels) { ks in
+                var gw = [Double](repeating: 0, count: t * 3)
+                for k in ks {
+                    for c in 0..<cin {
+                        let base = (k * cin + c) * 9
+                        // G·w (t×3), then (G·w)·Gᵀ (t×t), in double so only the final rounding is float.
+                        for i in 0..<t {
+                            for j in 0..<3 {
+                                var acc = 0.0
+                                for q in 0..<3 { acc += g[i * 3 + q] * Double(weights[base + q * 3 + j]) }
+                                gw[i * 3 + j] = acc
+                            }
+                        }
+                        for i in 0..<t {
+                            for j in 0..<t {
+                                var v = 0.0
+                                for q in 0..<3 { v += gw[i * 3 + q] * g[j * 3 + q] }
+                                // Packed for pw_winograd_fused: [ξ][Kp/12][C][12].
+                                dst[(((i * t + j) * (kp / 12) + k / 12) * cin + c) * 12 + k % 12] = Float(v)
+                            }
+                        }
                     }
                 }
             }
