@@ -16,7 +16,7 @@ final class CLITests: XCTestCase {
         return nil
     }()
 
-    func launch(_ args: [String], stdout: Any? = nil) throws -> (Process, Pipe) {
+    static func launch(_ args: [String], stdout: Any? = nil) throws -> (Process, Pipe) {
         guard let binary = Self.binary else { throw XCTSkip("the posewarper executable is not built (make test builds it)") }
         let p = Process()
         p.executableURL = URL(fileURLWithPath: binary)
@@ -28,7 +28,8 @@ final class CLITests: XCTestCase {
         return (p, err)
     }
 
-    func run(_ args: [String]) throws -> (code: Int32, stdout: String, stderr: String) {
+    /// Runs the binary to completion: exit status, stdout and stderr.
+    static func run(_ args: [String]) throws -> (code: Int32, stdout: String, stderr: String) {
         let out = Pipe()
         let (p, err) = try launch(args, stdout: out)
         let stdout = out.fileHandleForReading.readDataToEndOfFile()
@@ -36,6 +37,9 @@ final class CLITests: XCTestCase {
         p.waitUntilExit()
         return (p.terminationStatus, String(decoding: stdout, as: UTF8.self), String(decoding: stderr, as: UTF8.self))
     }
+
+    func launch(_ args: [String], stdout: Any? = nil) throws -> (Process, Pipe) { try Self.launch(args, stdout: stdout) }
+    func run(_ args: [String]) throws -> (code: Int32, stdout: String, stderr: String) { try Self.run(args) }
 
     func testKeypointsToStdoutWithTheHeaderFirst() throws {
         let dir = Fixtures.scratch()

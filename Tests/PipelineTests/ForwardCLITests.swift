@@ -7,17 +7,8 @@ final class ForwardCLITests: XCTestCase {
     let models = Fixtures.packageRoot.appendingPathComponent("Tests/ModelsTests/Fixtures").path
 
     func run(_ args: [String]) throws -> (code: Int32, stderr: String) {
-        guard let binary = CLITests.binary else { throw XCTSkip("the posewarper executable is not built (make test builds it)") }
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: binary)
-        p.arguments = args
-        let err = Pipe()
-        p.standardError = err
-        p.standardOutput = FileHandle.nullDevice
-        try p.run()
-        let stderr = err.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return (p.terminationStatus, String(decoding: stderr, as: UTF8.self))
+        let r = try CLITests.run(args)
+        return (r.code, r.stderr)
     }
 
     /// A pipeline file's temporal section reaches the network: the fixture's non-default dilations and
