@@ -8,18 +8,6 @@ func engineBenchSections() -> [BenchSection] {
     [(name: "engine ops (2 threads, median of 7; machine shared → noisy)", run: runEngineOpBench)]
 }
 
-private func medianMilliseconds(repeats: Int = 7, _ body: () -> Void) -> Double {
-    body()
-    var times: [Double] = []
-    for _ in 0..<repeats {
-        let start = DispatchTime.now().uptimeNanoseconds
-        body()
-        times.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6)
-    }
-    times.sort()
-    return times[times.count / 2]
-}
-
 private func randomTensor(_ shape: [Int], scale: Float, seed: UInt64) -> Tensor {
     var state = seed &* 6364136223846793005 &+ 1442695040888963407
     return Tensor(shape: shape, unsafeUninitialized: { b in
@@ -73,7 +61,7 @@ private func runEngineOpBench() throws {
         if let only, !key.contains(only) { return }
         for algorithm in algorithms {
             let c = Conv2d(weight: weight, bias: nil, padding: dilation, dilation: dilation, algorithm: algorithm)
-            let ms = medianMilliseconds { _ = c(x) }
+            let ms = medianMilliseconds(runs: 7) { _ = c(x) }
             let chosen = c.algorithm(batch: n, outHeight: h, outWidth: w)
             let name = algorithm == .automatic ? "automatic→\(chosen)" : "\(algorithm)"
             rows.append(Row(key: key, label: "\(label) [\(name)]", ms: ms, flops: flops))
@@ -92,7 +80,7 @@ private func runEngineOpBench() throws {
     let deform = DeformableConv2d(weight: randomTensor([17, 17, 3, 3], scale: 0.1, seed: 5), padding: 12, dilation: 12,
                                   deformGroups: 17)
     rows.append(Row(key: "deform_17_dg17_d12_96x72", label: "deform 17→17 dg=17 d=12 96×72",
-                    ms: medianMilliseconds { _ = deform(x, offsets: offsets) }, flops: 2.0 * 17 * 17 * 9 * 96 * 72))
+                    ms: medianMilliseconds(runs: 7) { _ = deform(x, offsets: offsets) }, flops: 2.0 * 17 * 17 * 9 * 96 * 72))
     }
 
     let (torch, why) = only == nil ? torchTimings(threads: threads) : (nil, "filtered run")

@@ -18,18 +18,6 @@ private struct ModelsBenchRow {
     let runs: Int
 }
 
-private func medianMilliseconds(runs: Int, _ body: () -> Void) -> Double {
-    body()   // warm-up: first-touch allocations, cached i = 0 offsets
-    var times: [Double] = []
-    for _ in 0..<runs {
-        let start = DispatchTime.now().uptimeNanoseconds
-        body()
-        times.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6)
-    }
-    times.sort()
-    return times[times.count / 2]
-}
-
 private func randomInput(_ shape: [Int], seed: UInt64) -> Tensor {
     var state = seed
     return Tensor(shape: shape, storage: (0..<shape.reduce(1, *)).map { _ in

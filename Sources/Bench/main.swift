@@ -5,6 +5,19 @@ import Foundation
 /// A named benchmark section; it prints its own table rows.
 typealias BenchSection = (name: String, run: () throws -> Void)
 
+/// Median wall time of `runs` calls after one warm-up call (first-touch allocations, lazy plans, caches).
+func medianMilliseconds(runs: Int, _ body: () -> Void) -> Double {
+    body()
+    var times: [Double] = []
+    for _ in 0..<runs {
+        let start = DispatchTime.now().uptimeNanoseconds
+        body()
+        times.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6)
+    }
+    times.sort()
+    return times[times.count / 2]
+}
+
 let sections: [BenchSection] = engineBenchSections() + modelsBenchSections() + videoBenchSections() + pipelineBenchSections()
 
 // Numbers are only comparable with the machine facts they were measured on.
