@@ -88,7 +88,7 @@ public struct EvaluationReport: Sendable, Codable {
         ]
         if let c = coco {
             lines.append("")
-            lines.append("COCO keypoint OKS (as pycocotools COCOeval; max 20 detections per image)")
+            lines.append("COCO keypoint AP / AR (as pycocotools COCOeval: OKS, max 20 detections per image)")
             let names = ["AP", "AP50", "AP75", "APm", "APl", "AR", "AR50", "AR75", "ARm", "ARl"]
             lines.append(names.map { lpad($0, 8) }.joined())
             lines.append(c.stats.map { lpad(f($0), 8) }.joined())
@@ -102,7 +102,7 @@ public struct EvaluationReport: Sendable, Codable {
         }
         if let t = tracking {
             lines.append("")
-            lines.append("Tracking (as PoseTrack poseval; percent; \(t.videos) videos, \(t.frames) frames counted"
+            lines.append("Tracking (as PoseTrack poseval; percent; videos: \(t.videos), frames counted: \(t.frames)"
                          + (t.personsWithoutHeadBox > 0 ? ", \(t.personsWithoutHeadBox) persons sized by their box (no head box)" : "") + ")")
             lines.append(pad("joint", 16) + ["MOTA", "MOTP", "Prec", "Rec", "IDsw", "Miss", "FP", "GT"].map { lpad($0, 8) }.joined())
             for r in t.joints + [t.total] {

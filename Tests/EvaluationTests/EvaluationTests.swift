@@ -217,6 +217,47 @@ final class TrackingEvaluationTests: XCTestCase {
         assertRows(try TrackingEvaluation.evaluate(gt, preds.predictions, predictionsPath: preds.path), ref)
     }
 
+    /// COCO ground truth with track ids and no head boxes: the head size is 0.2 × max(w, h) (40 px
+    /// for a 100 × 200 box, so a joint matches within 20 px); the 13 joints COCO-17 shares with
+    /// poseval are scored. By hand: frame 0 within 19 px (match), frame 1 at 21 px (miss + false
+    /// positive), frame 2 is the video's last and not counted.
+    func testBoxSizedHeadWithoutHeadBoxes() throws {
+        let dir = EvalFixtures.scratch()
+        func keypoints(_ dx: Double) -> [Double] {
+            var k: [Double] = []
+            for i in 0..<17 { k += [100 + Double(i) * 3 + dx, 100 + Double(i) * 10, 2] }
+            return k
+        }
+        let gt: [String: Any] = [
+            "images": (0..<3).map { ["id": $0, "file_name": "clip/\(String(format: "%06d", $0)).jpg"] },
+            "annotations": (0..<3).map { (i: Int) -> [String: Any] in
+                ["id": i + 1, "image_id": i, "track_id": 5, "bbox": [90, 90, 100, 200], "area": 20000,
+                 "num_keypoints": 17, "iscrowd": 0, "keypoints": keypoints(0)]
+            },
+            "categories": [["id": 1, "name": "person", "keypoints": KeypointSchema.coco17.keypoints]],
+        ]
+        let offsets: [(Int, Double)] = [(0, 19), (1, 21), (2, 0)]
+        let preds: [[String: Any]] = offsets.map { (frame: Int, dx: Double) -> [String: Any] in
+            ["image_id": frame, "category_id": 1, "track_id": 3, "keypoints": keypoints(dx), "score": 1]
+        }
+        try JSONSerialization.data(withJSONObject: gt).write(to: URL(fileURLWithPath: dir + "/gt.json"))
+        try JSONSerialization.data(withJSONObject: preds).write(to: URL(fileURLWithPath: dir + "/pred.json"))
+        let g = try GroundTruth(path: dir + "/gt.json")
+        let result = try TrackingEvaluation.evaluate(g, try PredictionSet(path: dir + "/pred.json", groundTruth: g).predictions,
+                                                     predictionsPath: dir + "/pred.json")
+        XCTAssertEqual(result.joints.count, 13)
+        XCTAssertEqual(result.personsWithoutHeadBox, 2)
+        XCTAssertEqual(result.frames, 2)
+        for row in result.joints + [result.total] {
+            XCTAssertEqual(row.mota!, 0, accuracy: 1e-9, row.joint)
+            XCTAssertEqual(row.motp!, 100 * (1 - 19.0 / 40.0), accuracy: 1e-9, row.joint)
+            XCTAssertEqual(row.precision!, 50, accuracy: 1e-9)
+            XCTAssertEqual(row.recall!, 50, accuracy: 1e-9)
+        }
+        XCTAssertEqual(result.total.misses, 13)
+        XCTAssertEqual(result.total.falsePositives, 13)
+    }
+
     /// CLEAR MOT by hand: a kept pair, a switch to a new hypothesis, a miss and a false positive.
     func testAccumulatorCountsByHand() {
         var acc = TrackingEvaluation.MOTAccumulator()

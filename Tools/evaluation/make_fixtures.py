@@ -216,9 +216,13 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--poseval", help="checkout of leonid-pishchulin/poseval (with motmetrics, shapely installed)")
     ap.add_argument("--poseval-python", default=sys.executable, help="python that can import motmetrics and shapely")
+    ap.add_argument("--seed", type=int, default=20191208, help="another seed gives another fixture set (for stress checks)")
+    ap.add_argument("--out", help="write there instead of Tests/EvaluationTests/Fixtures")
     args = ap.parse_args()
+    global OUT
+    OUT = args.out or OUT
     os.makedirs(OUT, exist_ok=True)
-    rng = np.random.default_rng(20191208)
+    rng = np.random.default_rng(args.seed)
     gt, stream, results, header = coco_fixtures(rng)
     write_json("coco_gt.json", gt)
     write_stream("coco_stream.jsonl", header, stream)
