@@ -16,7 +16,8 @@ public struct Prediction: Sendable {
 
 /// How keypoint-stream frames (0-based indices) find their ground-truth images.
 public enum FrameNumbering: String, Sendable, CaseIterable {
-    /// PoseTrack ids when every image id is one, else the image id.
+    /// PoseTrack ids when every image id is one; else the file names' numbers when every labelled
+    /// image has a distinct one; else the image id.
     case auto
     /// The image id is the frame index (what `posewarper run --coco` writes).
     case id
@@ -158,7 +159,13 @@ extension GroundTruth {
     /// Frame index → image id for the labelled images, under `numbering`.
     func frameIndex(_ numbering: FrameNumbering) throws -> [Int: Int] {
         var chosen = numbering
-        if chosen == .auto { chosen = images.allSatisfy({ PoseTrackID.isPoseTrackID($0.id) }) && !images.isEmpty ? .posetrack : .id }
+        if chosen == .auto {
+            let labelled = images.filter(\.isLabeled)
+            let numbers = labelled.compactMap { $0.fileName.flatMap(GroundTruth.leadingNumber) }
+            if !images.isEmpty && images.allSatisfy({ PoseTrackID.isPoseTrackID($0.id) }) { chosen = .posetrack }
+            else if !labelled.isEmpty && numbers.count == labelled.count && Set(numbers).count == numbers.count { chosen = .filename }
+            else { chosen = .id }
+        }
         let sequences = Set(images.map(\.sequence))
         if sequences.count > 1 {
             let listed = sequences.sorted().prefix(5).joined(separator: ", ")
@@ -173,10 +180,8 @@ extension GroundTruth {
                 guard PoseTrackID.isPoseTrackID(image.id) else { throw EvaluationError("\(path): image id \(image.id) is not a PoseTrack id") }
                 frame = PoseTrackID.frame(image.id)
             case .filename:
-                let base = ((image.fileName ?? "") as NSString).lastPathComponent
-                let digits = base.prefix { $0.isASCII && $0.isNumber }
-                guard let n = Int(digits.prefix(18)) else {
-                    throw EvaluationError("\(path): image \(image.id): file name '\(base)' does not start with a frame number")
+                guard let n = image.fileName.flatMap(GroundTruth.leadingNumber) else {
+                    throw EvaluationError("\(path): image \(image.id): file name '\(image.fileName ?? "")' does not start with a frame number")
                 }
                 frame = n
             }
@@ -188,9 +193,20 @@ extension GroundTruth {
         return map
     }
 
+    /// The number a file name starts with ("images/x/000042.jpg" → 42).
+    static func leadingNumber(_ path: String) -> Int? {
+        let base = (path as NSString).lastPathComponent
+        return Int(base.prefix { $0.isASCII && $0.isNumber }.prefix(18))
+    }
+
     /// The same ground truth restricted to one video (its `sequence`, or the number it holds).
     public func restricted(toVideo video: String) throws -> GroundTruth {
-        func same(_ s: String) -> Bool { s == video || (Int(s) != nil && Int(s) == Int(video)) || (s as NSString).lastPathComponent == video }
+        func same(_ s: String) -> Bool {
+            let last = (s as NSString).lastPathComponent
+            if s == video || last == video { return true }
+            guard let wanted = Int(video) else { return false }
+            return Int(s) == wanted || GroundTruth.leadingNumber(last) == wanted
+        }
         let kept = images.filter { same($0.sequence) }
         guard !kept.isEmpty else {
             let listed = Set(images.map(\.sequence)).sorted().prefix(8).joined(separator: ", ")

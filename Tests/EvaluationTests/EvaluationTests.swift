@@ -336,6 +336,24 @@ final class EvaluationInputTests: XCTestCase {
         assertError(try PredictionSet(path: garbage, groundTruth: gt), mentions: [garbage])
     }
 
+    /// Image ids that are not frame indices (here frame + 100): the file names' numbers find the
+    /// frames by default; `--frames id` would look for ids 0…11 and find none.
+    func testStreamFramesFollowFileNames() throws {
+        let dir = EvalFixtures.scratch()
+        let data = try Data(contentsOf: URL(fileURLWithPath: EvalFixtures.path("coco_gt.json")))
+        var gt = try JSONSerialization.jsonObject(with: data) as! [String: Any]
+        gt["images"] = (gt["images"] as! [[String: Any]]).map { i in var j = i; j["id"] = (i["id"] as! Int) + 100; return j }
+        gt["annotations"] = (gt["annotations"] as! [[String: Any]]).map { a in var b = a; b["image_id"] = (a["image_id"] as! Int) + 100; return b }
+        try JSONSerialization.data(withJSONObject: gt).write(to: URL(fileURLWithPath: dir + "/gt.json"))
+        let g = try GroundTruth(path: dir + "/gt.json")
+        let preds = try PredictionSet(path: EvalFixtures.path("coco_stream.jsonl"), groundTruth: g)
+        let ap = try COCOKeypointEvaluation.evaluate(g, preds.predictions).ap
+        XCTAssertEqual(ap, ((EvalFixtures.expected["coco_results"] as! [String: Any])["AP"] as! NSNumber).doubleValue, accuracy: 1e-9)
+        let byID = try PredictionSet(path: EvalFixtures.path("coco_stream.jsonl"), groundTruth: g, numbering: .id)
+        XCTAssertTrue(byID.predictions.isEmpty)
+        XCTAssertGreaterThan(byID.framesWithoutGroundTruth, 0)
+    }
+
     func testStreamFramesNeedOneVideo() throws {
         let gt = try GroundTruth(path: EvalFixtures.path("posetrack_gt.json"))
         assertError(try PredictionSet(path: EvalFixtures.path("posetrack_stream_000001.jsonl"), groundTruth: gt), mentions: ["2 videos", "--video"])
