@@ -10,7 +10,7 @@ let package = Package(
     products: [
         .executable(name: "posewarper", targets: ["PoseWarperCLI"]),
         .executable(name: "posewarper-bench", targets: ["Bench"]),
-        .library(name: "PoseWarper", targets: ["Tensors", "Keypoints", "Checkpoints", "Engine", "Models", "Video", "Pipeline"]),
+        .library(name: "PoseWarper", targets: ["Tensors", "Keypoints", "Checkpoints", "Engine", "Models", "Video", "Pipeline", "Evaluation"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -34,10 +34,11 @@ let package = Package(
         .target(name: "Engine", dependencies: ["Tensors", "CBLAS", "CKernels"], swiftSettings: fast),
         .target(name: "Models", dependencies: ["Tensors", "Engine", "Checkpoints", "Keypoints"], swiftSettings: fast),
         .target(name: "Video", dependencies: ["CFFmpeg", "Keypoints"], swiftSettings: fast),
+        .target(name: "Evaluation", dependencies: ["Keypoints"]),
         .target(name: "Pipeline", dependencies: ["Tensors", "Engine", "Checkpoints", "Models", "Video", "Keypoints",
                                                  .product(name: "Yams", package: "Yams")], swiftSettings: fast),
         .executableTarget(name: "PoseWarperCLI", dependencies: [
-            "Tensors", "Keypoints", "Checkpoints", "Engine", "Models", "Video", "Pipeline",
+            "Tensors", "Keypoints", "Checkpoints", "Engine", "Models", "Video", "Pipeline", "Evaluation",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
@@ -53,6 +54,7 @@ let package = Package(
         .testTarget(name: "ModelsTests", dependencies: ["Models", "Engine", "Checkpoints", "Tensors", "Keypoints"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "VideoTests", dependencies: ["Video", "Keypoints"]),
+        .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "Keypoints"], resources: [.copy("Fixtures")]),
         .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "Models", "Video", "Keypoints", "Tensors"], resources: [.copy("Fixtures")]),
     ],
     swiftLanguageModes: [.v5]
