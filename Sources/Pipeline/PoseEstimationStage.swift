@@ -27,7 +27,7 @@ public final class PoseEstimationStage: PipelineStage {
     /// Backbone crops computed and reused (for tests and the bench).
     public private(set) var cropsEncoded = 0
     public private(set) var cropsReused = 0
-    /// Seconds spent cropping, encoding (backbone), combining (neck) and decoding keypoints.
+    /// Seconds spent cropping, encoding (backbone) and combining (neck).
     public private(set) var seconds: [String: Double] = [:]
 
     private func timed<T>(_ stage: String, _ body: () -> T) -> T {
