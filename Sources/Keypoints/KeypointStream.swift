@@ -1,3 +1,4 @@
+import Failures
 import Foundation
 
 /// One detected person in one frame: the unit of every keypoint output.
@@ -86,9 +87,12 @@ public struct KeypointStreamHeader: Sendable, Equatable, Codable {
 }
 
 /// Errors reading a keypoint stream.
-public enum KeypointStreamError: Error, CustomStringConvertible {
+public enum KeypointStreamError: UserFacingError {
     case unreadable(path: String, reason: String)
     case malformedLine(path: String, line: Int, reason: String)
+
+    /// A stream being read is an input.
+    public var isInputProblem: Bool { true }
 
     public var description: String {
         switch self {
@@ -184,8 +188,8 @@ public enum KeypointStream {
     /// Reads a whole stream file: the header (if any) and the frames in file order; blank lines are skipped.
     public static func read(path: String) throws -> (header: KeypointStreamHeader?, frames: [FrameKeypoints]) {
         let text: String
-        do { text = try String(contentsOfFile: path, encoding: .utf8) } catch {
-            throw KeypointStreamError.unreadable(path: path, reason: (error as NSError).localizedDescription)
+        do { text = try InputFile.text(path) } catch {
+            throw KeypointStreamError.unreadable(path: path, reason: error.reason)
         }
         var header: KeypointStreamHeader?
         var frames: [FrameKeypoints] = []
