@@ -1,3 +1,4 @@
+import Failures
 import Foundation
 
 /// A person-boxes file: COCO detection results (mmpose `bbox_file`,
@@ -34,8 +35,8 @@ public struct BoxesFile: Sendable {
                 scoreThreshold: Double, nmsThreshold: Double?) throws {
         self.path = path
         let data: Data
-        do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
-            throw PipelineError.badInput("\(path): cannot read boxes file: \((error as NSError).localizedDescription)")
+        do { data = try InputFile.read(path) } catch {
+            throw PipelineError.badInput("\(path): cannot read boxes file: \(error.reason)")
         }
         guard let json = try? JSONSerialization.jsonObject(with: data) else {
             throw PipelineError.badInput("\(path): boxes file is not valid JSON")
@@ -67,7 +68,8 @@ public struct BoxesFile: Sendable {
             if let id = dict["image_id"] {
                 if let n = id as? NSNumber, n.doubleValue == n.doubleValue.rounded() { entry.id = n.intValue }
                 else if let s = id as? String, let n = Int(s) { entry.id = n }
-                else { throw bad("\"image_id\" must be an integer") }
+                else if let s = id as? String, !s.isEmpty { entry.name = entry.name ?? s }   // an image file name
+                else { throw bad("\"image_id\" must be an integer or an image file name") }
             }
             if let name = dict["image_name"] {
                 guard let s = name as? String else { throw bad("\"image_name\" must be text") }

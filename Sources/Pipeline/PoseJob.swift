@@ -50,6 +50,10 @@ public final class PoseJob {
         public var cancelled = false
         /// Stopped because a stream output's reader went away (e.g. `| head -1`).
         public var outputClosed = false
+        /// Every frame of the input (or range) was written; false after a cancel or a closed stream.
+        public var complete = false
+        /// Outputs not produced because the run stopped early (COCO and PoseTrack files need every frame).
+        public var notWritten: [String] = []
         /// Why decoding ended early (truncated input), when it did.
         public var decodeStopReason: String?
         /// Wall-clock seconds.
@@ -77,6 +81,12 @@ public final class PoseJob {
     let decoder: KeypointDecodingStage
     /// Capacity of each queue between stages.
     public var queueCapacity = 2
+    /// Frame rate given to image folders and patterns, which carry no timing.
+    public var imageSequenceFPS = 25.0
+    /// Encoder settings of the annotated video.
+    public var videoOptions = VideoWriterOptions()
+    /// Receives warnings as soon as they are known (e.g. a boxes file with no box for this input).
+    public var warn: (String) -> Void = { _ in }
 
     private let lock = NSLock()
     private var isCancelled = false
@@ -111,14 +121,22 @@ public final class PoseJob {
                     decoderThreads: Int = 0, progress: ((Progress) -> Void)? = nil) throws -> Summary {
         if let start, start < 0 { throw PipelineError.badInput("--start must be 0 or more (got \(start))") }
         if let start, let end, end <= start { throw PipelineError.badInput("--end (\(end)) must be after --start (\(start))") }
+        try OutputPlan.check(outputs, inputs: [input, config.model.weights].compactMap { $0 } + persons.boxesFiles(config), schema: config.model.schema)
         let readStart = start.map { max(0, $0 - config.lookBehind) }
         let readEnd = end.map { $0 + config.lookAhead }
         let reader: VideoReader
         do {
             reader = try VideoReader(input, start: readStart.map { .frame($0) }, end: readEnd.map { .frame($0) },
-                                     options: VideoReaderOptions(threads: decoderThreads))
+                                     options: VideoReaderOptions(threads: decoderThreads, imageSequenceFPS: imageSequenceFPS))
+        } catch VideoError.invalidRange where start != nil {
+            // The read starts before --start (the temporal window): report the user's frame.
+            let count = (try? VideoReader(input, options: VideoReaderOptions(imageSequenceFPS: imageSequenceFPS)))?.info.frameCount
+            throw PipelineError.badInput("\(input): --start \(start!) is past the last frame" + (count.map { " (\($0 - 1)); the input has \($0) frames" } ?? ""))
         } catch {
             throw PipelineError.badInput("\(error)")
+        }
+        if let start, let n = reader.info.frameCount, start >= n {
+            throw PipelineError.badInput("\(input): --start \(start) is past the last frame (\(n - 1)); the input has \(n) frames")
         }
         let frameNames = imageFolderFrameNames(input)
         var poseTrackVideo: Int?
@@ -132,8 +150,12 @@ public final class PoseJob {
             description.frameCount = max(0, last - first)
         } else if let start, let end { description.frameCount = end - start }
         let sinks = try outputs.map { try makeOutput($0, range: start != nil || end != nil) }
-        return try run(source: reader, persons: personSource, outputs: sinks, description: description,
-                       outputRange: (start ?? 0)..<(end ?? Int.max), progress: progress)
+        let summary = try run(source: reader, persons: personSource, outputs: sinks, description: description,
+                              outputRange: (start ?? 0)..<(end ?? Int.max), progress: progress)
+        if let start, summary.complete, summary.frames == 0 {
+            warn("\(input): no frame at or after --start \(start) (the input ended after \(reader.framesDelivered) frames read)")
+        }
+        return summary
     }
 
     func makePersonSource(_ persons: Persons, input: String, frameNames: [String]?, poseTrackVideo: inout Int?) throws -> PersonSource {
@@ -159,6 +181,9 @@ public final class PoseJob {
         let file = try BoxesFile(path: path, input: input, frameNames: frameNames,
                                  scoreThreshold: config.persons.scoreThreshold, nmsThreshold: config.persons.nmsThreshold)
         if file.mapping == .poseTrackID { poseTrackVideo = file.videoID }
+        if file.boxes.isEmpty {
+            warn("\(path): no person box for this input (after the score threshold \(config.persons.scoreThreshold)); every frame will have 0 persons")
+        }
         return BoxesFilePersons(file)
     }
 
@@ -169,8 +194,10 @@ public final class PoseJob {
         case let .posetrack(path): return PoseTrackOutput(path: path, rescoreThreshold: config.output.rescoreThreshold)
         case let .video(path):
             // A segment's video carries the segment's audio only.
-            return AnnotatedVideoOutput(path: path, renderer: SkeletonPoseRenderer(schema: config.model.schema, output: config.output),
-                                        trimAudio: range)
+            let video = AnnotatedVideoOutput(path: path, renderer: SkeletonPoseRenderer(schema: config.model.schema, output: config.output),
+                                             options: videoOptions, trimAudio: range)
+            video.warn = warn
+            return video
         case let .custom(o): return o
         }
     }
@@ -191,16 +218,23 @@ public final class PoseJob {
         activeQueues = [{ decoded.cancel() }]
         lock.unlock()
         defer { lock.lock(); activeQueues = []; lock.unlock() }
-        if alreadyCancelled { decoded.cancel() }
+        // Cancelled before the first frame: no output is touched.
+        if alreadyCancelled { summary.cancelled = true; return summary }
 
-        // Outputs begin before any work so a bad output path fails fast.
+        // Outputs begin before any work so a bad output path fails fast; the live keypoint stream
+        // last, so a failing output never truncates an existing stream file.
         var begun: [PoseOutput] = []
         do {
-            for o in outputs { try o.begin(description); begun.append(o) }
+            for o in outputs.filter({ !($0 is KeypointStreamOutput) }) + outputs.filter({ $0 is KeypointStreamOutput }) {
+                try o.begin(description)
+                begun.append(o)
+            }
         } catch {
             begun.forEach { $0.abort() }
             throw error
         }
+        begun = outputs.filter { o in begun.contains { $0 === o } }
+        let produced = Counter(), reachedEnd = Counter()
 
         let group = DispatchGroup()
         // Decode + person boxes.
@@ -235,6 +269,7 @@ public final class PoseJob {
                     let frame = w.current.frame
                     let result = FrameResult(keypoints: FrameKeypoints(frame: frame.index, time: frame.time, persons: persons), image: frame)
                     if !finished.push(result) { return false }
+                    produced.add()
                 }
                 return true
             }
@@ -243,7 +278,7 @@ public final class PoseJob {
                 if !process(window.add(item, index: item.frame.index)) { stopped = true; break }
             }
             // The end of the stream (not a cancellation): release the last windows, clipped.
-            if !stopped && !self.cancelled && failure.error == nil { _ = process(window.finish()) }
+            if !stopped && !self.cancelled && failure.error == nil && process(window.finish()) { reachedEnd.add() }
             finished.close()
         }
 
@@ -280,12 +315,16 @@ public final class PoseJob {
             throw error
         }
         summary.cancelled = cancelled
+        summary.complete = reachedEnd.value == 1 && produced.value == summary.frames && !summary.outputClosed
         summary.decodeStopReason = (source as? VideoReader)?.stopReason
-        // Finish even after a closed stdout: the other outputs stay valid up to the last frame.
+        // Finish even after a closed stdout or a cancel: the stream and video stay valid up to the
+        // last frame; files that must cover every frame are dropped (`finishIncomplete`).
         var finishError: Error?
         let t2 = ContinuousClock.now
         for o in begun {
-            do { try o.finish() } catch is OutputClosed { summary.outputClosed = true } catch {
+            do {
+                if summary.complete { try o.finish() } else if let dropped = try o.finishIncomplete() { summary.notWritten.append(dropped) }
+            } catch is OutputClosed { summary.outputClosed = true } catch {
                 if finishError == nil { finishError = error }
                 o.abort()
             }
@@ -298,6 +337,14 @@ public final class PoseJob {
         summary.cropsReused = estimator.cropsReused
         return summary
     }
+}
+
+/// A count shared between stage threads.
+final class Counter {
+    private let lock = NSLock()
+    private var count = 0
+    func add() { lock.lock(); count += 1; lock.unlock() }
+    var value: Int { lock.lock(); defer { lock.unlock() }; return count }
 }
 
 /// The first error any stage hit.
@@ -321,4 +368,15 @@ final class StageTimes {
 
 extension Duration {
     var seconds: Double { Double(components.seconds) + Double(components.attoseconds) * 1e-18 }
+}
+
+extension PoseJob.Persons {
+    /// The boxes file this source reads, if any (an input no output may replace).
+    public func boxesFiles(_ config: PipelineConfig) -> [String] {
+        switch self {
+        case let .boxesFile(path): return [path]
+        case .pipeline where config.persons.source == .boxesFile: return config.persons.boxesFile.map { [$0] } ?? []
+        default: return []
+        }
+    }
 }

@@ -63,11 +63,13 @@ public final class VideoReader {
     /// `start` is inclusive, `end` exclusive.
     public init(_ source: String, start: FramePosition? = nil, end: FramePosition? = nil,
                 options: VideoReaderOptions = .init()) throws {
+        // "-" is stdin, as FFmpeg's "pipe:0".
+        let source = source == "-" ? "pipe:0" : source
         self.source = source
         self.start = start
         self.end = end
         self.options = options
-        let isURL = source.contains("://")
+        let isURL = VideoReader.isURL(source)
         var isDirectory: ObjCBool = false
         let exists = FileManager.default.fileExists(atPath: source, isDirectory: &isDirectory)
         if exists && isDirectory.boolValue {
@@ -87,6 +89,21 @@ public final class VideoReader {
         try validateRange()
         try seekToStart()
     }
+
+    /// True for a URL libavformat reads through a protocol: `scheme://…`, or `file:x.mp4`, `pipe:0` and
+    /// any other `protocol:` prefix that names one of libavformat's protocols.
+    public static func isURL(_ source: String) -> Bool {
+        if source.contains("://") { return true }
+        guard let colon = source.firstIndex(of: ":"), colon != source.startIndex else { return false }
+        let scheme = source[..<colon]
+        guard scheme.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "+-.".contains($0)) }) else { return false }
+        _ = StreamDecoder.setUp
+        guard let name = avio_find_protocol_name(source) else { return false }
+        return String(cString: name) == scheme.lowercased()
+    }
+
+    /// True for stdin and pipes (`-`, `pipe:N`), which can be read only once.
+    static func isPipe(_ source: String) -> Bool { source == "-" || source.hasPrefix("pipe:") }
 
     private func validateRange() throws {
         func check(_ p: FramePosition?) throws {
