@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Signal loop for `posewarper run` (issue: nothing lost, nothing overwritten).
 
-Runs the bundled clip (Samples/walker.mp4, 100 frames with AAC audio) with all four outputs, sends
+Runs a clip (default Samples/walker.mp4, 100 frames with AAC audio) with all four outputs, sends
 SIGINT or SIGTERM at a random moment (sometimes twice), and checks what is left:
   * exit code 128 + signal (or 0 when the run finished first), never a death by signal;
   * no hidden temporary file in the output folder;
@@ -23,7 +23,10 @@ def probe_video(path):
                          capture_output=True, text=True, check=True).stdout
     video, audio = [], []
     for line in out.split():
-        kind, _, t = line.partition(",")
+        fields = line.split(",")
+        if len(fields) < 2 or fields[1] in ("", "N/A"):
+            continue
+        kind, t = fields[0], fields[1]
         if t in ("", "N/A"):
             continue
         (video if kind == "video" else audio).append(float(t))
@@ -94,6 +97,7 @@ def main():
     ap.add_argument("--seed", type=int, default=None)
     args = ap.parse_args()
     rng = random.Random(args.seed)
+    total = probe_video(args.input)[0]
     counts = collections.Counter()
     failures = []
     frames_seen = []
@@ -120,7 +124,7 @@ def main():
                 left = os.listdir(d)
                 problems, kind, n = ([f"killed by signal {-code}, leaving {left}"] if left else []), "killed at start-up", 0
             else:
-                problems, kind, n = check(d, code, int(sig), twice, 100)
+                problems, kind, n = check(d, code, int(sig), twice, total)
             name = "SIGINT" if sig == signal.SIGINT else "SIGTERM"
             counts[f"{name}{' x2' if twice else ''} -> exit {code} ({kind})"] += 1
             frames_seen.append(n)
