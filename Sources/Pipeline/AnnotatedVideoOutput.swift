@@ -33,11 +33,14 @@ public final class AnnotatedVideoOutput: PoseOutput {
         }
         // Image folders and patterns have no audio to copy; pipes and live streams cannot be reopened for it.
         var audio = options.copyAudio && info.hasAudio && info.container != "image-sequence" ? run.input : nil
+        var packets: AudioPackets?
         if audio != nil && !info.canReopen {
+            // A source read once: its audio packets were kept while decoding.
             audio = nil
-            warn("\(path): the audio of \(run.input) is not copied: a pipe or live stream cannot be read a second time")
+            packets = run.audioPackets
+            if packets == nil { warn("\(path): the audio of \(run.input) is not copied: a pipe or live stream cannot be read a second time") }
         }
-        writer = try VideoWriter(path: path, info: info, audioSource: audio, trimAudioToRange: trimAudio, options: options)
+        writer = try VideoWriter(path: path, info: info, audioSource: audio, audioPackets: packets, trimAudioToRange: trimAudio, options: options)
         writer?.warnings.forEach(warn)
     }
 

@@ -127,7 +127,8 @@ public final class PoseJob {
         let reader: VideoReader
         do {
             reader = try VideoReader(input, start: readStart.map { .frame($0) }, end: readEnd.map { .frame($0) },
-                                     options: VideoReaderOptions(threads: decoderThreads, imageSequenceFPS: imageSequenceFPS))
+                                     options: VideoReaderOptions(threads: decoderThreads, imageSequenceFPS: imageSequenceFPS,
+                                                                 keepAudio: outputs.contains { if case .video = $0 { return true }; return false }))
         } catch VideoError.invalidRange where start != nil {
             // The read starts before --start (the temporal window): report the user's frame.
             let count = (try? VideoReader(input, options: VideoReaderOptions(imageSequenceFPS: imageSequenceFPS)))?.info.frameCount
@@ -144,6 +145,7 @@ public final class PoseJob {
         var description = RunDescription(schema: config.model.schema, input: input, width: reader.info.width, height: reader.info.height,
                                  fps: reader.info.averageFPS, frameCount: nil, frameNames: frameNames, source: reader.info)
         if let video = poseTrackVideo { description.imageIDs = .poseTrack(video: video); description.poseTrackVideo = video }
+        description.audioPackets = reader.audioPackets
         if let n = reader.info.frameCount {
             let first = start ?? 0
             let last = min(n, end ?? n)

@@ -98,7 +98,7 @@ struct RenderCommand: ParsableCommand {
         let report = try KeypointOverlay.render(
                 input: input, keypoints: stream.frames, schema: chosen, output: output, style: style,
                 writerOptions: VideoWriterOptions(crf: crf, preset: preset),
-                readerOptions: VideoReaderOptions(imageSequenceFPS: imageFPS),
+                readerOptions: VideoReaderOptions(imageSequenceFPS: imageFPS, keepAudio: true),
                 expectedSize: stream.header?.video.map { ($0.width, $0.height) },
                 shouldStop: shouldStop)
         if let reason = report.stopReason {

@@ -13,9 +13,13 @@ public struct VideoReaderOptions: Sendable {
     public var threads: Int = 0
     /// Frame rate given to image folders and patterns, which carry no timing (FFmpeg's image2 default).
     public var imageSequenceFPS: Double = 25
-    public init(threads: Int = 0, imageSequenceFPS: Double = 25) {
+    /// Keep the audio packets of a source that cannot be read twice (`VideoReader.audioPackets`),
+    /// for an annotated video to copy.
+    public var keepAudio = false
+    public init(threads: Int = 0, imageSequenceFPS: Double = 25, keepAudio: Bool = false) {
         self.threads = threads
         self.imageSequenceFPS = imageSequenceFPS
+        self.keepAudio = keepAudio
     }
 }
 
@@ -34,8 +38,14 @@ public final class VideoReader {
     public let info: VideoInfo
     /// The path or URL this reader was opened with.
     public let source: String
-    /// The input's audio, when it has any and it can be remuxed (a file or URL, not an image sequence).
-    public var audioSource: String? { info.hasAudio ? source : nil }
+    /// The input's audio, when it has any and it can be remuxed by reopening the input (a file or URL,
+    /// not an image sequence, not a pipe or live stream).
+    public var audioSource: String? { info.hasAudio && info.canReopen ? source : nil }
+    /// The audio packets of a source that cannot be reopened, kept while decoding (`options.keepAudio`).
+    public var audioPackets: AudioPackets? {
+        if case let .stream(decoder) = backend { return decoder.audioPackets }
+        return nil
+    }
     public let start: FramePosition?
     public let end: FramePosition?
     /// Frames returned so far.
@@ -82,7 +92,7 @@ public final class VideoReader {
             info = try VideoReader.imageSequenceInfo(source: source, files: files, options: options)
         } else {
             guard exists || isURL else { throw VideoError.missingFile(source) }
-            let decoder = try StreamDecoder(path: source, threads: options.threads)
+            let decoder = try StreamDecoder(path: source, threads: options.threads, keepAudio: options.keepAudio)
             backend = .stream(decoder)
             info = VideoReader.streamInfo(source: source, decoder: decoder)
         }
@@ -146,9 +156,10 @@ public final class VideoReader {
             if decoder.seek(toPTS: target) {
                 indexFromPTS = true
                 seekTargetIndex = Int((startTime * fps - 1e-6).rounded(.up))
-            } else {
+            } else if info.canReopen {
                 try reopenFromBeginning()
             }
+            // A source read once (stdin, a live stream) is decoded from where it is, counting frames.
         }
     }
 

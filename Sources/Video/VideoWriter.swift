@@ -83,13 +83,15 @@ public final class VideoWriter {
     /// reader's range when it has one).
     public convenience init(path: String, like reader: VideoReader, options: VideoWriterOptions = .init()) throws {
         try self.init(path: path, info: reader.info, audioSource: options.copyAudio ? reader.audioSource : nil,
-                      trimAudioToRange: reader.end != nil, options: options)
+                      audioPackets: options.copyAudio ? reader.audioPackets : nil, trimAudioToRange: reader.end != nil, options: options)
     }
 
     /// Opens `path` for frames of `info`'s display size and time base; copies `audioSource`'s audio
     /// streams when given (cut after the last frame when `trimAudioToRange`).
-    public init(path: String, info: VideoInfo, audioSource: String? = nil, trimAudioToRange: Bool = false,
-                options: VideoWriterOptions = .init()) throws {
+    /// `audioPackets`: the audio of a source read once, kept by its reader while decoding (used
+    /// instead of reopening `audioSource`).
+    public init(path: String, info: VideoInfo, audioSource: String? = nil, audioPackets: AudioPackets? = nil,
+                trimAudioToRange: Bool = false, options: VideoWriterOptions = .init()) throws {
         _ = StreamDecoder.setUp
         self.path = path
         width = info.width
@@ -201,7 +203,11 @@ public final class VideoWriter {
             throw VideoError.encodeFailed(path, reason: "cannot describe the video stream")
         }
 
-        if let audioSource {
+        if let audioPackets {
+            let remuxer = try AudioRemuxer(packets: audioPackets, source: info.source, output: out)
+            warnings += remuxer.warnings
+            if remuxer.hasStreams { audio = remuxer }
+        } else if let audioSource {
             let remuxer = try AudioRemuxer(source: audioSource, output: out)
             warnings += remuxer.warnings
             if remuxer.hasStreams { audio = remuxer }

@@ -235,6 +235,30 @@ final class OutputSafetyTests: XCTestCase {
         XCTAssertFalse(VideoReader.isURL("clip.mp4") || VideoReader.isURL("nosuchprotocol:x.mp4") || VideoReader.isURL(":x"))
     }
 
+    /// A source read once (stdin) cannot be reopened for its audio: the packets are kept while the
+    /// video is decoded and copied into the annotated video.
+    func testAudioOfStdinIsCopiedWhileDecoding() throws {
+        let dir = Fixtures.scratch()
+        let walker = Fixtures.packageRoot.appendingPathComponent("Samples/walker.mp4").path
+        // The first second of the walker, with its audio, in Matroska (readable through a pipe).
+        let reader = try VideoReader(walker, end: .frame(25))
+        let writer = try VideoWriter(path: dir + "/clip.mkv", like: reader, options: VideoWriterOptions(preset: "ultrafast"))
+        while let frame = try reader.next() { try writer.write(frame) }
+        try writer.finish()
+        let sourceAudio = try packets(in: dir + "/clip.mkv", audio: true)
+        XCTAssertGreaterThan(sourceAudio.count, 30)
+
+        let (p, err) = try CLITests.launch(["run", "-", "--pipeline", try Fixtures.tinyPipeline(in: dir), "--whole-frame",
+                                            "--video", dir + "/out.mp4"], stdin: FileHandle(forReadingAtPath: dir + "/clip.mkv"))
+        let stderr = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        p.waitUntilExit()
+        XCTAssertEqual(p.terminationStatus, ExitStatus.ok, stderr)
+        XCTAssertFalse(stderr.contains("not copied"), stderr)
+        XCTAssertEqual(try Self.checkVideo(dir + "/out.mp4", audioSource: "-"), 25)
+        let copied = try packets(in: dir + "/out.mp4", audio: true)
+        XCTAssertEqual(copied.map(\.bytes), sourceAudio.map(\.bytes), "audio packets copied unchanged")
+    }
+
     /// One mapping from every module's error type to the exit code.
     func testEveryModuleErrorMapsToOneExitCode() {
         XCTAssertEqual(ExitStatus.code(for: PipelineError.badInput("x")), 1)
