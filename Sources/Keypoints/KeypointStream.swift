@@ -128,10 +128,14 @@ public enum KeypointStream {
         return s + "]}"
     }
 
-    /// A finite number in JSON; non-finite values (never expected) become 0 so the line stays valid JSON.
-    static func number(_ x: Double) -> String {
+    /// A finite number in JSON with at most 4 decimals; non-finite values (never expected) become 0
+    /// so the line stays valid JSON. Every output's numbers are written by this one function.
+    public static func number(_ x: Double) -> String {
         guard x.isFinite else { return "0" }
-        if x == x.rounded(), abs(x) < 1e15 { return String(Int64(x)) }
+        // Integers print without a fraction; beyond 1e15 (not exact in Int64 terms for JSON readers)
+        // the shortest round-trip form, e.g. 1.1e+37.
+        if abs(x) >= 1e15 { return "\(x)" }
+        if x == x.rounded() { return String(Int64(x)) }
         // Four decimals is 1/10000 px: far below any keypoint's accuracy, and keeps lines short.
         let r = (x * 10000).rounded() / 10000
         return r == r.rounded() ? String(Int64(r)) : "\(r)"
