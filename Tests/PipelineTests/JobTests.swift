@@ -65,7 +65,7 @@ final class JobTests: XCTestCase {
         XCTAssertLessThanOrEqual(maxInFlight, 12)
     }
 
-    func testCancelStopsWithValidOutputsUpToTheLastFrame() throws {
+    func testCancelStopsWithValidStreamAndNoIncompleteEvaluationFiles() throws {
         let (job, network) = fakeJob()
         network.delay = 0.001
         let source = SyntheticSource(count: 500)
@@ -76,12 +76,16 @@ final class JobTests: XCTestCase {
         XCTAssertTrue(summary.cancelled)
         XCTAssertGreaterThanOrEqual(summary.frames, 10)
         XCTAssertLessThan(summary.frames, 30)
+        XCTAssertFalse(summary.complete)
         let stream = try KeypointStream.read(path: jsonl)
         XCTAssertEqual(stream.frames.map(\.frame), Array(0..<summary.frames))
-        let cocoJSON = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: coco))) as! [[String: Any]]
-        XCTAssertEqual(cocoJSON.count, summary.frames)
-        let ptJSON = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: pt))) as! [String: Any]
-        XCTAssertEqual((ptJSON["images"] as! [Any]).count, summary.frames)
+        // COCO and PoseTrack files need every frame: a cancelled run does not produce them.
+        XCTAssertEqual(summary.notWritten, [coco, pt])
+        XCTAssertFalse(FileManager.default.fileExists(atPath: coco))
+        XCTAssertFalse(FileManager.default.fileExists(atPath: pt))
+        let leftovers = try FileManager.default.contentsOfDirectory(atPath: (coco as NSString).deletingLastPathComponent)
+            .filter { $0.hasPrefix(".cancel") }
+        XCTAssertEqual(leftovers, [])
     }
 
     func testStageFailureAbortsOutputsAndLeavesNoPartialFiles() throws {
