@@ -54,6 +54,8 @@ public final class PoseJob {
         public var complete = false
         /// Outputs not produced because the run stopped early (COCO and PoseTrack files need every frame).
         public var notWritten: [String] = []
+        /// Frames dropped to keep up with the source (`realtime`).
+        public var framesDropped = 0
         /// Why decoding ended early (truncated input), when it did.
         public var decodeStopReason: String?
         /// Wall-clock seconds.
@@ -87,6 +89,10 @@ public final class PoseJob {
     public var videoOptions = VideoWriterOptions()
     /// Receives warnings as soon as they are known (e.g. a boxes file with no box for this input).
     public var warn: (String) -> Void = { _ in }
+    /// Keep up with a live source: when the network falls behind, decoded frames that find the
+    /// queue full are dropped (counted in `Summary.framesDropped`) instead of holding the source back.
+    /// The stream then skips those frame numbers; temporal windows use the nearest processed frames.
+    public var realtime = false
 
     private let lock = NSLock()
     private var isCancelled = false
@@ -236,7 +242,7 @@ public final class PoseJob {
             throw error
         }
         begun = outputs.filter { o in begun.contains { $0 === o } }
-        let produced = Counter(), reachedEnd = Counter()
+        let produced = Counter(), reachedEnd = Counter(), dropped = Counter()
 
         let group = DispatchGroup()
         // Decode + person boxes.
@@ -251,7 +257,14 @@ public final class PoseJob {
                     // Frames outside the output range are only temporal context: no persons to find.
                     let boxes = outputRange.contains(frame.index) ? try persons.boxes(in: frame) : []
                     times.add("persons", since: t1)
-                    if !decoded.push(DecodedFrame(frame: frame, boxes: boxes)) { break }
+                    let item = DecodedFrame(frame: frame, boxes: boxes)
+                    if self.realtime && outputRange.contains(frame.index) {
+                        if decoded.tryPush(item) { continue }
+                        guard decoded.isOpen else { break }
+                        dropped.add()   // behind a live source: drop this frame rather than stall the reading
+                        continue
+                    }
+                    if !decoded.push(item) { break }
                 }
             } catch {
                 failure.record(error)
@@ -264,7 +277,7 @@ public final class PoseJob {
             let window = TemporalWindow<DecodedFrame>(offsets: self.config.temporal.frameOffsets)
             func process(_ windows: [TemporalWindow<DecodedFrame>.Window]) -> Bool {
                 for w in windows {
-                    guard outputRange.contains(w.index) else { continue }
+                    guard outputRange.contains(w.current.frame.index) else { continue }
                     let t0 = ContinuousClock.now
                     let persons = estimator.estimate(w)
                     times.add("network", since: t0)
@@ -276,8 +289,11 @@ public final class PoseJob {
                 return true
             }
             var stopped = false
+            // Window positions count the frames received (equal to frame indices unless `realtime` dropped some).
+            var position: Int?
             while let item = decoded.pop() {
-                if !process(window.add(item, index: item.frame.index)) { stopped = true; break }
+                position = position.map { $0 + 1 } ?? item.frame.index
+                if !process(window.add(item, index: position!)) { stopped = true; break }
             }
             // The end of the stream (not a cancellation): release the last windows, clipped.
             if !stopped && !self.cancelled && failure.error == nil && process(window.finish()) { reachedEnd.add() }
@@ -319,6 +335,7 @@ public final class PoseJob {
         summary.cancelled = cancelled
         summary.complete = reachedEnd.value == 1 && produced.value == summary.frames && !summary.outputClosed
         summary.decodeStopReason = (source as? VideoReader)?.stopReason
+        summary.framesDropped = dropped.value
         // Finish even after a closed stdout or a cancel: the stream and video stay valid up to the
         // last frame; files that must cover every frame are dropped (`finishIncomplete`).
         var finishError: Error?

@@ -78,6 +78,9 @@ struct RunCommand: ParsableCommand {
     @Option(help: "Annotated video: libx264 preset (ultrafast … veryslow).")
     var preset: String = "medium"
 
+    @Flag(help: "Keep up with a live source: drop frames when the network falls behind (the count is reported).")
+    var realtime = false
+
     @Flag(help: "No progress line or summary.")
     var quiet = false
 
@@ -143,6 +146,7 @@ struct RunCommand: ParsableCommand {
         job.imageSequenceFPS = options.imageFPS
         job.videoOptions = VideoWriterOptions(crf: options.crf, preset: options.preset)
         job.warn = { fail("warning: \($0)") }
+        job.realtime = options.realtime
         // The first SIGINT/SIGTERM stops after the frame in progress and finishes the outputs.
         signals.onStop(command: "run") { job.cancel() }
 
@@ -153,6 +157,9 @@ struct RunCommand: ParsableCommand {
                                       end: options.end, progress: progress.update)
             progress.finish()
             if let reason = summary.decodeStopReason { fail("warning: \(reason)") }
+            if options.realtime {
+                fail("--realtime: \(summary.framesDropped) frame(s) dropped to keep up with \(options.input)")
+            }
             if !summary.notWritten.isEmpty {
                 let why = summary.outputClosed ? "the keypoint stream's reader closed it" : "the run was stopped"
                 fail("\(summary.notWritten.joined(separator: ", ")) not written: \(why) after \(summary.frames) frames "

@@ -65,6 +65,37 @@ final class JobTests: XCTestCase {
         XCTAssertLessThanOrEqual(maxInFlight, 12)
     }
 
+    /// `realtime`: a network slower than the source drops frames instead of holding the source back;
+    /// the written frames keep their own indices and times, the count of dropped ones is reported.
+    func testRealtimeDropsFramesWhenTheNetworkFallsBehind() throws {
+        let (job, network) = fakeJob()
+        network.delay = 0.01
+        job.realtime = true
+        let source = SyntheticSource(count: 200)
+        var frames: [FrameKeypoints] = []
+        let summary = try job.run(source: source, persons: WholeFramePersons(), outputs: [CallbackOutput { frames.append($0.keypoints) }],
+                                  description: describe(source))
+        XCTAssertTrue(summary.complete)
+        XCTAssertEqual(summary.frames, frames.count)
+        XCTAssertGreaterThan(summary.framesDropped, 0)
+        XCTAssertEqual(summary.frames + summary.framesDropped, 200)
+        let indices = frames.map(\.frame)
+        XCTAssertEqual(indices, indices.sorted())
+        XCTAssertEqual(Set(indices).count, indices.count)
+        for f in frames {
+            XCTAssertEqual(f.time, Double(f.frame) / 25, accuracy: 1e-9)
+            // The current frame is the window's first support frame: its grey level is its own index.
+            XCTAssertEqual(Int(f.persons[0].keypoints[0][0]), f.frame % 256)
+        }
+        // Without `realtime` nothing is dropped.
+        let (job2, network2) = fakeJob()
+        network2.delay = 0.002
+        let source2 = SyntheticSource(count: 30)
+        let summary2 = try job2.run(source: source2, persons: WholeFramePersons(), outputs: [], description: describe(source2))
+        XCTAssertEqual(summary2.frames, 30)
+        XCTAssertEqual(summary2.framesDropped, 0)
+    }
+
     func testCancelStopsWithValidStreamAndNoIncompleteEvaluationFiles() throws {
         let (job, network) = fakeJob()
         network.delay = 0.001
