@@ -81,9 +81,16 @@ def check(dirpath, code, sig, twice, frames_total):
         if os.path.exists(p) and len(json.load(open(p))["images"]) != n:
             problems.append("PoseTrack images differ from the stream's frames")
     else:
+        # Present only if every frame was done before a second signal (which can come while the
+        # video is being completed); then they must match the stream.
         for path in (c, p):
             if os.path.exists(path):
-                problems.append(f"{os.path.basename(path)} written by a stopped run")
+                if not (twice and n == frames_total):
+                    problems.append(f"{os.path.basename(path)} written by a stopped run")
+                elif path == c and len(json.load(open(c))) != n:
+                    problems.append("COCO entries differ from the stream's frames")
+                elif path == p and len(json.load(open(p))["images"]) != n:
+                    problems.append("PoseTrack images differ from the stream's frames")
     return problems, ("complete" if code == 0 else "stopped"), n
 
 

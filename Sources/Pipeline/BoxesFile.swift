@@ -95,7 +95,7 @@ public struct BoxesFile: Sendable {
             else if videos.count == 1 { wantedVideo = videos.first }
             else {
                 let listed = videos.sorted().prefix(5).map { String(format: "%06d", $0) }.joined(separator: ", ")
-                throw PipelineError.badInput("\(path): PoseTrack ids cover \(videos.count) videos (\(listed)…) and none matches the input name '\((input as NSString).lastPathComponent)'")
+                throw PipelineError.badInput("\(path): PoseTrack ids cover \(videos.count) videos (\(listed)…) and none matches the input name '\(BoxesFile.fileName(of: input))'")
             }
         }
 
@@ -115,7 +115,7 @@ public struct BoxesFile: Sendable {
                 frame = id % 10_000
             case .fileName:
                 guard let name = e.name ?? e.id.map(String.init) else { continue }
-                let base = (name as NSString).lastPathComponent
+                let base = BoxesFile.fileName(of: name)
                 if let index = nameIndex[base] { frame = index }
                 else if frameNames == nil, let n = BoxesFile.leadingNumber(of: base) { frame = n }
                 else { continue }   // a frame of another video or folder in a shared boxes file
@@ -128,12 +128,19 @@ public struct BoxesFile: Sendable {
         boxes = byFrame
     }
 
+    /// The last component of a slash-separated path ("images/val/000002.jpg" → "000002.jpg").
+    /// (Foundation's `lastPathComponent` traps on some strings, e.g. many slashes around a "?",
+    /// found by Tools/fuzz BoxesFileFuzz; file contents must never crash the reader.)
+    static func fileName(of path: String) -> String {
+        path.split(separator: "/").last.map(String.init) ?? path
+    }
+
     /// PoseTrack frame ids are 11 digits: "1", a 6-digit video id, a 4-digit frame index.
     static func isPoseTrackID(_ id: Int) -> Bool { id >= 10_000_000_000 && id < 20_000_000_000 }
 
     /// The number a file name starts with ("000001_mpiinew_test.mp4" → 1, "000042.jpg" → 42).
     static func leadingNumber(of path: String) -> Int? {
-        let name = (path as NSString).lastPathComponent
+        let name = fileName(of: path)
         let digits = name.prefix { $0.isASCII && $0.isNumber }
         return digits.isEmpty ? nil : Int(digits.prefix(18))
     }

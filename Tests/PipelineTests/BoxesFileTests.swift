@@ -105,4 +105,14 @@ final class BoxesFileTests: XCTestCase {
             XCTAssertEqual("\(e)", "/nonexistent/b.json: cannot read boxes file: No such file or directory")
         }
     }
+
+    /// Found by Tools/fuzz BoxesFileFuzz: this image name trapped in Foundation's lastPathComponent.
+    func testOddImageNamesDoNotCrashTheReader() throws {
+        let name = "+00P004.j" + String(repeating: "/", count: 28) + "?" + String(repeating: "/", count: 53)
+        let path = try write(#"[{"image_id":"\#(name)","bbox":[0,0,5,5],"score":0.5}]"#)
+        let f = try BoxesFile(path: path, input: "x.mp4", scoreThreshold: 0.2, nmsThreshold: nil)
+        XCTAssertEqual(f.mapping, .fileName)
+        XCTAssertEqual(BoxesFile.fileName(of: "images/val/000002.jpg"), "000002.jpg")
+        XCTAssertEqual(BoxesFile.fileName(of: "a/b/"), "b")
+    }
 }
