@@ -10,7 +10,7 @@ let package = Package(
     products: [
         .executable(name: "posewarper", targets: ["PoseWarperCLI"]),
         .executable(name: "posewarper-bench", targets: ["Bench"]),
-        .library(name: "PoseWarper", targets: ["Tensors", "Keypoints", "Checkpoints", "Engine", "Models", "Video", "Pipeline", "Evaluation"]),
+        .library(name: "PoseWarper", targets: ["Failures", "Tensors", "Keypoints", "Checkpoints", "Engine", "Models", "Video", "Pipeline", "Evaluation"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -27,18 +27,20 @@ let package = Package(
         .target(name: "CKernels", path: "Sources/CKernels",
                 cSettings: [.unsafeFlags(["-O3", "-ffast-math", "-fno-finite-math-only"])]),
 
-        .target(name: "Tensors", swiftSettings: fast),
-        .target(name: "Keypoints"),
-        .target(name: "Checkpoints", dependencies: ["Tensors"],
+        // User-facing errors, exit codes and temporary output files: shared by every module.
+        .target(name: "Failures"),
+        .target(name: "Tensors", dependencies: ["Failures"], swiftSettings: fast),
+        .target(name: "Keypoints", dependencies: ["Failures"]),
+        .target(name: "Checkpoints", dependencies: ["Tensors", "Failures"],
                 swiftSettings: fast),
         .target(name: "Engine", dependencies: ["Tensors", "CBLAS", "CKernels"], swiftSettings: fast),
-        .target(name: "Models", dependencies: ["Tensors", "Engine", "Checkpoints", "Keypoints"], swiftSettings: fast),
-        .target(name: "Video", dependencies: ["CFFmpeg", "Keypoints"], swiftSettings: fast),
-        .target(name: "Evaluation", dependencies: ["Keypoints"]),
-        .target(name: "Pipeline", dependencies: ["Tensors", "Engine", "Checkpoints", "Models", "Video", "Keypoints",
+        .target(name: "Models", dependencies: ["Tensors", "Engine", "Checkpoints", "Keypoints", "Failures"], swiftSettings: fast),
+        .target(name: "Video", dependencies: ["CFFmpeg", "Keypoints", "Failures"], swiftSettings: fast),
+        .target(name: "Evaluation", dependencies: ["Keypoints", "Failures"]),
+        .target(name: "Pipeline", dependencies: ["Tensors", "Engine", "Checkpoints", "Models", "Video", "Keypoints", "Failures",
                                                  .product(name: "Yams", package: "Yams")], swiftSettings: fast),
         .executableTarget(name: "PoseWarperCLI", dependencies: [
-            "Tensors", "Keypoints", "Checkpoints", "Engine", "Models", "Video", "Pipeline", "Evaluation",
+            "Tensors", "Keypoints", "Checkpoints", "Engine", "Models", "Video", "Pipeline", "Failures", "Evaluation",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
@@ -53,9 +55,9 @@ let package = Package(
         .testTarget(name: "EngineTests", dependencies: ["Engine", "Tensors"], resources: [.copy("Fixtures")]),
         .testTarget(name: "ModelsTests", dependencies: ["Models", "Engine", "Checkpoints", "Tensors", "Keypoints"],
                     resources: [.copy("Fixtures")]),
-        .testTarget(name: "VideoTests", dependencies: ["Video", "Keypoints"]),
+        .testTarget(name: "VideoTests", dependencies: ["Video", "Keypoints", "Failures"]),
         .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "Keypoints"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "Models", "Video", "Keypoints", "Tensors"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "Models", "Video", "Keypoints", "Tensors", "Failures"], resources: [.copy("Fixtures")]),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -1,7 +1,7 @@
 // posewarper-example: the library API in a few lines — run a pipeline over a video and print one
 // line per frame as results arrive, while also writing the keypoint stream and an annotated video.
 //
-//     swift build && .build/debug/posewarper-example Samples/walker.mp4 Samples/demo.yml out/
+//     swift run -c release PoseWarperExample Samples/walker.mp4 Samples/demo.yml out/
 import Foundation
 import Pipeline
 

@@ -1,4 +1,5 @@
 // Public vocabulary of the Checkpoints module: formats, element types, entries and the one error type.
+import Failures
 
 /// The container format a checkpoint was read from.
 public enum CheckpointFormat: String, Sendable { case zip, legacy, safetensors }
@@ -29,9 +30,11 @@ public struct CheckpointEntry: Sendable, Equatable {
 }
 
 /// Why a checkpoint could not be read; `description` names the file and the problem.
-public struct CheckpointError: Error, CustomStringConvertible, Sendable {
+public struct CheckpointError: UserFacingError, Sendable {
     public let path: String
     public let problem: String
+    /// A checkpoint is always something the user supplied.
+    public var isInputProblem: Bool { true }
 
     public init(path: String, problem: String) {
         self.path = path

@@ -1,3 +1,4 @@
+import Failures
 import Foundation
 
 /// One detected person in one frame: the unit of every keypoint output.
@@ -86,9 +87,12 @@ public struct KeypointStreamHeader: Sendable, Equatable, Codable {
 }
 
 /// Errors reading a keypoint stream.
-public enum KeypointStreamError: Error, CustomStringConvertible {
+public enum KeypointStreamError: UserFacingError {
     case unreadable(path: String, reason: String)
     case malformedLine(path: String, line: Int, reason: String)
+
+    /// A stream being read is an input.
+    public var isInputProblem: Bool { true }
 
     public var description: String {
         switch self {
@@ -124,10 +128,14 @@ public enum KeypointStream {
         return s + "]}"
     }
 
-    /// A finite number in JSON; non-finite values (never expected) become 0 so the line stays valid JSON.
-    static func number(_ x: Double) -> String {
+    /// A finite number in JSON with at most 4 decimals; non-finite values (never expected) become 0
+    /// so the line stays valid JSON. Every output's numbers are written by this one function.
+    public static func number(_ x: Double) -> String {
         guard x.isFinite else { return "0" }
-        if x == x.rounded(), abs(x) < 1e15 { return String(Int64(x)) }
+        // Integers print without a fraction; beyond 1e15 (not exact in Int64 terms for JSON readers)
+        // the shortest round-trip form, e.g. 1.1e+37.
+        if abs(x) >= 1e15 { return "\(x)" }
+        if x == x.rounded() { return String(Int64(x)) }
         // Four decimals is 1/10000 px: far below any keypoint's accuracy, and keeps lines short.
         let r = (x * 10000).rounded() / 10000
         return r == r.rounded() ? String(Int64(r)) : "\(r)"
@@ -184,8 +192,8 @@ public enum KeypointStream {
     /// Reads a whole stream file: the header (if any) and the frames in file order; blank lines are skipped.
     public static func read(path: String) throws -> (header: KeypointStreamHeader?, frames: [FrameKeypoints]) {
         let text: String
-        do { text = try String(contentsOfFile: path, encoding: .utf8) } catch {
-            throw KeypointStreamError.unreadable(path: path, reason: (error as NSError).localizedDescription)
+        do { text = try InputFile.text(path) } catch {
+            throw KeypointStreamError.unreadable(path: path, reason: error.reason)
         }
         var header: KeypointStreamHeader?
         var frames: [FrameKeypoints] = []

@@ -16,6 +16,8 @@ public final class AnnotatedVideoOutput: PoseOutput {
     private let options: VideoWriterOptions
     private let trimAudio: Bool
     private var writer: VideoWriter?
+    /// Receives non-fatal problems (audio that cannot be copied).
+    public var warn: (String) -> Void = { _ in }
 
     /// `trimAudio`: cut the audio after the last frame (for runs over a frame range).
     public init(path: String, renderer: PoseRenderer, options: VideoWriterOptions = .init(), trimAudio: Bool = false) {
@@ -29,9 +31,17 @@ public final class AnnotatedVideoOutput: PoseOutput {
         guard let info = run.source else {
             throw PipelineError.internalFailure("\(path): the annotated video needs the source's timing")
         }
-        // Image folders and patterns have no audio to copy.
-        let audio = options.copyAudio && info.hasAudio && info.container != "image-sequence" ? run.input : nil
-        writer = try VideoWriter(path: path, info: info, audioSource: audio, trimAudioToRange: trimAudio, options: options)
+        // Image folders and patterns have no audio to copy; pipes and live streams cannot be reopened for it.
+        var audio = options.copyAudio && info.hasAudio && info.container != "image-sequence" ? run.input : nil
+        var packets: AudioPackets?
+        if audio != nil && !info.canReopen {
+            // A source read once: its audio packets were kept while decoding.
+            audio = nil
+            packets = run.audioPackets
+            if packets == nil { warn("\(path): the audio of \(run.input) is not copied: a pipe or live stream cannot be read a second time") }
+        }
+        writer = try VideoWriter(path: path, info: info, audioSource: audio, audioPackets: packets, trimAudioToRange: trimAudio, options: options)
+        writer?.warnings.forEach(warn)
     }
 
     public func write(_ frame: FrameResult) throws {
@@ -48,6 +58,17 @@ public final class AnnotatedVideoOutput: PoseOutput {
             return
         }
         try writer.finish()
+    }
+
+    /// A stopped run's video is valid up to its last frame, its audio cut there too.
+    public func finishIncomplete() throws -> String? {
+        guard let writer else { return nil }
+        if writer.framesWritten == 0 {
+            writer.abort()
+            return path
+        }
+        try writer.finish(cuttingAudioAtLastFrame: true)
+        return nil
     }
 
     public func abort() { writer?.abort() }

@@ -27,6 +27,15 @@ public final class BoundedQueue<Element> {
         return true
     }
 
+    /// Appends only if there is room now (never waits); false when full, cancelled or closed.
+    public func tryPush(_ item: Element) -> Bool {
+        condition.lock(); defer { condition.unlock() }
+        guard !cancelled, !closed, items.count - head < capacity else { return false }
+        items.append(item)
+        condition.broadcast()
+        return true
+    }
+
     /// Removes the oldest element, waiting while empty; nil after close (once drained) or cancel.
     public func pop() -> Element? {
         condition.lock(); defer { condition.unlock() }
@@ -47,6 +56,12 @@ public final class BoundedQueue<Element> {
     /// Abandons the stream: queued elements are dropped, both sides return at once.
     public func cancel() {
         condition.lock(); cancelled = true; items.removeAll(); head = 0; condition.broadcast(); condition.unlock()
+    }
+
+    /// Neither closed nor cancelled.
+    public var isOpen: Bool {
+        condition.lock(); defer { condition.unlock() }
+        return !closed && !cancelled
     }
 
     /// Elements waiting (for tests and progress).

@@ -1,3 +1,4 @@
+import Failures
 import Foundation
 
 /// A person-boxes file: COCO detection results (mmpose `bbox_file`,
@@ -34,8 +35,8 @@ public struct BoxesFile: Sendable {
                 scoreThreshold: Double, nmsThreshold: Double?) throws {
         self.path = path
         let data: Data
-        do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
-            throw PipelineError.badInput("\(path): cannot read boxes file: \((error as NSError).localizedDescription)")
+        do { data = try InputFile.read(path) } catch {
+            throw PipelineError.badInput("\(path): cannot read boxes file: \(error.reason)")
         }
         guard let json = try? JSONSerialization.jsonObject(with: data) else {
             throw PipelineError.badInput("\(path): boxes file is not valid JSON")
@@ -67,7 +68,8 @@ public struct BoxesFile: Sendable {
             if let id = dict["image_id"] {
                 if let n = id as? NSNumber, n.doubleValue == n.doubleValue.rounded() { entry.id = n.intValue }
                 else if let s = id as? String, let n = Int(s) { entry.id = n }
-                else { throw bad("\"image_id\" must be an integer") }
+                else if let s = id as? String, !s.isEmpty { entry.name = entry.name ?? s }   // an image file name
+                else { throw bad("\"image_id\" must be an integer or an image file name") }
             }
             if let name = dict["image_name"] {
                 guard let s = name as? String else { throw bad("\"image_name\" must be text") }
@@ -93,7 +95,7 @@ public struct BoxesFile: Sendable {
             else if videos.count == 1 { wantedVideo = videos.first }
             else {
                 let listed = videos.sorted().prefix(5).map { String(format: "%06d", $0) }.joined(separator: ", ")
-                throw PipelineError.badInput("\(path): PoseTrack ids cover \(videos.count) videos (\(listed)…) and none matches the input name '\((input as NSString).lastPathComponent)'")
+                throw PipelineError.badInput("\(path): PoseTrack ids cover \(videos.count) videos (\(listed)…) and none matches the input name '\(BoxesFile.fileName(of: input))'")
             }
         }
 
@@ -113,7 +115,7 @@ public struct BoxesFile: Sendable {
                 frame = id % 10_000
             case .fileName:
                 guard let name = e.name ?? e.id.map(String.init) else { continue }
-                let base = (name as NSString).lastPathComponent
+                let base = BoxesFile.fileName(of: name)
                 if let index = nameIndex[base] { frame = index }
                 else if frameNames == nil, let n = BoxesFile.leadingNumber(of: base) { frame = n }
                 else { continue }   // a frame of another video or folder in a shared boxes file
@@ -126,12 +128,19 @@ public struct BoxesFile: Sendable {
         boxes = byFrame
     }
 
+    /// The last component of a slash-separated path ("images/val/000002.jpg" → "000002.jpg").
+    /// (Foundation's `lastPathComponent` traps on some strings, e.g. many slashes around a "?",
+    /// found by Tools/fuzz BoxesFileFuzz; file contents must never crash the reader.)
+    static func fileName(of path: String) -> String {
+        path.split(separator: "/").last.map(String.init) ?? path
+    }
+
     /// PoseTrack frame ids are 11 digits: "1", a 6-digit video id, a 4-digit frame index.
     static func isPoseTrackID(_ id: Int) -> Bool { id >= 10_000_000_000 && id < 20_000_000_000 }
 
     /// The number a file name starts with ("000001_mpiinew_test.mp4" → 1, "000042.jpg" → 42).
     static func leadingNumber(of path: String) -> Int? {
-        let name = (path as NSString).lastPathComponent
+        let name = fileName(of: path)
         let digits = name.prefix { $0.isASCII && $0.isNumber }
         return digits.isEmpty ? nil : Int(digits.prefix(18))
     }

@@ -14,10 +14,5 @@ public struct FrameResult {
     }
 }
 
-/// A finite number as JSON, at most 4 decimals (as the keypoint stream writes numbers).
-func jsonNumber(_ x: Double) -> String {
-    guard x.isFinite else { return "0" }
-    if x == x.rounded(), abs(x) < 1e15 { return String(Int64(x)) }
-    let r = (x * 10000).rounded() / 10000
-    return r == r.rounded() ? String(Int64(r)) : "\(r)"
-}
+/// A finite number as JSON, at most 4 decimals (the keypoint stream's writer, for every output).
+func jsonNumber(_ x: Double) -> String { KeypointStream.number(x) }

@@ -2,19 +2,30 @@ import Foundation
 import Keypoints
 
 /// One destination of a run's results; the run calls `begin`, then `write` for every frame in frame
-/// order, then `finish` (also after Ctrl-C, so the output is valid up to the last frame written),
-/// or `abort` after a failure.
+/// order, then `finish` when every frame was written, `finishIncomplete` when the run stopped early
+/// (Ctrl-C, SIGTERM, a closed stream), or `abort` after a failure.
 public protocol PoseOutput: AnyObject {
     func begin(_ run: RunDescription) throws
     func write(_ frame: FrameResult) throws
     func finish() throws
     func abort()
+    /// The run stopped before its last frame: keep the output if it is valid up to the last frame
+    /// written (streams, video), else drop it; returns the path of a dropped output.
+    func finishIncomplete() throws -> String?
+}
+
+extension PoseOutput {
+    /// By default an output stays valid up to its last frame.
+    public func finishIncomplete() throws -> String? {
+        try finish()
+        return nil
+    }
 }
 
 /// The JSON Lines keypoint stream (`KeypointStream`): header line, then one line per frame, each
 /// written as soon as the frame is done so `| jq` and `| head` work live. "-" is stdout.
 public final class KeypointStreamOutput: PoseOutput {
-    private let path: String
+    let path: String
     private var file: OutputFile?
 
     public init(path: String) { self.path = path }
@@ -84,6 +95,12 @@ public final class COCOResultsOutput: PoseOutput {
     }
 
     public func abort() { file?.discard() }
+
+    /// COCO results cannot say they are incomplete, so a stopped run does not produce them.
+    public func finishIncomplete() throws -> String? {
+        file?.discard()
+        return path
+    }
 }
 
 /// PoseTrack18 prediction JSON for one video: `annotations` (image_id, track_id, keypoints 51,
@@ -104,6 +121,7 @@ public final class PoseTrackOutput: PoseOutput {
     }
 
     public func begin(_ run: RunDescription) throws {
+        guard run.schema == .posetrack18 else { throw OutputPlan.poseTrackSchemaMismatch(path, schema: run.schema) }
         self.run = run
         file = try OutputFile(path: path, atomic: true)
         try file?.write("{\"annotations\":[")
@@ -153,6 +171,12 @@ public final class PoseTrackOutput: PoseOutput {
     }
 
     public func abort() { file?.discard() }
+
+    /// A PoseTrack file must list every frame of the video, so a stopped run does not produce it.
+    public func finishIncomplete() throws -> String? {
+        file?.discard()
+        return path
+    }
 }
 
 /// A string as a JSON literal.

@@ -6,13 +6,18 @@ import Keypoints
 public final class OutputsStage: PipelineStage {
     public let name = "outputs"
     public let outputs: [PoseOutput]
+    /// Outputs not produced because the run stopped early (their paths).
+    private var notWritten: [String] = []
 
     public init(_ outputs: [PoseOutput]) { self.outputs = outputs }
 
     public func begin(_ run: RunDescription) throws {
         var begun: [PoseOutput] = []
         do {
-            for o in outputs { try o.begin(run); begun.append(o) }
+            // The live keypoint stream last, so a failing output never truncates an existing stream file.
+            for o in outputs.filter({ !($0 is KeypointStreamOutput) }) + outputs.filter({ $0 is KeypointStreamOutput }) {
+                try o.begin(run); begun.append(o)
+            }
         } catch {
             begun.forEach { $0.abort() }
             throw error
@@ -26,12 +31,15 @@ public final class OutputsStage: PipelineStage {
         return [frame]
     }
 
-    /// Finishes every output; one that fails is aborted, the others stay finished.
-    public func complete() throws {
+    /// Finishes every output; one that fails is aborted, the others stay finished. After an early
+    /// stop, outputs that must cover every frame (COCO, PoseTrack) are dropped (`finishIncomplete`).
+    public func complete(allFrames: Bool) throws {
         var firstError: Error?
         var closed: OutputClosed?
         for o in outputs {
-            do { try o.finish() } catch let e as OutputClosed { closed = closed ?? e } catch {
+            do {
+                if allFrames { try o.finish() } else if let path = try o.finishIncomplete() { notWritten.append(path) }
+            } catch let e as OutputClosed { closed = closed ?? e } catch {
                 if firstError == nil { firstError = error }
                 o.abort()
             }
@@ -41,4 +49,6 @@ public final class OutputsStage: PipelineStage {
     }
 
     public func abort() { outputs.forEach { $0.abort() } }
+
+    public func report(into summary: inout PoseJob.Summary) { summary.notWritten += notWritten }
 }

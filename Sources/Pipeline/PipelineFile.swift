@@ -1,3 +1,4 @@
+import Failures
 import Foundation
 import Keypoints
 import Yams
@@ -8,8 +9,8 @@ public enum PipelineFile {
     /// Reads and validates a pipeline file; relative paths inside it resolve against its folder.
     public static func load(_ path: String) throws -> PipelineConfig {
         let text: String
-        do { text = try String(contentsOfFile: path, encoding: .utf8) } catch {
-            throw PipelineError.badInput("\(path): cannot read pipeline file: \((error as NSError).localizedDescription)")
+        do { text = try InputFile.text(path) } catch {
+            throw PipelineError.badInput("\(path): cannot read pipeline file: \(error.reason)")
         }
         return try parse(text, path: path)
     }

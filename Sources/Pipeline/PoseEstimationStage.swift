@@ -45,8 +45,13 @@ public final class PoseEstimationStage: PipelineStage {
         self.maxBatch = max(1, maxBatch)
     }
 
+    /// Window positions count the frames received: equal to frame indices unless a live source
+    /// dropped frames (the window then spans the frames that were kept).
+    private var position: Int?
+
     public func process(_ frame: PipelineFrame) throws -> [PipelineFrame] {
-        window.add(frame, index: frame.frame.index).compactMap(estimate)
+        position = position.map { $0 + 1 } ?? frame.frame.index
+        return window.add(frame, index: position!).compactMap(estimate)
     }
 
     /// The end of the stream: the last windows, clipped at the last frame.

@@ -50,6 +50,12 @@ public final class PoseJob {
         public var cancelled = false
         /// Stopped because a stream output's reader went away (e.g. `| head -1`).
         public var outputClosed = false
+        /// Every frame of the input (or range) was written; false after a cancel or a closed stream.
+        public var complete = false
+        /// Outputs not produced because the run stopped early (COCO and PoseTrack files need every frame).
+        public var notWritten: [String] = []
+        /// Frames dropped to keep up with the source (`realtime`).
+        public var framesDropped = 0
         /// Why decoding ended early (truncated input), when it did.
         public var decodeStopReason: String?
         /// Wall-clock seconds.
@@ -78,6 +84,16 @@ public final class PoseJob {
     let decoder: KeypointDecodingStage
     /// Capacity of each queue between stages.
     public var queueCapacity = 2
+    /// Frame rate given to image folders and patterns, which carry no timing.
+    public var imageSequenceFPS = 25.0
+    /// Encoder settings of the annotated video.
+    public var videoOptions = VideoWriterOptions()
+    /// Receives warnings as soon as they are known (e.g. a boxes file with no box for this input).
+    public var warn: (String) -> Void = { _ in }
+    /// Keep up with a live source: when the network falls behind, decoded frames that find the
+    /// queue full are dropped (counted in `Summary.framesDropped`) instead of holding the source back.
+    /// The stream then skips those frame numbers; temporal windows use the nearest processed frames.
+    public var realtime = false
 
     private let lock = NSLock()
     private var isCancelled = false
@@ -112,14 +128,23 @@ public final class PoseJob {
                     decoderThreads: Int = 0, progress: ((Progress) -> Void)? = nil) throws -> Summary {
         if let start, start < 0 { throw PipelineError.badInput("--start must be 0 or more (got \(start))") }
         if let start, let end, end <= start { throw PipelineError.badInput("--end (\(end)) must be after --start (\(start))") }
+        try OutputPlan.check(outputs, inputs: [input, config.model.weights].compactMap { $0 } + persons.boxesFiles(config), schema: config.model.schema)
         let readStart = start.map { max(0, $0 - config.lookBehind) }
         let readEnd = end.map { $0 + config.lookAhead }
         let reader: VideoReader
         do {
             reader = try VideoReader(input, start: readStart.map { .frame($0) }, end: readEnd.map { .frame($0) },
-                                     options: VideoReaderOptions(threads: decoderThreads))
+                                     options: VideoReaderOptions(threads: decoderThreads, imageSequenceFPS: imageSequenceFPS,
+                                                                 keepAudio: outputs.contains { if case .video = $0 { return true }; return false }))
+        } catch VideoError.invalidRange where start != nil {
+            // The read starts before --start (the temporal window): report the user's frame.
+            let count = (try? VideoReader(input, options: VideoReaderOptions(imageSequenceFPS: imageSequenceFPS)))?.info.frameCount
+            throw PipelineError.badInput("\(input): --start \(start!) is past the last frame" + (count.map { " (\($0 - 1)); the input has \($0) frames" } ?? ""))
         } catch {
             throw PipelineError.badInput("\(error)")
+        }
+        if let start, let n = reader.info.frameCount, start >= n {
+            throw PipelineError.badInput("\(input): --start \(start) is past the last frame (\(n - 1)); the input has \(n) frames")
         }
         let frameNames = imageFolderFrameNames(input)
         var poseTrackVideo: Int?
@@ -127,14 +152,19 @@ public final class PoseJob {
         var description = RunDescription(schema: config.model.schema, input: input, width: reader.info.width, height: reader.info.height,
                                  fps: reader.info.averageFPS, frameCount: nil, frameNames: frameNames, source: reader.info)
         if let video = poseTrackVideo { description.imageIDs = .poseTrack(video: video); description.poseTrackVideo = video }
+        description.audioPackets = reader.audioPackets
         if let n = reader.info.frameCount {
             let first = start ?? 0
             let last = min(n, end ?? n)
             description.frameCount = max(0, last - first)
         } else if let start, let end { description.frameCount = end - start }
         let sinks = try outputs.map { try makeOutput($0, range: start != nil || end != nil) }
-        return try run(source: reader, persons: personSource, outputs: sinks, description: description,
-                       outputRange: (start ?? 0)..<(end ?? Int.max), progress: progress)
+        let summary = try run(source: reader, persons: personSource, outputs: sinks, description: description,
+                              outputRange: (start ?? 0)..<(end ?? Int.max), progress: progress)
+        if let start, summary.complete, summary.frames == 0 {
+            warn("\(input): no frame at or after --start \(start) (the input ended after \(reader.framesDelivered) frames read)")
+        }
+        return summary
     }
 
     func makePersonSource(_ persons: Persons, input: String, frameNames: [String]?, poseTrackVideo: inout Int?) throws -> PersonSource {
@@ -160,6 +190,9 @@ public final class PoseJob {
         let file = try BoxesFile(path: path, input: input, frameNames: frameNames,
                                  scoreThreshold: config.persons.scoreThreshold, nmsThreshold: config.persons.nmsThreshold)
         if file.mapping == .poseTrackID { poseTrackVideo = file.videoID }
+        if file.boxes.isEmpty {
+            warn("\(path): no person box for this input (after the score threshold \(config.persons.scoreThreshold)); every frame will have 0 persons")
+        }
         return BoxesFilePersons(file)
     }
 
@@ -170,8 +203,10 @@ public final class PoseJob {
         case let .posetrack(path): return PoseTrackOutput(path: path, rescoreThreshold: config.output.rescoreThreshold)
         case let .video(path):
             // A segment's video carries the segment's audio only.
-            return AnnotatedVideoOutput(path: path, renderer: SkeletonPoseRenderer(schema: config.model.schema, output: config.output),
-                                        trimAudio: range)
+            let video = AnnotatedVideoOutput(path: path, renderer: SkeletonPoseRenderer(schema: config.model.schema, output: config.output),
+                                             options: videoOptions, trimAudio: range)
+            video.warn = warn
+            return video
         case let .custom(o): return o
         }
     }
@@ -196,9 +231,22 @@ public final class PoseJob {
         let alreadyCancelled = isCancelled
         lock.unlock()
         defer { lock.lock(); active = nil; lock.unlock() }
-        if alreadyCancelled { pipeline.cancel() }
+        // Cancelled before the first frame: no output is touched.
+        if alreadyCancelled { var summary = Summary(); summary.cancelled = true; return summary }
+        pipeline.dropsFramesWhenBehind = realtime
         var summary = try pipeline.run(source: source, description: description, outputRange: outputRange, progress: progress)
         summary.decodeStopReason = (source as? VideoReader)?.stopReason
         return summary
+    }
+}
+
+extension PoseJob.Persons {
+    /// The boxes file this source reads, if any (an input no output may replace).
+    public func boxesFiles(_ config: PipelineConfig) -> [String] {
+        switch self {
+        case let .boxesFile(path): return [path]
+        case .pipeline where config.persons.source == .boxesFile: return config.persons.boxesFile.map { [$0] } ?? []
+        default: return []
+        }
     }
 }

@@ -22,6 +22,8 @@ public struct RunDescription: Sendable {
     public var source: VideoInfo?
     /// The PoseTrack video id when known from a boxes file; else taken from the input's name.
     public var poseTrackVideo: Int?
+    /// The audio of a source read once (stdin, live stream), kept while decoding for the annotated video.
+    public var audioPackets: AudioPackets?
 
     /// Image ids in the COCO and PoseTrack outputs.
     public enum ImageIDs: Sendable, Equatable {

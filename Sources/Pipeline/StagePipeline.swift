@@ -40,9 +40,10 @@ public protocol PipelineStage: AnyObject {
     func process(_ frame: PipelineFrame) throws -> [PipelineFrame]
     /// The input ended normally (not cancelled): the frames still held.
     func flush() throws -> [PipelineFrame]
-    /// After a run without errors, also a cancelled one (outputs are finalised here); on failure the
-    /// stage cleans up what it could not complete itself.
-    func complete() throws
+    /// After a run without errors, also a cancelled one (outputs are finalised here); `allFrames` is
+    /// false when the run stopped early (cancel, closed output), so files that must cover every
+    /// frame are not produced. On failure the stage cleans up what it could not complete itself.
+    func complete(allFrames: Bool) throws
     /// After a failed run (outputs remove what they wrote).
     func abort()
     /// Extra seconds (sub-steps) and counters for the summary.
@@ -53,7 +54,7 @@ extension PipelineStage {
     public var isCostly: Bool { false }
     public func begin(_ run: RunDescription) throws {}
     public func flush() throws -> [PipelineFrame] { [] }
-    public func complete() throws {}
+    public func complete(allFrames: Bool) throws {}
     public func abort() {}
     public func report(into summary: inout PoseJob.Summary) {}
 }
@@ -82,6 +83,9 @@ public final class StagePipeline {
     public let stages: [PipelineStage]
     /// Capacity of each queue between two stages.
     public let queueCapacity: Int
+    /// Live sources: a frame that finds the first stage's queue full is dropped (counted in
+    /// `Summary.framesDropped`) instead of holding the source back.
+    public var dropsFramesWhenBehind = false
 
     private let lock = NSLock()
     private var cancelled = false
@@ -114,6 +118,7 @@ public final class StagePipeline {
         let failure = FirstError()
         let times = StageTimes()
         let closedOutput = Flag()
+        let dropped = Tally(), flushed = Tally()
         let links = stages.map { _ in BoundedQueue<PipelineFrame>(capacity: queueCapacity) }
         lock.lock()
         self.links = links
@@ -139,7 +144,15 @@ public final class StagePipeline {
                     let t0 = ContinuousClock.now
                     guard let frame = try source.next() else { break }
                     times.add("decode", since: t0)
-                    if !links[0].push(PipelineFrame(frame: frame, isOutput: outputRange.contains(frame.index))) { break }
+                    let item = PipelineFrame(frame: frame, isOutput: outputRange.contains(frame.index))
+                    if self.dropsFramesWhenBehind && item.isOutput {
+                        if links[0].tryPush(item) { continue }
+                        guard links[0].isOpen else { break }
+                        // Behind a live source: drop this frame rather than stall the reading.
+                        _ = dropped.add(persons: 0)
+                        continue
+                    }
+                    if !links[0].push(item) { break }
                 }
             } catch {
                 failure.record(error)
@@ -177,7 +190,7 @@ public final class StagePipeline {
                         let t0 = ContinuousClock.now
                         let out = try stage.flush()
                         times.add(stage.name, since: t0)
-                        _ = pass(out)
+                        if pass(out) { _ = flushed.add(persons: 0) }
                     }
                 } catch is OutputClosed {
                     closedOutput.set()
@@ -198,11 +211,14 @@ public final class StagePipeline {
         (summary.frames, summary.persons) = done.counts
         summary.cancelled = isCancelled
         summary.outputClosed = closedOutput.isSet
+        summary.framesDropped = dropped.counts.0
+        // Every stage released its last frames: the outputs saw the whole input (or range).
+        summary.complete = flushed.counts.0 == stages.count && !summary.cancelled && !summary.outputClosed
         // Complete even after a closed stdout: the other outputs stay valid up to the last frame.
         var completeError: Error?
         for stage in stages {
             let t0 = ContinuousClock.now
-            do { try stage.complete() } catch is OutputClosed { summary.outputClosed = true } catch {
+            do { try stage.complete(allFrames: summary.complete) } catch is OutputClosed { summary.outputClosed = true } catch {
                 if completeError == nil { completeError = error }
             }
             times.add(stage.name, since: t0)

@@ -29,7 +29,7 @@ struct ForwardCommand: ParsableCommand {
     @Option(help: "Pipeline file: its temporal section sets frame order, weights and dilations (flags below override).")
     var pipeline: String?
 
-    @Option(help: "Threads for the engine (default: all cores).")
+    @Option(parsing: .unconditional, help: "Threads for the engine (default: all cores).")
     var threads: Int?
 
     @Option(help: ArgumentHelp("PoseWarper frame weights, comma-separated, in frame order [current, −2, −1, +1, +2] (default 0.3,0.1,0.25,0.25,0.1).",
@@ -39,13 +39,13 @@ struct ForwardCommand: ParsableCommand {
     @Option(help: "PoseWarper dilations, comma-separated (default 3,6,12,18,24).")
     var dilations: String?
 
+    func validate() throws {
+        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1, got \(threads)") }
+    }
+
     func run() throws {
-        do {
-            try forward()
-        } catch {
-            FileHandle.standardError.write(Data("posewarper forward: \(error)\n".utf8))
-            throw ExitCode.failure
-        }
+        // A signal exits at once (StopSignals), removing a half-written --output.
+        try reportingErrors("forward") { try forward() }
     }
 
     /// The PoseWarper options: defaults (mmpose stage-2), then the pipeline file's temporal section, then the flags.
@@ -77,26 +77,24 @@ struct ForwardCommand: ParsableCommand {
     }
 
     private func forward() throws {
-        if let threads {
-            guard threads >= 1 else { throw ValidationError("--threads must be at least 1, got \(threads)") }
-            EngineThreads.set(threads)
-        }
+        if let threads { EngineThreads.set(threads) }
         let options = try resolvedOptions()
+        try OutputPlan.check([.init(flag: "--output", path: output, format: .array)], inputs: [input, weights] + [pipeline].compactMap { $0 })
         let model = try PoseModel.load(weights: weights, options: options)
         let x = try NPY.read(input)
         guard x.rank == 4, x.shape[1] == 3 else {
-            throw ValidationError("\(input): expected an N×3×H×W array, got shape \(x.shape)")
+            throw PipelineError.badInput("\(input): expected an N×3×H×W array, got shape \(x.shape)")
         }
         guard x.shape[0] > 0, x.shape[2] > 0, x.shape[3] > 0,
               x.shape[2] % model.inputMultiple == 0, x.shape[3] % model.inputMultiple == 0 else {
-            throw ValidationError("\(input): height and width must be positive multiples of \(model.inputMultiple), got shape \(x.shape)")
+            throw PipelineError.badInput("\(input): height and width must be positive multiples of \(model.inputMultiple), got shape \(x.shape)")
         }
         let frames = model.framesPerSample
         guard x.shape[0] % frames == 0 else {
-            throw ValidationError("\(input): a PoseWarper input needs \(frames)·N images (frame-major), got \(x.shape[0])")
+            throw PipelineError.badInput("\(input): a PoseWarper input needs \(frames)·N images (frame-major), got \(x.shape[0])")
         }
         if let bad = x.storage.firstIndex(where: { !$0.isFinite }) {
-            throw ValidationError("\(input): element \(bad) is not finite (\(x.storage[bad]))")
+            throw PipelineError.badInput("\(input): element \(bad) is not finite (\(x.storage[bad]))")
         }
         let y = model.forward(x)
         try NPY.write(y, to: output)

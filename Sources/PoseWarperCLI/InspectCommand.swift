@@ -31,23 +31,16 @@ struct InspectCommand: ParsableCommand {
     var readAll = false
 
     func run() throws {
-        let checkpoint: Checkpoint
-        do {
-            checkpoint = try Checkpoint.load(file)
-        } catch {
-            FileHandle.standardError.write(Data("posewarper inspect: \(error)\n".utf8))
-            throw ExitCode.failure
-        }
+        try reportingErrors("inspect") { try inspect() }
+    }
+
+    private func inspect() throws {
+        let checkpoint = try Checkpoint.load(file)
         if readAll {
             let start = Date()
             var tensors: [Tensor] = []
             tensors.reserveCapacity(checkpoint.entries.count)
-            do {
-                for entry in checkpoint.entries { tensors.append(try checkpoint.tensor(entry.name)) }
-            } catch {
-                FileHandle.standardError.write(Data("posewarper inspect: \(error)\n".utf8))
-                throw ExitCode.failure
-            }
+            for entry in checkpoint.entries { tensors.append(try checkpoint.tensor(entry.name)) }
             let elements = tensors.reduce(0) { $0 + $1.count }
             let seconds = Date().timeIntervalSince(start)
             FileHandle.standardError.write(Data("read \(tensors.count) tensors (\(elements) float32 elements) in \(String(format: "%.3f", seconds)) s\n".utf8))

@@ -9,4 +9,9 @@ struct PoseWarperCommand: ParsableCommand {
         version: "0.1.0",
         subcommands: [InspectCommand.self, ForwardCommand.self, ProbeCommand.self, RenderCommand.self, RunCommand.self, EvaluateCommand.self]
     )
+
+    static func main() {
+        StopSignals.install()
+        main(nil)
+    }
 }

@@ -9,7 +9,8 @@ struct ProbeCommand: ParsableCommand {
         abstract: "Show a video's size, rotation, frame rates, frame count, duration, codecs and audio.",
         discussion: """
         FILE is a video file, a URL libavformat can open, a folder of images (sorted by the number in \
-        their names) or a printf pattern such as frames/%06d.jpg. Exit status 1 when FILE cannot be read.
+        their names), a printf pattern such as frames/%06d.jpg, or - for stdin. Exit status 1 when FILE \
+        cannot be read, 64 for a bad command line.
         """)
 
     @Argument(help: "Video file, URL, image folder or printf pattern.")
@@ -21,23 +22,22 @@ struct ProbeCommand: ParsableCommand {
     @Flag(help: "Decode the whole video to count its frames exactly (slow for long videos).")
     var count = false
 
-    @Option(help: "Frame rate given to image folders and patterns.")
+    @Option(parsing: .unconditional, help: "Frame rate given to image folders and patterns.")
     var imageFPS: Double = 25
 
+    func validate() throws {
+        if !(imageFPS > 0) || !imageFPS.isFinite { throw ValidationError("--image-fps must be a positive number, got \(imageFPS)") }
+    }
+
     func run() throws {
-        let reader: VideoReader
-        do {
-            reader = try VideoReader(file, options: VideoReaderOptions(imageSequenceFPS: imageFPS))
-        } catch {
-            FileHandle.standardError.write(Data("posewarper probe: \(error)\n".utf8))
-            throw ExitCode(1)
-        }
+        try reportingErrors("probe") { try probe() }
+    }
+
+    private func probe() throws {
+        let reader = try VideoReader(file, options: VideoReaderOptions(imageSequenceFPS: imageFPS))
         var counted: Int? = nil
         if count {
-            do { counted = try reader.countRemaining() } catch {
-                FileHandle.standardError.write(Data("posewarper probe: \(error)\n".utf8))
-                throw ExitCode(1)
-            }
+            counted = try reader.countRemaining()
             if let reason = reader.stopReason {
                 FileHandle.standardError.write(Data("posewarper probe: warning: \(file): decoding stopped after \(counted!) frames: \(reason)\n".utf8))
             }

@@ -1,10 +1,9 @@
 import ArgumentParser
+import Failures
 import Foundation
 import Keypoints
+import Pipeline
 import Video
-
-/// Set by SIGINT; polled between frames so the output can be removed cleanly.
-nonisolated(unsafe) private var renderInterrupted: sig_atomic_t = 0
 
 /// `posewarper render INPUT --keypoints K.jsonl --output OUT.mp4`: draws a keypoint stream on a video.
 struct RenderCommand: ParsableCommand {
@@ -14,8 +13,9 @@ struct RenderCommand: ParsableCommand {
         discussion: """
         Persons of the stream line whose "frame" equals a video frame's index are drawn on it; the \
         schema comes from the stream's header (coco17 without one). The output keeps the input's \
-        timing and audio. It is written to a temporary file and renamed when complete: on an error \
-        or Ctrl-C nothing is left at OUTPUT. Exit status: 1 bad input, 2 output not written, 130 interrupted.
+        timing and audio. It is written to a temporary file and renamed when complete: on an error, \
+        Ctrl-C or SIGTERM nothing is left at OUTPUT. Exit status: 1 bad input, 2 output not written, \
+        64 bad command line, 130/143 stopped by SIGINT/SIGTERM.
         """)
 
     @Argument(help: "Video file, URL, image folder or printf pattern.")
@@ -57,60 +57,50 @@ struct RenderCommand: ParsableCommand {
         guard VideoWriter.x264Presets.contains(preset) else {
             throw ValidationError("--preset must be one of \(VideoWriter.x264Presets.joined(separator: ", "))")
         }
-    }
-
-    private func fail(_ message: String, code: Int32) -> ExitCode {
-        FileHandle.standardError.write(Data("posewarper render: \(message)\n".utf8))
-        return ExitCode(code)
+        if let schema, KeypointSchema.named(schema) == nil {
+            throw ValidationError("--schema: unknown schema '\(schema)' (known: coco17, posetrack18)")
+        }
     }
 
     func run() throws {
-        let inputURL = URL(fileURLWithPath: input).standardizedFileURL.resolvingSymlinksInPath()
-        if inputURL == URL(fileURLWithPath: output).standardizedFileURL.resolvingSymlinksInPath() {
-            throw fail("\(output): the output would replace the input; choose another path", code: 2)
+        // The first SIGINT/SIGTERM stops between frames (nothing is left at OUTPUT); a second exits at once.
+        let signals = StopSignals.shared
+        let stop = StopFlag()
+        signals.onStop(command: "render") { stop.set() }
+        try reportingErrors("render") {
+            do {
+                try render(shouldStop: stop.isSet)
+            } catch VideoError.interrupted(let path) {
+                FileHandle.standardError.write(Data("posewarper render: \(path): interrupted; the output was not written\n".utf8))
+                throw ExitCode(signals.exitCode ?? ExitStatus.interrupted)
+            }
         }
-        let stream: (header: KeypointStreamHeader?, frames: [FrameKeypoints])
-        do {
-            guard FileManager.default.fileExists(atPath: keypoints) else { throw fail("\(keypoints): no such file or directory", code: 1) }
-            stream = try KeypointStream.read(path: keypoints)
-        } catch let e as ExitCode { throw e } catch {
-            throw fail("\(error)", code: 1)
-        }
+    }
+
+    private func render(shouldStop: @escaping () -> Bool) throws {
+        try OutputPlan.check([.init(flag: "--output", path: output, format: .video)], inputs: [input, keypoints])
+        let stream = try KeypointStream.read(path: keypoints)
         let chosen: KeypointSchema
-        if let name = schema {
-            guard let s = KeypointSchema.named(name) else { throw fail("unknown schema '\(name)' (known: coco17, posetrack18)", code: 1) }
+        if let name = schema, let s = KeypointSchema.named(name) {
             chosen = s
         } else if let header = stream.header {
             guard let s = header.knownSchema else {
-                throw fail("\(keypoints): the header's schema '\(header.schema.name)' is not one this build knows (coco17, posetrack18); use --schema", code: 1)
+                throw KeypointStreamError.unreadable(path: keypoints, reason: "the header's schema '\(header.schema.name)' is not one this build knows (coco17, posetrack18); use --schema")
             }
             chosen = s
         } else {
             chosen = .coco17
         }
-        do { try KeypointOverlay.validate(stream.frames, schema: chosen, path: keypoints) } catch {
-            throw fail("\(error)", code: 1)
-        }
+        try KeypointOverlay.validate(stream.frames, schema: chosen, path: keypoints)
 
-        renderInterrupted = 0
-        let previous = signal(SIGINT) { _ in renderInterrupted = 1 }
-        defer { signal(SIGINT, previous) }
         let style = RenderStyle(keypointThreshold: threshold, radius: radius, thickness: thickness,
                                 drawBoxes: !noBoxes, drawTrackIDs: !noBoxes)
-        let report: OverlayReport
-        do {
-            report = try KeypointOverlay.render(
+        let report = try KeypointOverlay.render(
                 input: input, keypoints: stream.frames, schema: chosen, output: output, style: style,
                 writerOptions: VideoWriterOptions(crf: crf, preset: preset),
-                readerOptions: VideoReaderOptions(imageSequenceFPS: imageFPS),
+                readerOptions: VideoReaderOptions(imageSequenceFPS: imageFPS, keepAudio: true),
                 expectedSize: stream.header?.video.map { ($0.width, $0.height) },
-                shouldStop: { renderInterrupted != 0 })
-        } catch let e as VideoError {
-            if case .interrupted = e { throw fail("\(e)", code: 130) }
-            throw fail("\(e)", code: e.isInputProblem ? 1 : 2)
-        } catch {
-            throw fail("\(error)", code: 2)
-        }
+                shouldStop: shouldStop)
         if let reason = report.stopReason {
             FileHandle.standardError.write(Data("posewarper render: warning: \(input): decoding stopped after \(report.framesWritten) frames: \(reason)\n".utf8))
         }
@@ -120,4 +110,12 @@ struct RenderCommand: ParsableCommand {
         }
         print("\(output): \(report.framesWritten) frames (\(report.framesWithKeypoints) with keypoints), \(report.outputWidth)x\(report.outputHeight), \(report.encoder)")
     }
+}
+
+/// A flag set from the signal queue and polled by the work loop.
+final class StopFlag: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value = false
+    func set() { lock.lock(); value = true; lock.unlock() }
+    func isSet() -> Bool { lock.lock(); defer { lock.unlock() }; return value }
 }

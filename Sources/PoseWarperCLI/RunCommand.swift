@@ -2,6 +2,7 @@ import ArgumentParser
 import Checkpoints
 import Dispatch
 import Engine
+import Failures
 import Foundation
 import Keypoints
 import Models
@@ -13,23 +14,26 @@ import Glibc
 
 /// `posewarper run`: the main job — keypoints of every person in every frame of a video.
 ///
-/// Exit codes: 0 success (also when the keypoint stream's reader closed stdout, e.g. `| head -1`);
-/// 1 bad input (a missing or unreadable file, a bad pipeline file, boxes file or checkpoint, an
-/// undecodable video, an unwritable output); 2 internal failure; 64 bad command line;
-/// 130 interrupted by Ctrl-C (outputs finished and valid up to the last frame written).
+/// Exit codes (`ExitStatus`, the README's table): 0 success (also when the keypoint stream's reader
+/// closed stdout, e.g. `| head -1`); 1 bad input; 2 an output not written or an internal failure;
+/// 64 bad command line; 130 / 143 stopped by SIGINT / SIGTERM (the stream and the video valid up to
+/// the last frame written, COCO and PoseTrack files not produced).
 struct RunCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "run",
         abstract: "Estimate the poses of every person in every frame of a video.",
         discussion: """
         INPUT is a video file, an image folder (frames sorted by their number), a printf pattern \
-        (frames/%06d.jpg) or a URL. Without --pipeline, the settings follow the checkpoint: mmpose's \
-        stage-2 PoseTrack18 PoseWarper, or HRNet COCO top-down. Progress goes to stderr when it is a \
-        terminal. Exit codes: 0 ok (also when a reader closes stdout), 1 bad input, 2 internal failure, \
-        64 bad command line, 130 interrupted (outputs valid up to the last finished frame).
+        (frames/%06d.jpg), a URL, or - for stdin. Without --pipeline, the settings follow the checkpoint: \
+        mmpose's stage-2 PoseTrack18 PoseWarper, or HRNet COCO top-down. Every output path is checked \
+        before any work; files are written to temporary files and renamed when complete. Progress goes \
+        to stderr when it is a terminal. Exit codes: 0 ok (also when a reader closes stdout), 1 bad \
+        input, 2 output not written or internal failure, 64 bad command line, 130/143 stopped by \
+        SIGINT/SIGTERM (stream and video valid up to the last finished frame; COCO and PoseTrack \
+        files are written only when every frame was).
         """)
 
-    @Argument(help: "Video file, image folder, printf pattern or URL.")
+    @Argument(help: "Video file, image folder, printf pattern, URL, or - (stdin).")
     var input: String
 
     @Option(help: "Pipeline file (Pipelines/*.yml).")
@@ -47,23 +51,35 @@ struct RunCommand: ParsableCommand {
     @Option(help: "JSON Lines keypoint stream: a file, or - for stdout.")
     var keypoints: String?
 
-    @Option(help: "COCO keypoint results JSON (pycocotools loadRes).")
+    @Option(help: "COCO keypoint results JSON (pycocotools loadRes); written only when every frame is done.")
     var coco: String?
 
-    @Option(help: "PoseTrack18 prediction JSON.")
+    @Option(help: "PoseTrack18 prediction JSON (PoseTrack18 models); written only when every frame is done.")
     var posetrack: String?
 
     @Option(help: "Annotated video (mp4, mkv, mov).")
     var video: String?
 
-    @Option(help: "First frame to write (0-based).")
+    @Option(parsing: .unconditional, help: "First frame to write (0-based).")
     var start: Int?
 
-    @Option(help: "Frame to stop before (exclusive).")
+    @Option(parsing: .unconditional, help: "Frame to stop before (exclusive).")
     var end: Int?
 
-    @Option(help: "Threads for the network (default: all cores).")
+    @Option(parsing: .unconditional, help: "Threads for the network (default: all cores).")
     var threads: Int?
+
+    @Option(parsing: .unconditional, help: "Frame rate given to image folders and patterns.")
+    var imageFPS: Double = 25
+
+    @Option(parsing: .unconditional, help: "Annotated video: libx264 constant rate factor (0–51, lower is better).")
+    var crf: Double = 20
+
+    @Option(help: "Annotated video: libx264 preset (ultrafast … veryslow).")
+    var preset: String = "medium"
+
+    @Flag(help: "Keep up with a live source: drop frames when the network falls behind (the count is reported).")
+    var realtime = false
 
     @Flag(help: "No progress line or summary.")
     var quiet = false
@@ -73,17 +89,18 @@ struct RunCommand: ParsableCommand {
         if keypoints == nil && coco == nil && posetrack == nil && video == nil {
             throw ValidationError("nothing to write: give at least one of --keypoints, --coco, --posetrack, --video")
         }
-        let files = [keypoints, coco, posetrack, video].compactMap { $0 }.filter { $0 != "-" }
-        if Set(files).count != files.count { throw ValidationError("two outputs name the same file") }
         if [coco, posetrack, video].contains("-") { throw ValidationError("only --keypoints can go to stdout (-)") }
-        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
-        if let start, start < 0 { throw ValidationError("--start must be 0 or more") }
+        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1, got \(threads)") }
+        if let start, start < 0 { throw ValidationError("--start must be 0 or more, got \(start)") }
         if let start, let end, end <= start { throw ValidationError("--end must be greater than --start") }
+        if !(imageFPS > 0) || !imageFPS.isFinite { throw ValidationError("--image-fps must be a positive number, got \(imageFPS)") }
+        guard (0...51).contains(crf) else { throw ValidationError("--crf must be within 0…51, got \(crf)") }
+        guard VideoWriter.x264Presets.contains(preset) else {
+            throw ValidationError("--preset must be one of \(VideoWriter.x264Presets.joined(separator: ", "))")
+        }
     }
 
     func run() throws {
-        // A closed stdout must surface as EPIPE on write (ending quietly), not kill the process.
-        signal(SIGPIPE, SIG_IGN)
         let code = RunCommand.execute(self)
         if code != 0 { throw ExitCode(code) }
     }
@@ -92,15 +109,18 @@ struct RunCommand: ParsableCommand {
         FileHandle.standardError.write(Data("posewarper run: \(message)\n".utf8))
     }
 
-    /// Exit code for an error: 1 for anything the user can fix, 2 for internal failures.
-    static func exitCode(for error: Error) -> Int32 {
-        if let e = error as? PipelineError { return e.kind == .badInput ? 1 : 2 }
-        // The modules' input errors: unreadable checkpoints, videos, outputs; models that do not match.
-        if error is CheckpointError || error is VideoError || error is ModelError || error is KeypointStreamError { return 1 }
-        return 2
+    var outputs: [PoseJob.Output] {
+        var outputs: [PoseJob.Output] = []
+        if let k = keypoints { outputs.append(.keypoints(k)) }
+        if let c = coco { outputs.append(.coco(c)) }
+        if let p = posetrack { outputs.append(.posetrack(p)) }
+        if let v = video { outputs.append(.video(v)) }
+        return outputs
     }
 
     static func execute(_ options: RunCommand) -> Int32 {
+        // Until the job exists a signal exits at once: there is nothing to finish.
+        let signals = StopSignals.shared
         let job: PoseJob
         do {
             if let threads = options.threads { EngineThreads.set(threads) }
@@ -110,49 +130,44 @@ struct RunCommand: ParsableCommand {
             } else {
                 guard let weights = options.weights else {
                     fail("no model: pass --weights FILE (and optionally --pipeline FILE)")
-                    return 1
+                    return ExitStatus.badInput
                 }
                 config = try PoseJob.defaultConfig(forWeights: weights)
             }
+            // Every output checked before the model is loaded or any file touched.
+            let inputs = [options.input, options.pipeline, options.weights ?? config.model.weights, options.boxes].compactMap { $0 }
+                + (options.boxes == nil && !options.wholeFrame ? PoseJob.Persons.pipeline.boxesFiles(config) : [])
+            try OutputPlan.check(options.outputs, inputs: inputs, schema: config.model.schema)
             job = try PoseJob(pipeline: config, weights: options.weights)
         } catch {
             fail("\(error)")
-            return exitCode(for: error)
+            return ExitStatus.code(for: error)
         }
-
-        // Ctrl-C: the first stops after the frame in progress and finishes every output; a second
-        // one exits at once.
-        signal(SIGINT, SIG_IGN)
-        var interrupted = false
-        let interruptLock = NSLock()
-        let sigint = DispatchSource.makeSignalSource(signal: SIGINT, queue: .global())
-        sigint.setEventHandler {
-            interruptLock.lock()
-            let second = interrupted
-            interrupted = true
-            interruptLock.unlock()
-            if second { _exit(130) }
-            FileHandle.standardError.write(Data("\nposewarper run: interrupted; finishing the outputs (Ctrl-C again to quit at once)\n".utf8))
-            job.cancel()
-        }
-        sigint.resume()
+        job.imageSequenceFPS = options.imageFPS
+        job.videoOptions = VideoWriterOptions(crf: options.crf, preset: options.preset)
+        job.warn = { fail("warning: \($0)") }
+        job.realtime = options.realtime
+        // The first SIGINT/SIGTERM stops after the frame in progress and finishes the outputs.
+        signals.onStop(command: "run") { job.cancel() }
 
         let persons: PoseJob.Persons = options.wholeFrame ? .wholeFrame : options.boxes.map { .boxesFile($0) } ?? .pipeline
-        var outputs: [PoseJob.Output] = []
-        if let k = options.keypoints { outputs.append(.keypoints(k)) }
-        if let c = options.coco { outputs.append(.coco(c)) }
-        if let p = options.posetrack { outputs.append(.posetrack(p)) }
-        if let v = options.video { outputs.append(.video(v)) }
-
         let progress = ProgressLine(enabled: !options.quiet && isatty(STDERR_FILENO) == 1)
         do {
-            let summary = try job.run(input: options.input, persons: persons, outputs: outputs, start: options.start,
+            let summary = try job.run(input: options.input, persons: persons, outputs: options.outputs, start: options.start,
                                       end: options.end, progress: progress.update)
             progress.finish()
             if let reason = summary.decodeStopReason { fail("warning: \(reason)") }
+            if options.realtime {
+                fail("--realtime: \(summary.framesDropped) frame(s) dropped to keep up with \(options.input)")
+            }
+            if !summary.notWritten.isEmpty {
+                let why = summary.outputClosed ? "the keypoint stream's reader closed it" : "the run was stopped"
+                fail("\(summary.notWritten.joined(separator: ", ")) not written: \(why) after \(summary.frames) frames "
+                     + "(COCO and PoseTrack files are written only when every frame is done)")
+            }
             if !options.quiet && !summary.outputClosed {
                 let written = [options.keypoints.map { $0 == "-" ? "stdout" : $0 }, options.coco, options.posetrack, options.video]
-                    .compactMap { $0 }.joined(separator: ", ")
+                    .compactMap { $0 }.filter { !summary.notWritten.contains($0) }.joined(separator: ", ")
                 let rate = summary.seconds > 0 ? String(format: "%.2f", Double(summary.frames) / summary.seconds) : "-"
                 FileHandle.standardError.write(Data(
                     "posewarper run: \(summary.frames) frames, \(summary.persons) persons in \(String(format: "%.1f", summary.seconds)) s (\(rate) fps) → \(written)\n".utf8))
@@ -161,13 +176,12 @@ struct RunCommand: ParsableCommand {
                 FileHandle.standardError.write(Data(
                     "posewarper run: stage seconds (stages overlap): network \(s("network")) [backbone \(s("backbone")), neck \(s("neck")), crop \(s("crop")), keypoints \(s("keypoint decoding"))], decode \(s("decode")), outputs \(s("outputs")); backbone crops \(summary.cropsEncoded) computed, \(summary.cropsReused) reused\n".utf8))
             }
-            interruptLock.lock(); let wasInterrupted = interrupted; interruptLock.unlock()
-            if summary.cancelled && wasInterrupted { return 130 }
-            return 0
+            if !summary.complete, let code = signals.exitCode { return code }
+            return ExitStatus.ok
         } catch {
             progress.finish()
             fail("\(error)")
-            return exitCode(for: error)
+            return ExitStatus.code(for: error)
         }
     }
 }

@@ -1,16 +1,25 @@
+import Failures
 import Foundation
 
 /// Errors reading or writing NumPy `.npy` files.
-public enum NPYError: Error, CustomStringConvertible {
+public enum NPYError: UserFacingError {
     case unreadable(path: String, reason: String)
     case malformed(path: String, reason: String)
     case unsupported(path: String, reason: String)
+    case unwritable(path: String, reason: String)
+
+    /// Reading problems are the input's; a file that cannot be written is an output failure.
+    public var isInputProblem: Bool {
+        if case .unwritable = self { return false }
+        return true
+    }
 
     public var description: String {
         switch self {
         case let .unreadable(path, reason): return "\(path): cannot read: \(reason)"
         case let .malformed(path, reason): return "\(path): not a valid .npy file: \(reason)"
         case let .unsupported(path, reason): return "\(path): unsupported .npy content: \(reason)"
+        case let .unwritable(path, reason): return "\(path): cannot write: \(reason)"
         }
     }
 }
@@ -20,8 +29,8 @@ public enum NPY {
     /// Reads a C-ordered `.npy` file and converts its elements to Float.
     public static func read(_ path: String) throws -> Tensor {
         let data: Data
-        do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
-            throw NPYError.unreadable(path: path, reason: (error as NSError).localizedDescription)
+        do { data = try InputFile.read(path) } catch {
+            throw NPYError.unreadable(path: path, reason: error.reason)
         }
         return try decode(data, path: path)
     }
@@ -90,8 +99,8 @@ public enum NPY {
             for i in 0..<buffer.count { le[i] = buffer[i].bitPattern.littleEndian }
             le.withUnsafeBytes { data.append(contentsOf: $0) }
         }
-        do { try data.write(to: URL(fileURLWithPath: path), options: .atomic) } catch {
-            throw NPYError.unreadable(path: path, reason: "cannot write: \((error as NSError).localizedDescription)")
+        if let reason = data.withUnsafeBytes({ TemporaryFiles.writeAtomically($0, to: path) }) {
+            throw NPYError.unwritable(path: path, reason: reason)
         }
     }
 

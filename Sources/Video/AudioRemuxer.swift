@@ -4,9 +4,13 @@ import CFFmpeg
 /// the video so the muxer can interleave them.
 final class AudioRemuxer {
     private var input: UnsafeMutablePointer<AVFormatContext>?
+    /// Packets kept while decoding a source that cannot be reopened (instead of `input`).
+    private var kept: AudioPackets?
     private var packet: UnsafeMutablePointer<AVPacket>? = av_packet_alloc()
     /// input stream index → output stream
     private var mapping: [Int32: UnsafeMutablePointer<AVStream>] = [:]
+    /// input stream index → its time base
+    private var timeBases: [Int32: AVRational] = [:]
     private(set) var warnings: [String] = []
     private var exhausted = false
     /// Packets starting before this source time (seconds) are dropped; nil keeps everything.
@@ -48,6 +52,29 @@ final class AudioRemuxer {
             av_dict_copy(&out.pointee.metadata, st.pointee.metadata, 0)
             out.pointee.disposition = st.pointee.disposition
             mapping[Int32(i)] = out
+            timeBases[Int32(i)] = st.pointee.time_base
+        }
+    }
+
+    /// Adds an output stream for every kept audio stream the output container can hold; packets come
+    /// from `packets` as the decoder demuxes them.
+    init(packets: AudioPackets, source: String, output: UnsafeMutablePointer<AVFormatContext>) throws {
+        kept = packets
+        for s in packets.streams {
+            let name = String(cString: avcodec_get_name(s.parameters.pointee.codec_id))
+            if avformat_query_codec(output.pointee.oformat, s.parameters.pointee.codec_id, FF_COMPLIANCE_NORMAL) != 1 {
+                warnings.append("audio stream \(s.sourceIndex) (\(name)) cannot be stored in \(String(cString: output.pointee.oformat.pointee.name)); it is left out")
+                continue
+            }
+            guard let out = avformat_new_stream(output, nil), avcodec_parameters_copy(out.pointee.codecpar, s.parameters) >= 0 else {
+                throw VideoError.encodeFailed(source, reason: "cannot add an audio stream to the output")
+            }
+            out.pointee.codecpar.pointee.codec_tag = 0
+            out.pointee.time_base = s.timeBase
+            av_dict_copy(&out.pointee.metadata, s.metadata, 0)
+            out.pointee.disposition = s.disposition
+            mapping[s.sourceIndex] = out
+            timeBases[s.sourceIndex] = s.timeBase
         }
     }
 
@@ -59,11 +86,24 @@ final class AudioRemuxer {
     /// Starts the copy at `start` seconds (source time) and moves packets `shift` seconds earlier
     /// (the amount the video was moved).
     func begin(at start: Double, shift: Double) {
-        guard shift > 0, let input else { return }
+        guard shift > 0 else { return }
         self.shift = shift
         dropBefore = start
+        // Kept packets arrive in order from the decoder's position: dropping the early ones is enough.
+        guard let input else { return }
         let ts = Int64(start * Double(AV_TIME_BASE))
         _ = avformat_seek_file(input, -1, Int64.min, ts, ts, 0)
+    }
+
+    /// The next source packet into `packet`: read from the reopened input, or taken from the kept
+    /// packets (nil when none is waiting yet).
+    private func nextPacket(_ packet: UnsafeMutablePointer<AVPacket>) -> Bool {
+        if let input { return av_read_frame(input, packet) >= 0 }
+        guard let kept, let taken = kept.next() else { return false }
+        av_packet_move_ref(packet, taken)
+        var freed: UnsafeMutablePointer<AVPacket>? = taken
+        av_packet_free(&freed)
+        return true
     }
 
     /// Packets starting at or after this source time (seconds) are dropped (the end of a video range).
@@ -72,14 +112,15 @@ final class AudioRemuxer {
     /// Writes audio packets up to the first one at or after `limit` seconds (source time); nil copies
     /// everything left (except what `dropFrom` excludes).
     func copy(until limit: Double?, into output: UnsafeMutablePointer<AVFormatContext>) throws {
-        guard let input, let packet, !exhausted, !mapping.isEmpty else { return }
+        guard input != nil || kept != nil, let packet, !exhausted, !mapping.isEmpty else { return }
         while true {
-            let r = av_read_frame(input, packet)
-            if r < 0 { exhausted = true; return }
+            guard nextPacket(packet) else {
+                // A reopened input is read to its end; kept packets may still come with later frames.
+                if input != nil || limit == nil { exhausted = true }
+                return
+            }
             defer { av_packet_unref(packet) }
-            guard let out = mapping[packet.pointee.stream_index] else { continue }
-            let inStream = input.pointee.streams[Int(packet.pointee.stream_index)]!
-            let tb = inStream.pointee.time_base
+            guard let out = mapping[packet.pointee.stream_index], let tb = timeBases[packet.pointee.stream_index] else { continue }
             let pts = packet.pointee.pts != pw_av_nopts_value() ? packet.pointee.pts : packet.pointee.dts
             let seconds = pts == pw_av_nopts_value() ? nil : Double(pts) * Double(tb.num) / Double(tb.den)
             if let dropBefore, let s = seconds, s < dropBefore - 1e-6 { continue }

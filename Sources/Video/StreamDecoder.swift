@@ -17,6 +17,8 @@ final class StreamDecoder {
     /// Packets or frames the decoder rejected, and the last reason.
     private(set) var decodeErrors = 0
     private(set) var lastDecodeError: String?
+    /// The source's audio packets, kept while demuxing (a source that cannot be reopened).
+    private(set) var audioPackets: AudioPackets?
 
     static let setUp: Void = {
         pw_log_install(ProcessInfo.processInfo.environment["POSEWARPER_FFMPEG_LOG"] != nil ? AV_LOG_WARNING : AV_LOG_QUIET)
@@ -24,7 +26,8 @@ final class StreamDecoder {
     }()
 
     /// Opens `path` (file or URL). `threads` 0 lets libavcodec choose (one per core).
-    init(path: String, threads: Int, singleImage: Bool = false) throws {
+    /// `keepAudio`: when the source cannot be read twice, keep its audio packets (`audioPackets`).
+    init(path: String, threads: Int, singleImage: Bool = false, keepAudio: Bool = false) throws {
         _ = StreamDecoder.setUp
         self.path = path
         pw_log_clear()
@@ -70,8 +73,11 @@ final class StreamDecoder {
             avformat_close_input(&format)
             throw VideoError.unsupportedCodec(path, codec: name == "none" ? "unknown" : name)
         }
-        // Only this stream's packets are needed; the demuxer may skip the rest.
-        for i in 0..<Int(fmt.pointee.nb_streams) where Int32(i) != best {
+        if keepAudio, fmt.pointee.pb != nil, fmt.pointee.pb.pointee.seekable == 0 {
+            audioPackets = AudioPackets(format: fmt)
+        }
+        // Only this stream's packets are needed (and kept audio); the demuxer may skip the rest.
+        for i in 0..<Int(fmt.pointee.nb_streams) where Int32(i) != best && !(audioPackets?.holds(Int32(i)) ?? false) {
             fmt.pointee.streams[i]!.pointee.discard = AVDISCARD_ALL
         }
         codec = avcodec_alloc_context3(decoder)
@@ -144,6 +150,8 @@ final class StreamDecoder {
             if packet.pointee.stream_index == streamIndex {
                 let s = avcodec_send_packet(c, packet)
                 if s < 0 && s != pw_averror_eagain() { recordDecodeError(s) }
+            } else if let audioPackets, audioPackets.holds(packet.pointee.stream_index) {
+                audioPackets.append(packet)
             }
             av_packet_unref(packet)
         }

@@ -1,7 +1,8 @@
 import CFFmpeg
+import Failures
 
 /// Everything that can go wrong opening, decoding or writing video; each message names the file.
-public enum VideoError: Error, CustomStringConvertible, Equatable {
+public enum VideoError: UserFacingError, Equatable {
     case missingFile(String)
     case notMedia(String, reason: String)
     case noVideoStream(String)

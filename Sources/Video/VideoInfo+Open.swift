@@ -32,7 +32,7 @@ extension VideoReader {
         }
         let sar = st.pointee.sample_aspect_ratio.num > 0 ? st.pointee.sample_aspect_ratio : par.sample_aspect_ratio
         let start = st.pointee.start_time
-        return VideoInfo(
+        var info = VideoInfo(
             source: source,
             container: String(cString: fmt.pointee.iformat.pointee.name),
             width: rotation % 180 == 0 ? w : h, height: rotation % 180 == 0 ? h : w,
@@ -46,6 +46,8 @@ extension VideoReader {
             timeBase: Rational(tb.num, tb.den),
             startPTS: start == pw_av_nopts_value() ? 0 : start,
             bitRate: fmt.pointee.bit_rate > 0 ? Int(fmt.pointee.bit_rate) : nil)
+        info.canReopen = fmt.pointee.pb == nil ? !VideoReader.isPipe(source) : fmt.pointee.pb.pointee.seekable != 0
+        return info
     }
 
     /// Clockwise display rotation in multiples of 90° from the stream's display matrix (as ffmpeg's

@@ -46,6 +46,9 @@ public struct VideoInfo: Sendable, Equatable {
     public var startPTS: Int64
     /// Average bit rate in bits per second when known.
     public var bitRate: Int?
+    /// The source can be read again from the start (a file, an HTTP resource); false for pipes,
+    /// stdin and live network streams, whose audio cannot be copied by reopening them.
+    public var canReopen = true
 
     public init(source: String, container: String, width: Int, height: Int, storedWidth: Int? = nil, storedHeight: Int? = nil,
                 rotation: Int = 0, sampleAspectRatio: Rational = Rational(1, 1), averageFPS: Double, realFPS: Double? = nil,

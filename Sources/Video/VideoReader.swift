@@ -13,9 +13,13 @@ public struct VideoReaderOptions: Sendable {
     public var threads: Int = 0
     /// Frame rate given to image folders and patterns, which carry no timing (FFmpeg's image2 default).
     public var imageSequenceFPS: Double = 25
-    public init(threads: Int = 0, imageSequenceFPS: Double = 25) {
+    /// Keep the audio packets of a source that cannot be read twice (`VideoReader.audioPackets`),
+    /// for an annotated video to copy.
+    public var keepAudio = false
+    public init(threads: Int = 0, imageSequenceFPS: Double = 25, keepAudio: Bool = false) {
         self.threads = threads
         self.imageSequenceFPS = imageSequenceFPS
+        self.keepAudio = keepAudio
     }
 }
 
@@ -34,8 +38,14 @@ public final class VideoReader {
     public let info: VideoInfo
     /// The path or URL this reader was opened with.
     public let source: String
-    /// The input's audio, when it has any and it can be remuxed (a file or URL, not an image sequence).
-    public var audioSource: String? { info.hasAudio ? source : nil }
+    /// The input's audio, when it has any and it can be remuxed by reopening the input (a file or URL,
+    /// not an image sequence, not a pipe or live stream).
+    public var audioSource: String? { info.hasAudio && info.canReopen ? source : nil }
+    /// The audio packets of a source that cannot be reopened, kept while decoding (`options.keepAudio`).
+    public var audioPackets: AudioPackets? {
+        if case let .stream(decoder) = backend { return decoder.audioPackets }
+        return nil
+    }
     public let start: FramePosition?
     public let end: FramePosition?
     /// Frames returned so far.
@@ -63,11 +73,13 @@ public final class VideoReader {
     /// `start` is inclusive, `end` exclusive.
     public init(_ source: String, start: FramePosition? = nil, end: FramePosition? = nil,
                 options: VideoReaderOptions = .init()) throws {
+        // "-" is stdin, as FFmpeg's "pipe:0".
+        let source = source == "-" ? "pipe:0" : source
         self.source = source
         self.start = start
         self.end = end
         self.options = options
-        let isURL = source.contains("://")
+        let isURL = VideoReader.isURL(source)
         var isDirectory: ObjCBool = false
         let exists = FileManager.default.fileExists(atPath: source, isDirectory: &isDirectory)
         if exists && isDirectory.boolValue {
@@ -80,13 +92,28 @@ public final class VideoReader {
             info = try VideoReader.imageSequenceInfo(source: source, files: files, options: options)
         } else {
             guard exists || isURL else { throw VideoError.missingFile(source) }
-            let decoder = try StreamDecoder(path: source, threads: options.threads)
+            let decoder = try StreamDecoder(path: source, threads: options.threads, keepAudio: options.keepAudio)
             backend = .stream(decoder)
             info = VideoReader.streamInfo(source: source, decoder: decoder)
         }
         try validateRange()
         try seekToStart()
     }
+
+    /// True for a URL libavformat reads through a protocol: `scheme://…`, or `file:x.mp4`, `pipe:0` and
+    /// any other `protocol:` prefix that names one of libavformat's protocols.
+    public static func isURL(_ source: String) -> Bool {
+        if source.contains("://") { return true }
+        guard let colon = source.firstIndex(of: ":"), colon != source.startIndex else { return false }
+        let scheme = source[..<colon]
+        guard scheme.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "+-.".contains($0)) }) else { return false }
+        _ = StreamDecoder.setUp
+        guard let name = avio_find_protocol_name(source) else { return false }
+        return String(cString: name) == scheme.lowercased()
+    }
+
+    /// True for stdin and pipes (`-`, `pipe:N`), which can be read only once.
+    static func isPipe(_ source: String) -> Bool { source == "-" || source.hasPrefix("pipe:") }
 
     private func validateRange() throws {
         func check(_ p: FramePosition?) throws {
@@ -129,9 +156,10 @@ public final class VideoReader {
             if decoder.seek(toPTS: target) {
                 indexFromPTS = true
                 seekTargetIndex = Int((startTime * fps - 1e-6).rounded(.up))
-            } else {
+            } else if info.canReopen {
                 try reopenFromBeginning()
             }
+            // A source read once (stdin, a live stream) is decoded from where it is, counting frames.
         }
     }
 

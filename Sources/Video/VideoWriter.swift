@@ -1,4 +1,5 @@
 import CFFmpeg
+import Failures
 import Foundation
 
 /// Encoder choice for VideoWriter.
@@ -82,13 +83,15 @@ public final class VideoWriter {
     /// reader's range when it has one).
     public convenience init(path: String, like reader: VideoReader, options: VideoWriterOptions = .init()) throws {
         try self.init(path: path, info: reader.info, audioSource: options.copyAudio ? reader.audioSource : nil,
-                      trimAudioToRange: reader.end != nil, options: options)
+                      audioPackets: options.copyAudio ? reader.audioPackets : nil, trimAudioToRange: reader.end != nil, options: options)
     }
 
     /// Opens `path` for frames of `info`'s display size and time base; copies `audioSource`'s audio
     /// streams when given (cut after the last frame when `trimAudioToRange`).
-    public init(path: String, info: VideoInfo, audioSource: String? = nil, trimAudioToRange: Bool = false,
-                options: VideoWriterOptions = .init()) throws {
+    /// `audioPackets`: the audio of a source read once, kept by its reader while decoding (used
+    /// instead of reopening `audioSource`).
+    public init(path: String, info: VideoInfo, audioSource: String? = nil, audioPackets: AudioPackets? = nil,
+                trimAudioToRange: Bool = false, options: VideoWriterOptions = .init()) throws {
         _ = StreamDecoder.setUp
         self.path = path
         width = info.width
@@ -115,8 +118,7 @@ public final class VideoWriter {
         guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue else {
             throw VideoError.unwritable(path, reason: "folder \(directory) does not exist")
         }
-        temporaryPath = url.deletingLastPathComponent()
-            .appendingPathComponent(".\(url.deletingPathExtension().lastPathComponent).partial-\(UUID().uuidString.prefix(8)).\(ext)").path
+        temporaryPath = TemporaryFiles.path(beside: path)
 
         // Encoder.
         let codec: UnsafePointer<AVCodec>
@@ -201,14 +203,20 @@ public final class VideoWriter {
             throw VideoError.encodeFailed(path, reason: "cannot describe the video stream")
         }
 
-        if let audioSource {
+        if let audioPackets {
+            let remuxer = try AudioRemuxer(packets: audioPackets, source: info.source, output: out)
+            warnings += remuxer.warnings
+            if remuxer.hasStreams { audio = remuxer }
+        } else if let audioSource {
             let remuxer = try AudioRemuxer(source: audioSource, output: out)
             warnings += remuxer.warnings
             if remuxer.hasStreams { audio = remuxer }
         }
 
-        let opened2 = avio_open(&out.pointee.pb, temporaryPath, AVIO_FLAG_WRITE)
+        let temporary = temporaryPath
+        let opened2 = TemporaryFiles.create(temporary) { avio_open(&out.pointee.pb, temporary, AVIO_FLAG_WRITE) }
         guard opened2 >= 0 else {
+            TemporaryFiles.discard(temporary)
             throw VideoError.unwritable(path, reason: ffErrorText(opened2))
         }
         var muxOptions: OpaquePointer? = nil
@@ -282,9 +290,10 @@ public final class VideoWriter {
         }
     }
 
-    /// Flushes the encoder, copies the remaining audio, completes the container and moves it to `path`.
+    /// Flushes the encoder, copies the remaining audio (only up to the last frame when
+    /// `cuttingAudioAtLastFrame`, for a stopped run), completes the container and moves it to `path`.
     /// On failure the temporary file is removed and the error thrown.
-    public func finish() throws {
+    public func finish(cuttingAudioAtLastFrame: Bool = false) throws {
         guard state == .open, let enc = encoder, let output else {
             if state == .finished { return }
             throw VideoError.encodeFailed(path, reason: "the writer was aborted")
@@ -294,15 +303,16 @@ public final class VideoWriter {
             avcodec_send_frame(enc, nil)
             try drainPackets()
             if let audio {
-                if trimAudioEnd { audio.dropFrom = lastFrameEnd }
+                if trimAudioEnd || cuttingAudioAtLastFrame { audio.dropFrom = lastFrameEnd }
                 try audio.copy(until: nil, into: output)
             }
             let t = av_write_trailer(output)
             guard t >= 0 else { throw VideoError.unwritable(path, reason: "cannot complete the file: \(ffErrorText(t))") }
             let c = avio_closep(&output.pointee.pb)
             guard c >= 0 else { throw VideoError.unwritable(path, reason: ffErrorText(c)) }
-            guard rename(temporaryPath, path) == 0 else {
-                throw VideoError.unwritable(path, reason: String(cString: strerror(errno)))
+            let moved = TemporaryFiles.commit(temporaryPath, to: path)
+            guard moved == 0 else {
+                throw VideoError.unwritable(path, reason: String(cString: strerror(moved)))
             }
         } catch {
             abort()
@@ -318,7 +328,7 @@ public final class VideoWriter {
         state = .aborted
         if let output, output.pointee.pb != nil { avio_closep(&output.pointee.pb) }
         release()
-        unlink(temporaryPath)
+        TemporaryFiles.discard(temporaryPath)
     }
 
     private func release() {

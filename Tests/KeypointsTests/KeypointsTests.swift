@@ -60,4 +60,14 @@ final class KeypointsTests: XCTestCase {
         XCTAssertThrowsError(try KeypointStream.read(path: path))
         XCTAssertThrowsError(try KeypointStream.read(path: "/nonexistent.jsonl"))
     }
+
+    /// Found by Tools/fuzz KeypointStreamFuzz: a huge score in a stream (1.1e37) trapped converting to
+    /// Int64 when encoded again. Every finite number encodes and reads back.
+    func testHugeNumbersEncodeAsValidJSON() throws {
+        for x in [1.1111111111111111e37, -3e300, 1e15, 999_999_999_999_999.5, 123456.00001, 1.7976931348623157e308] {
+            let frame = FrameKeypoints(frame: 0, time: 0, persons: [PersonPose(bbox: [0, 0, 1, 1], score: x, keypoints: [[x, 1, 2]])])
+            guard case let .frame(back) = try KeypointStream.decode(line: KeypointStream.encode(frame)) else { return XCTFail("\(x)") }
+            XCTAssertEqual(back.persons[0].keypoints[0][0], x, accuracy: abs(x) * 1e-12 + 1e-4, "\(x)")
+        }
+    }
 }

@@ -82,4 +82,37 @@ final class BoxesFileTests: XCTestCase {
             XCTAssertEqual("\($0)", "\(noImage): entry 0: needs \"image_id\" or \"image_name\"")
         }
     }
+
+    /// The README lists image file names as ids: a string `image_id` that is not a number is one.
+    func testStringImageIDsAreImageFileNames() throws {
+        let path = try write("""
+        [{"image_id":"000000.jpg","bbox":[1,2,3,4],"score":0.9,"category_id":1},
+         {"image_id":"images/val/000002.jpg","bbox":[5,6,7,8],"score":0.9,"category_id":1}]
+        """)
+        let f = try BoxesFile(path: path, input: "frames", frameNames: ["000000.jpg", "000001.jpg", "000002.jpg"],
+                              scoreThreshold: 0.2, nmsThreshold: nil)
+        XCTAssertEqual(f.mapping, .fileName)
+        XCTAssertEqual(f.boxes[0]?.first?.x, 1)
+        XCTAssertEqual(f.boxes[2]?.first?.x, 5)
+        XCTAssertThrowsError(try BoxesFile(path: try write(#"[{"image_id":"","bbox":[1,2,3,4]}]"#), input: "x.mp4",
+                                           scoreThreshold: 0.2, nmsThreshold: nil)) { e in
+            XCTAssertTrue("\(e)".contains("integer or an image file name"), "\(e)")
+        }
+    }
+
+    func testAMissingBoxesFileSaysSoInPlainWords() {
+        XCTAssertThrowsError(try BoxesFile(path: "/nonexistent/b.json", input: "x.mp4", scoreThreshold: 0.2, nmsThreshold: nil)) { e in
+            XCTAssertEqual("\(e)", "/nonexistent/b.json: cannot read boxes file: No such file or directory")
+        }
+    }
+
+    /// Found by Tools/fuzz BoxesFileFuzz: this image name trapped in Foundation's lastPathComponent.
+    func testOddImageNamesDoNotCrashTheReader() throws {
+        let name = "+00P004.j" + String(repeating: "/", count: 28) + "?" + String(repeating: "/", count: 53)
+        let path = try write(#"[{"image_id":"\#(name)","bbox":[0,0,5,5],"score":0.5}]"#)
+        let f = try BoxesFile(path: path, input: "x.mp4", scoreThreshold: 0.2, nmsThreshold: nil)
+        XCTAssertEqual(f.mapping, .fileName)
+        XCTAssertEqual(BoxesFile.fileName(of: "images/val/000002.jpg"), "000002.jpg")
+        XCTAssertEqual(BoxesFile.fileName(of: "a/b/"), "b")
+    }
 }

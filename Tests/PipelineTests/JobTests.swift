@@ -65,7 +65,38 @@ final class JobTests: XCTestCase {
         XCTAssertLessThanOrEqual(maxInFlight, 12)
     }
 
-    func testCancelStopsWithValidOutputsUpToTheLastFrame() throws {
+    /// `realtime`: a network slower than the source drops frames instead of holding the source back;
+    /// the written frames keep their own indices and times, the count of dropped ones is reported.
+    func testRealtimeDropsFramesWhenTheNetworkFallsBehind() throws {
+        let (job, network) = fakeJob()
+        network.delay = 0.01
+        job.realtime = true
+        let source = SyntheticSource(count: 200)
+        var frames: [FrameKeypoints] = []
+        let summary = try job.run(source: source, persons: WholeFramePersons(), outputs: [CallbackOutput { frames.append($0.keypoints) }],
+                                  description: describe(source))
+        XCTAssertTrue(summary.complete)
+        XCTAssertEqual(summary.frames, frames.count)
+        XCTAssertGreaterThan(summary.framesDropped, 0)
+        XCTAssertEqual(summary.frames + summary.framesDropped, 200)
+        let indices = frames.map(\.frame)
+        XCTAssertEqual(indices, indices.sorted())
+        XCTAssertEqual(Set(indices).count, indices.count)
+        for f in frames {
+            XCTAssertEqual(f.time, Double(f.frame) / 25, accuracy: 1e-9)
+            // The current frame is the window's first support frame: its grey level is its own index.
+            XCTAssertEqual(Int(f.persons[0].keypoints[0][0]), f.frame % 256)
+        }
+        // Without `realtime` nothing is dropped.
+        let (job2, network2) = fakeJob()
+        network2.delay = 0.002
+        let source2 = SyntheticSource(count: 30)
+        let summary2 = try job2.run(source: source2, persons: WholeFramePersons(), outputs: [], description: describe(source2))
+        XCTAssertEqual(summary2.frames, 30)
+        XCTAssertEqual(summary2.framesDropped, 0)
+    }
+
+    func testCancelStopsWithValidStreamAndNoIncompleteEvaluationFiles() throws {
         let (job, network) = fakeJob()
         network.delay = 0.001
         let source = SyntheticSource(count: 500)
@@ -76,12 +107,16 @@ final class JobTests: XCTestCase {
         XCTAssertTrue(summary.cancelled)
         XCTAssertGreaterThanOrEqual(summary.frames, 10)
         XCTAssertLessThan(summary.frames, 30)
+        XCTAssertFalse(summary.complete)
         let stream = try KeypointStream.read(path: jsonl)
         XCTAssertEqual(stream.frames.map(\.frame), Array(0..<summary.frames))
-        let cocoJSON = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: coco))) as! [[String: Any]]
-        XCTAssertEqual(cocoJSON.count, summary.frames)
-        let ptJSON = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: pt))) as! [String: Any]
-        XCTAssertEqual((ptJSON["images"] as! [Any]).count, summary.frames)
+        // COCO and PoseTrack files need every frame: a cancelled run does not produce them.
+        XCTAssertEqual(summary.notWritten, [coco, pt])
+        XCTAssertFalse(FileManager.default.fileExists(atPath: coco))
+        XCTAssertFalse(FileManager.default.fileExists(atPath: pt))
+        let leftovers = try FileManager.default.contentsOfDirectory(atPath: (coco as NSString).deletingLastPathComponent)
+            .filter { $0.hasPrefix(".cancel") }
+        XCTAssertEqual(leftovers, [])
     }
 
     func testStageFailureAbortsOutputsAndLeavesNoPartialFiles() throws {

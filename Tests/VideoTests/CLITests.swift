@@ -106,7 +106,7 @@ final class CLITests: XCTestCase {
         try FileManager.default.removeItem(atPath: dir + "/stub.mp4")
         // An unknown schema.
         r = try posewarper(["render", input, "--keypoints", stream, "--output", dir + "/o.mp4", "--schema", "halpe26"])
-        XCTAssertEqual(r.status, 1)
+        XCTAssertEqual(r.status, 64, "a bad flag value is a command-line error")
         XCTAssertTrue(r.err.contains("halpe26"), r.err)
         r = try posewarper(["render", input, "--keypoints", stream, "--output", input])
         XCTAssertEqual(r.status, 2)
