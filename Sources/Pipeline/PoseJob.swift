@@ -169,7 +169,7 @@ public final class PoseJob {
         case let .posetrack(path): return PoseTrackOutput(path: path, rescoreThreshold: config.output.rescoreThreshold)
         case let .video(path):
             // A segment's video carries the segment's audio only.
-            return AnnotatedVideoOutput(path: path, renderer: SkeletonPoseRenderer(schema: config.model.schema, output: config.output),
+            return AnnotatedVideoOutput(path: path, renderer: try SkeletonPoseRenderer(schema: config.model.schema, output: config.output),
                                         trimAudio: range)
         case let .custom(o): return o
         }

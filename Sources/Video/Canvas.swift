@@ -23,12 +23,19 @@ struct Canvas {
 
     static func color(_ c: [UInt8]) -> (Float, Float, Float) { (Float(c[0]), Float(c[1]), Float(c[2])) }
 
-    /// A line segment of width `thickness` with round caps; coverage falls off over one pixel.
+    /// Black, for outlines: the darkest colour reads against every palette colour.
+    static let outlineColor: (Float, Float, Float) = (0, 0, 0)
+    static let outlineRGB: [UInt8] = [0, 0, 0]
+
+    /// A line segment of width `thickness` with round caps; coverage falls off over one pixel. With
+    /// `outline` > 0 a dark band that wide is laid under it on each side, in the same pass (one
+    /// distance per pixel), so the line reads on any background. `opacity` scales both (0…1).
     func line(_ pixels: UnsafeMutablePointer<UInt8>, from p0: (Double, Double), to p1: (Double, Double),
-              thickness: Double, color: [UInt8]) {
+              thickness: Double, color: [UInt8], outline: Double = 0, opacity: Float = 1) {
         guard p0.0.isFinite, p0.1.isFinite, p1.0.isFinite, p1.1.isFinite, thickness > 0 else { return }
         let half = thickness / 2
-        let reach = half + 1
+        let edge = max(0, outline)
+        let reach = half + edge + 1
         let x0 = max(0, Canvas.int(min(p0.0, p1.0) - reach, .down))
         let x1 = min(width - 1, Canvas.int(max(p0.0, p1.0) + reach, .up))
         let y0 = max(0, Canvas.int(min(p0.1, p1.1) - reach, .down))
@@ -37,7 +44,7 @@ struct Canvas {
         let dx = p1.0 - p0.0, dy = p1.1 - p0.1
         let lengthSquared = dx * dx + dy * dy
         let c = Canvas.color(color)
-        let r = half + 0.5   // coverage > 0 only closer than this
+        let r = half + edge + 0.5   // coverage > 0 only closer than this
         for y in y0...y1 {
             let row = pixels + y * width * 3
             // Visit only the row's slice of the capsule (convex: an interval), not the whole box,
@@ -50,6 +57,35 @@ struct Canvas {
                 let t = lengthSquared > 0 ? min(1, max(0, (px * dx + py * dy) / lengthSquared)) : 0
                 let ex = px - t * dx, ey = py - t * dy
                 let distance = (ex * ex + ey * ey).squareRoot()
+                if edge > 0 {
+                    let band = Float(half + edge + 0.5 - distance)
+                    if band > 0 { Canvas.blend(row + x * 3, Canvas.outlineColor, min(1, band) * opacity) }
+                }
+                let coverage = Float(half + 0.5 - distance)
+                if coverage > 0 { Canvas.blend(row + x * 3, c, min(1, coverage) * opacity) }
+            }
+        }
+    }
+
+    /// A circle of `radius` stroked `thickness` wide (a hollow disc), with an optional dark outline.
+    func ring(_ pixels: UnsafeMutablePointer<UInt8>, center: (Double, Double), radius: Double, thickness: Double,
+              color: [UInt8], outline: Double = 0) {
+        guard center.0.isFinite, center.1.isFinite, radius >= 0, thickness > 0 else { return }
+        let half = thickness / 2, edge = max(0, outline)
+        let reach = radius + half + edge + 1
+        let x0 = max(0, Canvas.int(center.0 - reach, .down)), x1 = min(width - 1, Canvas.int(center.0 + reach, .up))
+        let y0 = max(0, Canvas.int(center.1 - reach, .down)), y1 = min(height - 1, Canvas.int(center.1 + reach, .up))
+        guard x0 <= x1, y0 <= y1 else { return }
+        let c = Canvas.color(color)
+        for y in y0...y1 {
+            let row = pixels + y * width * 3
+            for x in x0...x1 {
+                let ex = Double(x) - center.0, ey = Double(y) - center.1
+                let distance = abs((ex * ex + ey * ey).squareRoot() - radius)
+                if edge > 0 {
+                    let band = Float(half + edge + 0.5 - distance)
+                    if band > 0 { Canvas.blend(row + x * 3, Canvas.outlineColor, band) }
+                }
                 let coverage = Float(half + 0.5 - distance)
                 if coverage > 0 { Canvas.blend(row + x * 3, c, coverage) }
             }
@@ -87,9 +123,9 @@ struct Canvas {
         return a > 0 ? (low / a, high / a) : (high / a, low / a)
     }
 
-    /// A filled disc of `radius` around (cx, cy).
-    func disc(_ pixels: UnsafeMutablePointer<UInt8>, center: (Double, Double), radius: Double, color: [UInt8]) {
-        line(pixels, from: center, to: center, thickness: 2 * radius, color: color)
+    /// A filled disc of `radius` around (cx, cy), with an optional dark outline.
+    func disc(_ pixels: UnsafeMutablePointer<UInt8>, center: (Double, Double), radius: Double, color: [UInt8], outline: Double = 0) {
+        line(pixels, from: center, to: center, thickness: 2 * radius, color: color, outline: outline)
     }
 
     /// An axis-aligned filled rectangle covering whole pixels x0..<x1, y0..<y1 (clipped).
@@ -104,19 +140,16 @@ struct Canvas {
         }
     }
 
-    /// Text in the embedded 5×7 font, each font pixel `scale`×`scale`, top-left at (x, y).
-    func text(_ pixels: UnsafeMutablePointer<UInt8>, _ string: String, x: Int, y: Int, scale: Int, color: [UInt8]) {
-        var cursor = x
-        for ch in string {
-            if let rows = BitmapFont.glyph(ch) {
-                for (r, bits) in rows.enumerated() {
-                    for col in 0..<5 where bits & (0b10000 >> col) != 0 {
-                        let gx = cursor + col * scale, gy = y + r * scale
-                        fill(pixels, x0: gx, y0: gy, x1: gx + scale, y1: gy + scale, color: color)
-                    }
-                }
+    /// Blends an 8-bit coverage bitmap (`w`×`h`, row-major) in `color`, its top-left pixel at (x, y) (clipped).
+    func blendMask(_ pixels: UnsafeMutablePointer<UInt8>, _ mask: [UInt8], w: Int, h: Int, x: Int, y: Int, color: [UInt8]) {
+        let c = Canvas.color(color)
+        let ya = max(0, y), yb = min(height, y + h), xa = max(0, x), xb = min(width, x + w)
+        guard xa < xb, ya < yb else { return }
+        for py in ya..<yb {
+            for px in xa..<xb {
+                let m = mask[(py - y) * w + (px - x)]
+                if m != 0 { Canvas.blend(pixels + (py * width + px) * 3, c, Float(m) / 255) }
             }
-            cursor += BitmapFont.advance * scale
         }
     }
 }
