@@ -67,6 +67,50 @@ struct Canvas {
         }
     }
 
+    /// A polyline of segments p[i]–p[i+1], each with its own opacity, drawn as one shape: where
+    /// segments overlap (at the joints) a pixel takes the strongest coverage, not the sum, so a fading
+    /// trail stays smooth. An optional dark outline lies under the whole line.
+    func polyline(_ pixels: UnsafeMutablePointer<UInt8>, points: [(Double, Double)], opacities: [Float], thickness: Double,
+                  color: [UInt8], outline: Double = 0) {
+        guard points.count >= 2, opacities.count == points.count - 1, thickness > 0,
+              points.allSatisfy({ $0.0.isFinite && $0.1.isFinite }) else { return }
+        let half = thickness / 2, edge = max(0, outline)
+        let reach = half + edge + 1
+        let x0 = max(0, Canvas.int(points.map(\.0).min()! - reach, .down)), x1 = min(width - 1, Canvas.int(points.map(\.0).max()! + reach, .up))
+        let y0 = max(0, Canvas.int(points.map(\.1).min()! - reach, .down)), y1 = min(height - 1, Canvas.int(points.map(\.1).max()! + reach, .up))
+        guard x0 <= x1, y0 <= y1 else { return }
+        let w = x1 - x0 + 1
+        var fill = [Float](repeating: 0, count: w * (y1 - y0 + 1)), band = fill
+        for (i, (p0, p1)) in zip(points, points.dropFirst()).enumerated() {
+            let opacity = opacities[i]
+            let dx = p1.0 - p0.0, dy = p1.1 - p0.1, lengthSquared = dx * dx + dy * dy
+            let ya = max(y0, Canvas.int(min(p0.1, p1.1) - reach, .down)), yb = min(y1, Canvas.int(max(p0.1, p1.1) + reach, .up))
+            guard ya <= yb else { continue }
+            for y in ya...yb {
+                guard let span = Canvas.capsuleSpan(y: Double(y), p0: p0, p1: p1, radius: half + edge + 0.5) else { continue }
+                let xa = max(x0, Canvas.int(span.lo, .down)), xb = min(x1, Canvas.int(span.hi, .up))
+                guard xa <= xb else { continue }
+                for x in xa...xb {
+                    let px = Double(x) - p0.0, py = Double(y) - p0.1
+                    let t = lengthSquared > 0 ? min(1, max(0, (px * dx + py * dy) / lengthSquared)) : 0
+                    let ex = px - t * dx, ey = py - t * dy
+                    let distance = (ex * ex + ey * ey).squareRoot()
+                    let o = (y - y0) * w + (x - x0)
+                    fill[o] = max(fill[o], min(1, max(0, Float(half + 0.5 - distance))) * opacity)
+                    if edge > 0 { band[o] = max(band[o], min(1, max(0, Float(half + edge + 0.5 - distance))) * opacity) }
+                }
+            }
+        }
+        let c = Canvas.color(color)
+        for y in y0...y1 {
+            for x in x0...x1 {
+                let o = (y - y0) * w + (x - x0), p = pixels + (y * width + x) * 3
+                if band[o] > 0 { Canvas.blend(p, Canvas.outlineColor, band[o]) }
+                if fill[o] > 0 { Canvas.blend(p, c, fill[o]) }
+            }
+        }
+    }
+
     /// A circle of `radius` stroked `thickness` wide (a hollow disc), with an optional dark outline.
     func ring(_ pixels: UnsafeMutablePointer<UInt8>, center: (Double, Double), radius: Double, thickness: Double,
               color: [UInt8], outline: Double = 0) {

@@ -151,17 +151,9 @@ public struct SkeletonRenderer: Sendable {
         let n = Double(max(1, trails.length))
         for path in trails.paths(threshold: style.keypointThreshold) where path.joint < schema.keypointColors.count {
             let color = style.colorBy == .track ? SkeletonRenderer.trackColor(path.trackID) : schema.keypointColors[path.joint]
-            let segments = zip(path.points, path.points.dropFirst()).map { (a, b) in
-                ((a.x, a.y), (b.x, b.y), Float(0.9 * max(0, 1 - Double(now - b.frame) / n)))
-            }.filter { $0.2 > 0 }
-            if outline > 0 {
-                for (a, b, opacity) in segments {
-                    canvas.line(pixels, from: a, to: b, thickness: sizes.trailWidth + 1.5 * outline, color: Canvas.outlineRGB, opacity: opacity)
-                }
-            }
-            for (a, b, opacity) in segments {
-                canvas.line(pixels, from: a, to: b, thickness: sizes.trailWidth, color: color, opacity: opacity)
-            }
+            let opacities = path.points.dropFirst().map { Float(0.9 * max(0, 1 - Double(now - $0.frame) / n)) }
+            canvas.polyline(pixels, points: path.points.map { ($0.x, $0.y) }, opacities: opacities, thickness: sizes.trailWidth,
+                            color: color, outline: outline * 0.75)
         }
     }
 }

@@ -339,6 +339,8 @@ final class RenderTests: XCTestCase {
         XCTAssertGreaterThan(green(frames[3], 50), green(frames[3], 30))
         XCTAssertGreaterThan(green(frames[3], 30), 0)
         XCTAssertEqual(green(frames[3], 10), 0)   // nothing before the first position
+        // Where two segments meet the stronger one shows, not both blended on top of each other (no beads).
+        XCTAssertEqual(green(frames[3], 60), green(frames[3], 70))
         // Frame 1: only 20→40.
         XCTAssertGreaterThan(green(frames[1], 30), 0)
         XCTAssertEqual(green(frames[1], 50), 0)
