@@ -68,6 +68,18 @@ struct RunCommand: ParsableCommand {
     @Flag(help: "No progress line or summary.")
     var quiet = false
 
+    @Option(help: "Annotated video: box label id, id-score or none (overrides output.label).")
+    var label: String?
+
+    @Option(help: "Annotated video: skeleton colours by part or track (overrides output.color_by).")
+    var colorBy: String?
+
+    @Option(help: "Annotated video: motion trail of the last N frames per tracked joint (overrides output.trails).")
+    var trails: Int?
+
+    @Flag(help: "Annotated video: draw keypoints below the threshold hollow (overrides output.show_low).")
+    var showLow = false
+
     func validate() throws {
         if boxes != nil && wholeFrame { throw ValidationError("--boxes and --whole-frame exclude each other") }
         if keypoints == nil && coco == nil && posetrack == nil && video == nil {
@@ -79,6 +91,9 @@ struct RunCommand: ParsableCommand {
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
         if let start, start < 0 { throw ValidationError("--start must be 0 or more") }
         if let start, let end, end <= start { throw ValidationError("--end must be greater than --start") }
+        if let label, RenderStyle.Label(rawValue: label) == nil { throw ValidationError("--label must be one of id, id-score, none") }
+        if let colorBy, RenderStyle.ColorBy(rawValue: colorBy) == nil { throw ValidationError("--color-by must be one of part, track") }
+        if let trails, !(0...300).contains(trails) { throw ValidationError("--trails must be 0…300 frames") }
     }
 
     func run() throws {
@@ -86,6 +101,14 @@ struct RunCommand: ParsableCommand {
         signal(SIGPIPE, SIG_IGN)
         let code = RunCommand.execute(self)
         if code != 0 { throw ExitCode(code) }
+    }
+
+    /// The overlay flags, applied over the pipeline file's output section (validated already).
+    func overrideOverlay(_ output: inout PipelineConfig.Output) {
+        if let label { output.label = RenderStyle.Label(rawValue: label)! }
+        if let colorBy { output.colorBy = RenderStyle.ColorBy(rawValue: colorBy)! }
+        if let trails { output.trails = trails }
+        if showLow { output.showLow = true }
     }
 
     static func fail(_ message: String) {
@@ -114,6 +137,7 @@ struct RunCommand: ParsableCommand {
                 }
                 config = try PoseJob.defaultConfig(forWeights: weights)
             }
+            options.overrideOverlay(&config.output)
             job = try PoseJob(pipeline: config, weights: options.weights)
         } catch {
             fail("\(error)")

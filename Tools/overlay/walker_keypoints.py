@@ -8,11 +8,11 @@ get a low score. The figure's +1 limbs are called "right", the -1 limbs "left".
 
     python3 Tools/overlay/walker_keypoints.py [--scale S] > walker.jsonl
 
---scale multiplies every coordinate (for the clip scaled to another size, e.g. 4 for 1280x960).
-Makes docs/overlay-walker.png with:
-    ffmpeg -i Samples/walker.mp4 -vf scale=1280:960 walker-960.mp4
-    python3 Tools/overlay/walker_keypoints.py --scale 4 > walker-960.jsonl
-    posewarper render walker-960.mp4 --keypoints walker-960.jsonl -o out.mp4 --trails 12 --label id-score
+--scale multiplies every coordinate (for the clip scaled to another size, e.g. 3 for 960x720).
+docs/overlay-walker.png is frame 60 of:
+    ffmpeg -i Samples/walker.mp4 -vf scale=960:720 -c:a copy walker-720.mp4
+    python3 Tools/overlay/walker_keypoints.py --scale 3 > walker-720.jsonl
+    posewarper render walker-720.mp4 --keypoints walker-720.jsonl -o out.mp4 --trails 12 --label id-score
     ffmpeg -i out.mp4 -vf "select=eq(n\\,60)" -frames:v 1 docs/overlay-walker.png
 """
 import argparse
