@@ -80,13 +80,18 @@ public struct SkeletonRenderer: Sendable {
     private func draw(_ person: PersonPose, sizes: RenderSizes, outline: Double, canvas: Canvas, pixels: UnsafeMutablePointer<UInt8>) {
         if style.drawBoxes, person.bbox.count == 4, person.bbox.allSatisfy(\.isFinite) {
             let b = person.bbox, color = boxColor(for: person)
-            let corners = [(b[0], b[1]), (b[0] + b[2], b[1]), (b[0] + b[2], b[1] + b[3]), (b[0], b[1] + b[3])]
-            // All outlines, then all colour: an edge's outline must not cut into the edge drawn before it.
-            let edges = (0..<4).map { (corners[$0], corners[($0 + 1) % 4]) }
-            if outline > 0 {
-                for e in edges { canvas.line(pixels, from: e.0, to: e.1, thickness: sizes.boxWidth + 2 * outline, color: Canvas.outlineRGB) }
+            // Four bars with square corners; all outlines first, so no edge's outline cuts into another edge.
+            let left = b[0], top = b[1], right = b[0] + b[2], bottom = b[1] + b[3]
+            func edges(_ h: Double, _ color: [UInt8], inset: Double) {
+                canvas.bar(pixels, x0: left - h, y0: top - h, x1: right + h, y1: top + h, color: color, inset: inset)
+                canvas.bar(pixels, x0: left - h, y0: bottom - h, x1: right + h, y1: bottom + h, color: color, inset: inset)
+                // Overlapping the horizontal bars by a pixel: a seam blended twice at partial coverage would show.
+                canvas.bar(pixels, x0: left - h, y0: top + h - 1, x1: left + h, y1: bottom - h + 1, color: color, inset: inset)
+                canvas.bar(pixels, x0: right - h, y0: top + h - 1, x1: right + h, y1: bottom - h + 1, color: color, inset: inset)
             }
-            for e in edges { canvas.line(pixels, from: e.0, to: e.1, thickness: sizes.boxWidth, color: color) }
+            // The outline's core is left to the colour bars drawn over it.
+            if outline > 0 { edges(sizes.boxWidth / 2 + outline, Canvas.outlineRGB, inset: outline) }
+            edges(sizes.boxWidth / 2, color, inset: 0)
         }
         let k = person.keypoints
         let colors = partColors(person)
@@ -94,11 +99,18 @@ public struct SkeletonRenderer: Sendable {
             guard link.count == 2, link[0] < k.count, link[1] < k.count, visible(k[link[0]]), visible(k[link[1]]) else { return nil }
             return (i, (k[link[0]][0], k[link[0]][1]), (k[link[1]][0], k[link[1]][1]))
         }
-        // Links likewise, so limbs meet cleanly at the joints whatever the disc radius.
-        if outline > 0 {
-            for (_, a, b) in links { canvas.line(pixels, from: a, to: b, thickness: sizes.lineWidth + 2 * outline, color: Canvas.outlineRGB) }
+        if outline > 0 && sizes.radius < sizes.lineWidth / 2 + outline + 0.5 {
+            // Discs too small to cover where a link's outline crosses its neighbour's end: all link
+            // outlines first, then all colours, so limbs meet cleanly at the joints.
+            for (_, a, b) in links {
+                canvas.line(pixels, from: a, to: b, thickness: sizes.lineWidth + 2 * outline, color: Canvas.outlineRGB,
+                            skipInside: sizes.lineWidth / 2 - 0.5)
+            }
+            for (i, a, b) in links { canvas.line(pixels, from: a, to: b, thickness: sizes.lineWidth, color: colors.links(i)) }
+        } else {
+            // One pass per link (outline and colour together): the joint discs hide the ends.
+            for (i, a, b) in links { canvas.line(pixels, from: a, to: b, thickness: sizes.lineWidth, color: colors.links(i), outline: outline) }
         }
-        for (i, a, b) in links { canvas.line(pixels, from: a, to: b, thickness: sizes.lineWidth, color: colors.links(i)) }
         for (i, point) in k.enumerated() where i < schema.keypointColors.count {
             if visible(point) {
                 canvas.disc(pixels, center: (point[0], point[1]), radius: sizes.radius, color: colors.points(i), outline: outline)

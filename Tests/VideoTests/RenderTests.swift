@@ -82,6 +82,29 @@ final class RenderTests: XCTestCase {
         try SkeletonRenderer(schema: .coco17).draw([q], on: &absurd)
     }
 
+    func testSkippingTheOutlineCoreChangesNoPixel() {
+        // Outline passes skip the core their line covers fully; the result must be the unskipped one's.
+        var generator = SystemRandomNumberGenerator()
+        let w = 64, h = 48, canvas = Canvas(width: w, height: h)
+        for trial in 0..<200 {
+            let p0 = (Double.random(in: -10...74, using: &generator), Double.random(in: -10...58, using: &generator))
+            let p1 = trial % 10 == 0 ? p0 : (Double.random(in: -10...74, using: &generator), Double.random(in: -10...58, using: &generator))
+            let thickness = Double.random(in: 0.5...12, using: &generator), outline = Double.random(in: 0.5...4, using: &generator)
+            var full = [UInt8](repeating: 90, count: w * h * 3), skipped = full
+            for (buffer, skip) in [(0, false), (1, true)] {
+                func draw(_ p: UnsafeMutablePointer<UInt8>) {
+                    canvas.line(p, from: p0, to: p1, thickness: thickness + 2 * outline, color: [0, 0, 0],
+                                skipInside: skip ? thickness / 2 - 0.5 : 0)
+                    canvas.line(p, from: p0, to: p1, thickness: thickness, color: [250, 30, 120])
+                }
+                if buffer == 0 { full.withUnsafeMutableBufferPointer { draw($0.baseAddress!) } }
+                else { skipped.withUnsafeMutableBufferPointer { draw($0.baseAddress!) } }
+            }
+            XCTAssertEqual(full, skipped, "trial \(trial): \(p0) → \(p1), thickness \(thickness)")
+            if full != skipped { return }
+        }
+    }
+
     func testLineVisitsEveryCoveredPixel() {
         // The row-span shortcut must colour exactly the pixels a brute-force distance test colours.
         var generator = SystemRandomNumberGenerator()
