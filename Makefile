@@ -3,13 +3,17 @@ SWIFT      ?= swift
 RELEASE    := -c release
 TESTFLAGS  := -c release -Xswiftc -enable-testing
 BIN        := .build/release/posewarper
-APT_PKGS   := libavcodec-dev libavformat-dev libswscale-dev libavutil-dev libopenblas-dev pkg-config ffmpeg
+APT_PKGS   := libavcodec-dev libavformat-dev libswscale-dev libavutil-dev libopenblas-dev libfreetype-dev \
+              fonts-dejavu-core pkg-config ffmpeg
+# The overlay's label font (fonts-dejavu-core); `--font` / `output.font` name another.
+LABEL_FONT := /usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf
 
 .PHONY: deps build test bench demo parity clean
 
 deps:
 	@if ! command -v pkg-config >/dev/null 2>&1 || \
-	    ! pkg-config --exists openblas libavformat libavcodec libswscale libavutil || \
+	    ! pkg-config --exists openblas libavformat libavcodec libswscale libavutil freetype2 || \
+	    ! test -f $(LABEL_FONT) || \
 	    ! command -v ffmpeg >/dev/null 2>&1; then \
 	  echo "make deps: installing $(APT_PKGS)"; \
 	  apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y $(APT_PKGS); \

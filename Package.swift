@@ -17,12 +17,15 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams", from: "5.0.1"),
     ],
     targets: [
-        // System libraries (Debian: libopenblas-dev, libav*-dev); `make deps` installs them.
+        // System libraries (Debian: libopenblas-dev, libav*-dev, libfreetype-dev); `make deps` installs them.
         .systemLibrary(name: "CBLAS", path: "Sources/CBLAS", pkgConfig: "openblas",
                        providers: [.apt(["libopenblas-dev"])]),
         .systemLibrary(name: "CFFmpeg", path: "Sources/CFFmpeg",
                        pkgConfig: "libavformat libavcodec libswscale libavutil",
                        providers: [.apt(["libavformat-dev", "libavcodec-dev", "libswscale-dev", "libavutil-dev"])]),
+        // FreeType (Debian: libfreetype-dev) rasterises the overlay's label text.
+        .systemLibrary(name: "CFreeType", path: "Sources/CFreeType", pkgConfig: "freetype2",
+                       providers: [.apt(["libfreetype-dev"]), .brew(["freetype"])]),
         // Small C kernels (vectorised inner loops) used by Engine.
         .target(name: "CKernels", path: "Sources/CKernels",
                 cSettings: [.unsafeFlags(["-O3", "-ffast-math", "-fno-finite-math-only"])]),
@@ -35,7 +38,7 @@ let package = Package(
                 swiftSettings: fast),
         .target(name: "Engine", dependencies: ["Tensors", "CBLAS", "CKernels"], swiftSettings: fast),
         .target(name: "Models", dependencies: ["Tensors", "Engine", "Checkpoints", "Keypoints", "Failures"], swiftSettings: fast),
-        .target(name: "Video", dependencies: ["CFFmpeg", "Keypoints", "Failures"], swiftSettings: fast),
+        .target(name: "Video", dependencies: ["CFFmpeg", "CFreeType", "Keypoints", "Failures"], swiftSettings: fast),
         .target(name: "Evaluation", dependencies: ["Keypoints", "Failures"]),
         .target(name: "Pipeline", dependencies: ["Tensors", "Engine", "Checkpoints", "Models", "Video", "Keypoints", "Failures",
                                                  .product(name: "Yams", package: "Yams")], swiftSettings: fast),

@@ -46,7 +46,7 @@ private func runVideoBench() throws {
         row("decode h264 → RGB (threads: auto)", decode, frames.count)
 
         let persons = samplePersons(width: w, height: h)
-        let renderer = SkeletonRenderer(schema: .coco17)
+        let renderer = try SkeletonRenderer(schema: .coco17)
         var drawn = frames
         let render = measure { for i in drawn.indices { renderer.draw(persons, on: &drawn[i]) } }
         row("render 5 skeletons (Swift)", render, frames.count)

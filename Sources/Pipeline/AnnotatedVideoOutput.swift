@@ -74,17 +74,26 @@ public final class AnnotatedVideoOutput: PoseOutput {
     public func abort() { writer?.abort() }
 }
 
-/// The Video module's skeleton renderer, styled by the pipeline's output section.
+/// The Video module's skeleton renderer, styled by the pipeline's output section; keeps the motion
+/// trails across the frames it is given (in order).
 public final class SkeletonPoseRenderer: PoseRenderer {
     let renderer: SkeletonRenderer
+    private let trails: MotionTrails?
 
-    public init(schema: KeypointSchema, output: PipelineConfig.Output) {
-        renderer = SkeletonRenderer(schema: schema, style: RenderStyle(
-            keypointThreshold: output.drawThreshold, radius: Double(output.radius), thickness: Double(output.thickness),
-            drawBoxes: output.drawBoxes, drawTrackIDs: output.drawBoxes))
+    /// Throws a bad-input error naming the font file when labels are on and it is missing.
+    public init(schema: KeypointSchema, output: PipelineConfig.Output) throws {
+        let style = RenderStyle(keypointThreshold: output.drawThreshold, radius: output.radius.map(Double.init),
+                                thickness: output.thickness.map(Double.init), drawBoxes: output.drawBoxes,
+                                label: output.label, colorBy: output.colorBy, showLow: output.showLow,
+                                trails: output.trails, fontPath: output.font)
+        do { renderer = try SkeletonRenderer(schema: schema, style: style) } catch {
+            throw PipelineError.badInput("\(error)")
+        }
+        trails = output.trails > 0 ? MotionTrails(length: output.trails) : nil
     }
 
     public func draw(_ persons: [PersonPose], on frame: inout VideoFrame) {
-        renderer.draw(persons, on: &frame)
+        trails?.record(frame: frame.index, persons: persons)
+        renderer.draw(persons, on: &frame, trails: trails)
     }
 }

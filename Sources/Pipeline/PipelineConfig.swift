@@ -1,6 +1,7 @@
 import Foundation
 import Models
 import Keypoints
+import Video
 
 /// A pipeline file's settings: what model to run, on which persons, and what to write by default.
 public struct PipelineConfig: Sendable {
@@ -88,14 +89,21 @@ public struct PipelineConfig: Sendable {
     public struct Output: Sendable {
         /// Keypoints scoring below this are not drawn (mmpose kpt_score_thr 0.3).
         public var drawThreshold: Double
-        /// Keypoint circle radius and link thickness in pixels.
-        public var radius: Int
-        public var thickness: Int
+        /// Keypoint circle radius and link thickness in pixels; nil scales them with the frame.
+        public var radius: Int?
+        public var thickness: Int?
         /// Draw person boxes and track ids on the annotated video.
         public var drawBoxes: Bool
         /// Keypoints scoring above this count toward the rescored instance score in COCO/PoseTrack
         /// results (mmpose vis_thr 0.2: mean of those scores × box score).
         public var rescoreThreshold: Double
+        /// Annotated video: label text, skeleton colouring, motion trail length (0: none), hollow
+        /// low-score keypoints, label font.
+        public var label: RenderStyle.Label = .id
+        public var colorBy: RenderStyle.ColorBy = .part
+        public var trails: Int = 0
+        public var showLow: Bool = false
+        public var font: String = LabelFont.defaultPath
     }
 
     public var model: Model
@@ -119,7 +127,7 @@ public struct PipelineConfig: Sendable {
         temporal: .singleFrame,
         persons: Persons(source: .boxesFile, boxesFile: nil, scoreThreshold: 0.2, nmsThreshold: nil, bboxPadding: 1.25),
         tracking: Tracking(method: .iou, threshold: 0.3),
-        output: Output(drawThreshold: 0.3, radius: 4, thickness: 2, drawBoxes: true, rescoreThreshold: 0.2),
+        output: Output(drawThreshold: 0.3, radius: nil, thickness: nil, drawBoxes: true, rescoreThreshold: 0.2),
         path: nil)
 
     /// mmpose's stage-2 PoseTrack18 PoseWarper settings (the shipped posewarper pipeline file).

@@ -1,6 +1,7 @@
 import Failures
 import Foundation
 import Keypoints
+import Video
 import Yams
 
 /// Reads pipeline files (`Pipelines/*.yml`): every key is known, every value checked, and every
@@ -163,6 +164,27 @@ public enum PipelineFile {
                 config.output.thickness = t
             }
             if let node = output["draw_boxes"] { config.output.drawBoxes = try output.bool("draw_boxes", node) }
+            if let node = output["label"] {
+                let name = try output.string("label", node)
+                guard let l = RenderStyle.Label(rawValue: name.replacingOccurrences(of: "_", with: "-")) else {
+                    throw output.error(node, "output.label must be one of id, id_score, none (got '\(name)')")
+                }
+                config.output.label = l
+            }
+            if let node = output["color_by"] {
+                let name = try output.string("color_by", node)
+                guard let c = RenderStyle.ColorBy(rawValue: name) else {
+                    throw output.error(node, "output.color_by must be one of part, track (got '\(name)')")
+                }
+                config.output.colorBy = c
+            }
+            if let node = output["trails"] {
+                let n = try output.int("trails", node)
+                guard (0...300).contains(n) else { throw output.error(node, "output.trails must be 0…300 frames (got \(n))") }
+                config.output.trails = n
+            }
+            if let node = output["show_low"] { config.output.showLow = try output.bool("show_low", node) }
+            if let node = output["font"] { config.output.font = resolve(try output.string("font", node), against: folder) }
             try output.rejectUnknownKeys()
         }
         try top.rejectUnknownKeys()

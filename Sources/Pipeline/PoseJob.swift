@@ -203,7 +203,7 @@ public final class PoseJob {
         case let .posetrack(path): return PoseTrackOutput(path: path, rescoreThreshold: config.output.rescoreThreshold)
         case let .video(path):
             // A segment's video carries the segment's audio only.
-            let video = AnnotatedVideoOutput(path: path, renderer: SkeletonPoseRenderer(schema: config.model.schema, output: config.output),
+            let video = AnnotatedVideoOutput(path: path, renderer: try SkeletonPoseRenderer(schema: config.model.schema, output: config.output),
                                              options: videoOptions, trimAudio: range)
             video.warn = warn
             return video

@@ -30,14 +30,29 @@ struct RenderCommand: ParsableCommand {
     @Option(help: "Keypoint score threshold; a link needs both ends at or above it.")
     var threshold: Double = 0.3
 
-    @Option(help: "Keypoint disc radius in pixels.")
-    var radius: Double = 4
+    @Option(help: "Keypoint disc radius in pixels (default: 1.5 × the frame's line width, max(2, (w+h)/2 × 0.003)).")
+    var radius: Double?
 
-    @Option(help: "Skeleton link width in pixels.")
-    var thickness: Double = 2
+    @Option(help: "Skeleton link width in pixels (default: max(2, (w+h)/2 × 0.003)).")
+    var thickness: Double?
 
     @Flag(help: "Do not draw person boxes and track ids.")
     var noBoxes = false
+
+    @Option(help: "Box label: id (\"ID 3\"), id-score (\"3 0.92\") or none.")
+    var label: String = RenderStyle.Label.id.rawValue
+
+    @Option(help: "Skeleton colours: part (mmpose's left/right/centre palette) or track (one colour per track id).")
+    var colorBy: String = RenderStyle.ColorBy.part.rawValue
+
+    @Option(help: "Motion trail: each tracked joint's positions over the last N frames (0: none).")
+    var trails: Int = 0
+
+    @Flag(help: "Draw keypoints below the threshold as hollow circles instead of hiding them.")
+    var showLow = false
+
+    @Option(help: "TrueType font for the labels.")
+    var font: String = LabelFont.defaultPath
 
     @Option(help: "libx264 constant rate factor (0–51, lower is better).")
     var crf: Double = 20
@@ -52,7 +67,10 @@ struct RenderCommand: ParsableCommand {
     var imageFPS: Double = 25
 
     func validate() throws {
-        guard threshold.isFinite, radius >= 0, thickness >= 0 else { throw ValidationError("threshold, radius and thickness must be numbers ≥ 0") }
+        guard threshold.isFinite, (radius ?? 0) >= 0, (thickness ?? 0) >= 0 else { throw ValidationError("threshold, radius and thickness must be numbers ≥ 0") }
+        guard RenderStyle.Label(rawValue: label) != nil else { throw ValidationError("--label must be one of id, id-score, none") }
+        guard RenderStyle.ColorBy(rawValue: colorBy) != nil else { throw ValidationError("--color-by must be one of part, track") }
+        guard (0...300).contains(trails) else { throw ValidationError("--trails must be 0…300 frames") }
         guard (0...51).contains(crf) else { throw ValidationError("--crf must be within 0…51") }
         guard VideoWriter.x264Presets.contains(preset) else {
             throw ValidationError("--preset must be one of \(VideoWriter.x264Presets.joined(separator: ", "))")
@@ -93,8 +111,9 @@ struct RenderCommand: ParsableCommand {
         }
         try KeypointOverlay.validate(stream.frames, schema: chosen, path: keypoints)
 
-        let style = RenderStyle(keypointThreshold: threshold, radius: radius, thickness: thickness,
-                                drawBoxes: !noBoxes, drawTrackIDs: !noBoxes)
+        let style = RenderStyle(keypointThreshold: threshold, radius: radius, thickness: thickness, drawBoxes: !noBoxes,
+                                label: RenderStyle.Label(rawValue: label)!, colorBy: RenderStyle.ColorBy(rawValue: colorBy)!,
+                                showLow: showLow, trails: trails, fontPath: font)
         let report = try KeypointOverlay.render(
                 input: input, keypoints: stream.frames, schema: chosen, output: output, style: style,
                 writerOptions: VideoWriterOptions(crf: crf, preset: preset),

@@ -84,6 +84,18 @@ struct RunCommand: ParsableCommand {
     @Flag(help: "No progress line or summary.")
     var quiet = false
 
+    @Option(help: "Annotated video: box label id, id-score or none (overrides output.label).")
+    var label: String?
+
+    @Option(help: "Annotated video: skeleton colours by part or track (overrides output.color_by).")
+    var colorBy: String?
+
+    @Option(help: "Annotated video: motion trail of the last N frames per tracked joint (overrides output.trails).")
+    var trails: Int?
+
+    @Flag(help: "Annotated video: draw keypoints below the threshold hollow (overrides output.show_low).")
+    var showLow = false
+
     func validate() throws {
         if boxes != nil && wholeFrame { throw ValidationError("--boxes and --whole-frame exclude each other") }
         if keypoints == nil && coco == nil && posetrack == nil && video == nil {
@@ -98,11 +110,22 @@ struct RunCommand: ParsableCommand {
         guard VideoWriter.x264Presets.contains(preset) else {
             throw ValidationError("--preset must be one of \(VideoWriter.x264Presets.joined(separator: ", "))")
         }
+        if let label, RenderStyle.Label(rawValue: label) == nil { throw ValidationError("--label must be one of id, id-score, none") }
+        if let colorBy, RenderStyle.ColorBy(rawValue: colorBy) == nil { throw ValidationError("--color-by must be one of part, track") }
+        if let trails, !(0...300).contains(trails) { throw ValidationError("--trails must be 0…300 frames") }
     }
 
     func run() throws {
         let code = RunCommand.execute(self)
         if code != 0 { throw ExitCode(code) }
+    }
+
+    /// The overlay flags, applied over the pipeline file's output section (validated already).
+    func overrideOverlay(_ output: inout PipelineConfig.Output) {
+        if let label { output.label = RenderStyle.Label(rawValue: label)! }
+        if let colorBy { output.colorBy = RenderStyle.ColorBy(rawValue: colorBy)! }
+        if let trails { output.trails = trails }
+        if showLow { output.showLow = true }
     }
 
     static func fail(_ message: String) {
@@ -138,6 +161,7 @@ struct RunCommand: ParsableCommand {
             let inputs = [options.input, options.pipeline, options.weights ?? config.model.weights, options.boxes].compactMap { $0 }
                 + (options.boxes == nil && !options.wholeFrame ? PoseJob.Persons.pipeline.boxesFiles(config) : [])
             try OutputPlan.check(options.outputs, inputs: inputs, schema: config.model.schema)
+            options.overrideOverlay(&config.output)
             job = try PoseJob(pipeline: config, weights: options.weights)
         } catch {
             fail("\(error)")

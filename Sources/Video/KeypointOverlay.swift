@@ -28,13 +28,16 @@ public enum KeypointOverlay {
     }
 
     /// Decodes `input`, draws the persons of the stream line whose `frame` equals each frame's index,
-    /// and encodes to `output` keeping the input's timing and audio. `shouldStop` is polled between
+    /// (over motion trails when `style.trails` > 0) and encodes to `output` keeping the input's timing
+    /// and audio. A missing label font throws before anything is written. `shouldStop` is polled between
     /// frames (Ctrl-C): then the output is removed and `VideoError.interrupted` thrown. On any error
     /// the output is removed (see VideoWriter).
     public static func render(input: String, keypoints: [FrameKeypoints], schema: KeypointSchema, output: String,
                               style: RenderStyle = .init(), writerOptions: VideoWriterOptions = .init(),
                               readerOptions: VideoReaderOptions = .init(), start: FramePosition? = nil, end: FramePosition? = nil,
                               expectedSize: (width: Int, height: Int)? = nil, shouldStop: () -> Bool = { false }) throws -> OverlayReport {
+        // The font first: a missing one fails before any file is opened or created.
+        let renderer = try SkeletonRenderer(schema: schema, style: style)
         let reader = try VideoReader(input, start: start, end: end, options: readerOptions)
         let writer = try VideoWriter(path: output, like: reader, options: writerOptions)
         var report = OverlayReport()
@@ -46,16 +49,17 @@ public enum KeypointOverlay {
         report.outputHeight = writer.encodedHeight
         var byFrame: [Int: [PersonPose]] = [:]
         for f in keypoints { byFrame[f.frame, default: []] += f.persons }
-        let renderer = SkeletonRenderer(schema: schema, style: style)
+        let trails = style.trails > 0 ? MotionTrails(length: style.trails) : nil
         var matched = Set<Int>()
         do {
             while let decoded = try reader.next() {
                 if shouldStop() { throw VideoError.interrupted(output) }
                 var frame = decoded
-                if let persons = byFrame[frame.index] {
-                    matched.insert(frame.index)
-                    renderer.draw(persons, on: &frame)
-                }
+                let persons = byFrame[frame.index]
+                if persons != nil { matched.insert(frame.index) }
+                // Frames without a stream line still age the trails.
+                trails?.record(frame: frame.index, persons: persons ?? [])
+                if persons != nil || trails != nil { renderer.draw(persons ?? [], on: &frame, trails: trails) }
                 try writer.write(frame)
             }
             if shouldStop() { throw VideoError.interrupted(output) }

@@ -2,6 +2,7 @@ import Foundation
 import Keypoints
 import XCTest
 @testable import Pipeline
+import Video
 
 final class PipelineFileTests: XCTestCase {
     static let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
@@ -109,6 +110,30 @@ final class PipelineFileTests: XCTestCase {
         XCTAssertEqual(c.model.mean, [0.485, 0.456, 0.406])
         XCTAssertEqual(c.temporal.frameOffsets, [0])
         XCTAssertNil(c.model.weights)
+    }
+
+    func testOverlayKeys() throws {
+        let plain = try PipelineFile.parse(base, path: "/x/p.yml")
+        // No sizes given: the annotated video scales them with the frame.
+        XCTAssertNil(plain.output.radius)
+        XCTAssertNil(plain.output.thickness)
+        XCTAssertEqual(plain.output.label, .id)
+        XCTAssertEqual(plain.output.colorBy, .part)
+        XCTAssertEqual(plain.output.trails, 0)
+        XCTAssertFalse(plain.output.showLow)
+        XCTAssertEqual(plain.output.font, LabelFont.defaultPath)
+        let c = try PipelineFile.parse(base + "output:\n  radius: 5\n  thickness: 3\n  label: id_score\n  color_by: track\n"
+                                       + "  trails: 8\n  show_low: true\n  font: fonts/My.ttf\n", path: "/x/p.yml")
+        XCTAssertEqual(c.output.radius, 5)
+        XCTAssertEqual(c.output.thickness, 3)
+        XCTAssertEqual(c.output.label, .idScore)
+        XCTAssertEqual(c.output.colorBy, .track)
+        XCTAssertEqual(c.output.trails, 8)
+        XCTAssertTrue(c.output.showLow)
+        XCTAssertEqual(c.output.font, "/x/fonts/My.ttf")
+        XCTAssertEqual(error(base + "output:\n  label: name\n"), "/tmp/p.yml:5: output.label must be one of id, id_score, none (got 'name')")
+        XCTAssertEqual(error(base + "output:\n  color_by: person\n"), "/tmp/p.yml:5: output.color_by must be one of part, track (got 'person')")
+        XCTAssertEqual(error(base + "output:\n  trails: -1\n"), "/tmp/p.yml:5: output.trails must be 0…300 frames (got -1)")
     }
 
     func testMissingFileIsNamed() {

@@ -113,6 +113,10 @@ final class CLITests: XCTestCase {
         XCTAssertTrue(r.err.contains("replace the input"), r.err)
         r = try posewarper(["render", input, "--keypoints", stream, "--output", dir + "/o.avi"])
         XCTAssertEqual(r.status, 2)
+        // A missing label font is the user's to fix; the message names it; nothing is written.
+        r = try posewarper(["render", input, "--keypoints", stream, "--output", dir + "/o.mp4", "--font", dir + "/nofont.ttf"])
+        XCTAssertEqual(r.status, 1)
+        XCTAssertTrue(r.err.contains(dir + "/nofont.ttf") && r.err.contains("font file not found"), r.err)
         XCTAssertFalse(FileManager.default.fileExists(atPath: dir + "/o.mp4"))
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir).sorted(),
                        ["in.mp4", "k.jsonl", "short.jsonl", "text.mp4"])
