@@ -101,6 +101,14 @@ public final class KeypointSmoother {
         self.scoreThreshold = scoreThreshold
     }
 
+    /// A whole stream at once (e.g. an existing keypoint stream before drawing it).
+    public func smooth(_ frames: [FrameKeypoints]) -> [FrameKeypoints] {
+        var out: [FrameKeypoints] = []
+        out.reserveCapacity(frames.count)
+        for frame in frames { out += push(frame) }
+        return out + finish()
+    }
+
     /// Adds the next frame; returns the frames that are now final (possibly none).
     public func push(_ frame: FrameKeypoints) -> [FrameKeypoints] {
         switch method {

@@ -45,6 +45,9 @@ struct RenderCommand: ParsableCommand {
     @Option(help: "libx264 preset (ultrafast … veryslow).")
     var preset: String = "medium"
 
+    @Option(help: "Smooth the stream's keypoints per track before drawing: one_euro, gaussian or savitzky_golay (default parameters).")
+    var smooth: String?
+
     @Option(help: "Schema to draw with, overriding the stream header (coco17, posetrack18).")
     var schema: String?
 
@@ -53,6 +56,9 @@ struct RenderCommand: ParsableCommand {
 
     func validate() throws {
         guard threshold.isFinite, radius >= 0, thickness >= 0 else { throw ValidationError("threshold, radius and thickness must be numbers ≥ 0") }
+        if let smooth, SmoothingMethod.named(smooth) == nil {
+            throw ValidationError("--smooth must be one of \(SmoothingMethod.names.joined(separator: ", ")) (got '\(smooth)')")
+        }
         guard (0...51).contains(crf) else { throw ValidationError("--crf must be within 0…51") }
         guard VideoWriter.x264Presets.contains(preset) else {
             throw ValidationError("--preset must be one of \(VideoWriter.x264Presets.joined(separator: ", "))")
@@ -92,6 +98,11 @@ struct RenderCommand: ParsableCommand {
             throw fail("\(error)", code: 1)
         }
 
+        var frames = stream.frames
+        if let smooth, let method = SmoothingMethod.named(smooth) {
+            frames = KeypointSmoother(method: method, scoreThreshold: threshold).smooth(frames)
+        }
+
         renderInterrupted = 0
         let previous = signal(SIGINT) { _ in renderInterrupted = 1 }
         defer { signal(SIGINT, previous) }
@@ -100,7 +111,7 @@ struct RenderCommand: ParsableCommand {
         let report: OverlayReport
         do {
             report = try KeypointOverlay.render(
-                input: input, keypoints: stream.frames, schema: chosen, output: output, style: style,
+                input: input, keypoints: frames, schema: chosen, output: output, style: style,
                 writerOptions: VideoWriterOptions(crf: crf, preset: preset),
                 readerOptions: VideoReaderOptions(imageSequenceFPS: imageFPS),
                 expectedSize: stream.header?.video.map { ($0.width, $0.height) },

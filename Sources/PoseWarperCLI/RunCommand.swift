@@ -62,6 +62,9 @@ struct RunCommand: ParsableCommand {
     @Option(help: "Frame to stop before (exclusive).")
     var end: Int?
 
+    @Option(help: "Smooth keypoints per track: none, one_euro, gaussian or savitzky_golay (overrides the pipeline's smoothing.method; parameters from the pipeline file).")
+    var smooth: String?
+
     @Option(help: "Threads for the network (default: all cores).")
     var threads: Int?
 
@@ -77,6 +80,9 @@ struct RunCommand: ParsableCommand {
         if Set(files).count != files.count { throw ValidationError("two outputs name the same file") }
         if [coco, posetrack, video].contains("-") { throw ValidationError("only --keypoints can go to stdout (-)") }
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
+        if let smooth, smooth != "none", SmoothingMethod.named(smooth) == nil {
+            throw ValidationError("--smooth must be one of none, \(SmoothingMethod.names.joined(separator: ", ")) (got '\(smooth)')")
+        }
         if let start, start < 0 { throw ValidationError("--start must be 0 or more") }
         if let start, let end, end <= start { throw ValidationError("--end must be greater than --start") }
     }
@@ -113,6 +119,11 @@ struct RunCommand: ParsableCommand {
                     return 1
                 }
                 config = try PoseJob.defaultConfig(forWeights: weights)
+            }
+            if let smooth = options.smooth {
+                // The pipeline file's parameters apply when it names the same method.
+                if smooth == "none" { config.smoothing.method = nil }
+                else if config.smoothing.method?.name != smooth { config.smoothing.method = SmoothingMethod.named(smooth) }
             }
             job = try PoseJob(pipeline: config, weights: options.weights)
         } catch {
