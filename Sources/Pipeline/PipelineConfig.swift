@@ -85,6 +85,14 @@ public struct PipelineConfig: Sendable {
         public var threshold: Double
     }
 
+    /// Temporal smoothing of the keypoints per track (after tracking, before the outputs).
+    public struct Smoothing: Sendable {
+        /// The filter, or nil for none (the default: keypoints as the network found them).
+        public var method: SmoothingMethod?
+        /// Joints scoring below this pass through unsmoothed and do not pull their neighbours.
+        public var scoreThreshold: Double
+    }
+
     /// Defaults for the written outputs.
     public struct Output: Sendable {
         /// Keypoints scoring below this are not drawn (mmpose kpt_score_thr 0.3).
@@ -110,6 +118,7 @@ public struct PipelineConfig: Sendable {
     public var temporal: Temporal
     public var persons: Persons
     public var tracking: Tracking
+    public var smoothing: Smoothing
     public var output: Output
     /// The file these settings came from (nil when built in code).
     public var path: String?
@@ -127,6 +136,7 @@ public struct PipelineConfig: Sendable {
         temporal: .singleFrame,
         persons: Persons(source: .boxesFile, boxesFile: nil, scoreThreshold: 0.2, nmsThreshold: nil, bboxPadding: 1.25),
         tracking: Tracking(method: .iou, threshold: 0.3),
+        smoothing: Smoothing(method: nil, scoreThreshold: 0.3),
         output: Output(drawThreshold: 0.3, radius: nil, thickness: nil, drawBoxes: true, rescoreThreshold: 0.2),
         path: nil)
 

@@ -150,6 +150,48 @@ public enum PipelineFile {
             try tracking.rejectUnknownKeys()
         }
 
+        if let smoothing = try top.section("smoothing") {
+            var method: SmoothingMethod?
+            var methodNode: Node?
+            if let node = smoothing["method"] {
+                let name = try smoothing.string("method", node)
+                if name != "none" {
+                    guard let m = SmoothingMethod.named(name) else {
+                        throw smoothing.error(node, "smoothing.method must be one of none, \(SmoothingMethod.names.joined(separator: ", ")) (got '\(name)')")
+                    }
+                    method = m
+                }
+                methodNode = node
+            }
+            // Each parameter belongs to its methods; a parameter of another method is a mistake.
+            let owners: [(key: String, methods: [String])] = [
+                ("min_cutoff", ["one_euro"]), ("beta", ["one_euro"]), ("d_cutoff", ["one_euro"]),
+                ("window", ["gaussian", "savitzky_golay"]), ("sigma", ["gaussian"]), ("polyorder", ["savitzky_golay"]),
+            ]
+            for (key, methods) in owners {
+                if let node = smoothing[key], !methods.contains(method?.name ?? "none") {
+                    throw smoothing.error(node, "smoothing.\(key) is a parameter of \(methods.joined(separator: " and ")), but smoothing.method is \(method?.name ?? "none")")
+                }
+            }
+            func double(_ key: String, _ fallback: Double) throws -> Double { try smoothing[key].map { try smoothing.double(key, $0) } ?? fallback }
+            func int(_ key: String, _ fallback: Int) throws -> Int { try smoothing[key].map { try smoothing.int(key, $0) } ?? fallback }
+            switch method {
+            case let .oneEuro(minCutoff, beta, derivativeCutoff):
+                method = .oneEuro(minCutoff: try double("min_cutoff", minCutoff), beta: try double("beta", beta),
+                                  derivativeCutoff: try double("d_cutoff", derivativeCutoff))
+            case let .gaussian(window, sigma):
+                method = .gaussian(window: try int("window", window), sigma: try double("sigma", sigma))
+            case let .savitzkyGolay(window, polyorder):
+                method = .savitzkyGolay(window: try int("window", window), polyorder: try int("polyorder", polyorder))
+            case nil:
+                break
+            }
+            if let method, let problem = method.problem, let node = methodNode { throw smoothing.error(node, "smoothing: \(problem)") }
+            config.smoothing.method = method
+            if let node = smoothing["score_threshold"] { config.smoothing.scoreThreshold = try smoothing.fraction("score_threshold", node) }
+            try smoothing.rejectUnknownKeys()
+        }
+
         if let output = try top.section("output") {
             if let node = output["draw_threshold"] { config.output.drawThreshold = try output.fraction("draw_threshold", node) }
             if let node = output["rescore_threshold"] { config.output.rescoreThreshold = try output.fraction("rescore_threshold", node) }

@@ -213,13 +213,15 @@ public final class PoseJob {
 
     /// The stages of a run, in order (`StagePipeline` draws the flow). A new stage is one line here.
     func stages(persons: PersonSource, outputs: [PoseOutput]) -> [PipelineStage] {
-        [
+        let stages: [PipelineStage?] = [
             PersonsStage(persons),
             PoseEstimationStage(crops: crops, network: network, frameOffsets: config.temporal.frameOffsets),
             KeypointsStage(decoder),
             TrackingStage(PoseTracker(method: config.tracking.method, threshold: config.tracking.threshold)),
+            config.smoothing.method.map { SmoothingStage(method: $0, scoreThreshold: config.smoothing.scoreThreshold) },
             OutputsStage(outputs),
         ]
+        return stages.compactMap { $0 }
     }
 
     /// Runs the stages over an already opened source (the core every `run` goes through).

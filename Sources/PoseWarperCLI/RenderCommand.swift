@@ -60,6 +60,9 @@ struct RenderCommand: ParsableCommand {
     @Option(help: "libx264 preset (ultrafast … veryslow).")
     var preset: String = "medium"
 
+    @Option(help: "Smooth the stream's keypoints per track before drawing: one_euro, gaussian or savitzky_golay (default parameters).")
+    var smooth: String?
+
     @Option(help: "Schema to draw with, overriding the stream header (coco17, posetrack18).")
     var schema: String?
 
@@ -71,6 +74,9 @@ struct RenderCommand: ParsableCommand {
         guard RenderStyle.Label(rawValue: label) != nil else { throw ValidationError("--label must be one of id, id-score, none") }
         guard RenderStyle.ColorBy(rawValue: colorBy) != nil else { throw ValidationError("--color-by must be one of part, track") }
         guard (0...300).contains(trails) else { throw ValidationError("--trails must be 0…300 frames") }
+        if let smooth, SmoothingMethod.named(smooth) == nil {
+            throw ValidationError("--smooth must be one of \(SmoothingMethod.names.joined(separator: ", ")) (got '\(smooth)')")
+        }
         guard (0...51).contains(crf) else { throw ValidationError("--crf must be within 0…51") }
         guard VideoWriter.x264Presets.contains(preset) else {
             throw ValidationError("--preset must be one of \(VideoWriter.x264Presets.joined(separator: ", "))")
@@ -111,11 +117,15 @@ struct RenderCommand: ParsableCommand {
         }
         try KeypointOverlay.validate(stream.frames, schema: chosen, path: keypoints)
 
+        var frames = stream.frames
+        if let smooth, let method = SmoothingMethod.named(smooth) {
+            frames = KeypointSmoother(method: method, scoreThreshold: threshold).smooth(frames)
+        }
         let style = RenderStyle(keypointThreshold: threshold, radius: radius, thickness: thickness, drawBoxes: !noBoxes,
                                 label: RenderStyle.Label(rawValue: label)!, colorBy: RenderStyle.ColorBy(rawValue: colorBy)!,
                                 showLow: showLow, trails: trails, fontPath: font)
         let report = try KeypointOverlay.render(
-                input: input, keypoints: stream.frames, schema: chosen, output: output, style: style,
+                input: input, keypoints: frames, schema: chosen, output: output, style: style,
                 writerOptions: VideoWriterOptions(crf: crf, preset: preset),
                 readerOptions: VideoReaderOptions(imageSequenceFPS: imageFPS, keepAudio: true),
                 expectedSize: stream.header?.video.map { ($0.width, $0.height) },

@@ -66,6 +66,9 @@ struct RunCommand: ParsableCommand {
     @Option(parsing: .unconditional, help: "Frame to stop before (exclusive).")
     var end: Int?
 
+    @Option(help: "Smooth keypoints per track: none, one_euro, gaussian or savitzky_golay (overrides the pipeline's smoothing.method; parameters from the pipeline file).")
+    var smooth: String?
+
     @Option(parsing: .unconditional, help: "Threads for the network (default: all cores).")
     var threads: Int?
 
@@ -104,6 +107,9 @@ struct RunCommand: ParsableCommand {
         if [coco, posetrack, video].contains("-") { throw ValidationError("only --keypoints can go to stdout (-)") }
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1, got \(threads)") }
         if let start, start < 0 { throw ValidationError("--start must be 0 or more, got \(start)") }
+        if let smooth, smooth != "none", SmoothingMethod.named(smooth) == nil {
+            throw ValidationError("--smooth must be one of none, \(SmoothingMethod.names.joined(separator: ", ")) (got '\(smooth)')")
+        }
         if let start, let end, end <= start { throw ValidationError("--end must be greater than --start") }
         if !(imageFPS > 0) || !imageFPS.isFinite { throw ValidationError("--image-fps must be a positive number, got \(imageFPS)") }
         guard (0...51).contains(crf) else { throw ValidationError("--crf must be within 0…51, got \(crf)") }
@@ -162,6 +168,11 @@ struct RunCommand: ParsableCommand {
                 + (options.boxes == nil && !options.wholeFrame ? PoseJob.Persons.pipeline.boxesFiles(config) : [])
             try OutputPlan.check(options.outputs, inputs: inputs, schema: config.model.schema)
             options.overrideOverlay(&config.output)
+            if let smooth = options.smooth {
+                // The pipeline file's parameters apply when it names the same method.
+                if smooth == "none" { config.smoothing.method = nil }
+                else if config.smoothing.method?.name != smooth { config.smoothing.method = SmoothingMethod.named(smooth) }
+            }
             job = try PoseJob(pipeline: config, weights: options.weights)
         } catch {
             fail("\(error)")

@@ -77,8 +77,9 @@ final class MovingBoxes: PersonSource {
     }
 }
 
-func fakeJob(offsets: [Int] = [0, -2, -1, 1, 2]) -> (PoseJob, RecordingNetwork) {
+func fakeJob(offsets: [Int] = [0, -2, -1, 1, 2], smoothing: SmoothingMethod? = nil) -> (PoseJob, RecordingNetwork) {
     var config = PipelineConfig.poseWarperPoseTrack18
+    config.smoothing.method = smoothing
     config.temporal.frameOffsets = offsets
     config.temporal.frameWeights = offsets.map { _ in 1 }
     let network = RecordingNetwork()

@@ -24,6 +24,29 @@ final class JobTests: XCTestCase {
         XCTAssertEqual(frames[3].persons[0].bboxScore, 0.9)
     }
 
+    /// The smoothing stage follows track ids and holds half a window back, yet every frame reaches
+    /// the outputs, in order, with its own picture.
+    func testSmoothingKeepsEveryFrameInOrderAndSmoothsPerTrack() throws {
+        let source = SyntheticSource(count: 12)
+        var raw: [FrameKeypoints] = [], smoothed: [FrameKeypoints] = [], pictures: [Int] = []
+        _ = try fakeJob().0.run(source: source, persons: MovingBoxes(), outputs: [CallbackOutput { raw.append($0.keypoints) }],
+                                description: describe(source))
+        let source2 = SyntheticSource(count: 12)
+        let (job, _) = fakeJob(smoothing: .gaussian(window: 5, sigma: 1))
+        let summary = try job.run(source: source2, persons: MovingBoxes(), outputs: [CallbackOutput {
+            smoothed.append($0.keypoints); pictures.append($0.image.index)
+        }], description: describe(source2))
+        XCTAssertEqual(summary.frames, 12)
+        XCTAssertEqual(smoothed.map(\.frame), Array(0..<12))
+        XCTAssertEqual(pictures, Array(0..<12))
+        XCTAssertEqual(smoothed.map { $0.persons.map(\.trackID) }, raw.map { $0.persons.map(\.trackID) })
+        // Slot 3 (the frame t+1's grey level) moves linearly inside the video: a centred window keeps
+        // it; slot 4 is clipped at the end (t+2 → 11), a kink the window rounds off.
+        XCTAssertEqual(smoothed[5].persons[0].keypoints[3][0], raw[5].persons[0].keypoints[3][0], accuracy: 1e-9)
+        XCTAssertNotEqual(smoothed[10].persons[0].keypoints[4][0], raw[10].persons[0].keypoints[4][0])
+        XCTAssertEqual(smoothed[5].persons[0].bbox, raw[5].persons[0].bbox)
+    }
+
     func testWholeFrameEncodesEachFrameOnce() throws {
         let (job, network) = fakeJob()
         let source = SyntheticSource(count: 12)

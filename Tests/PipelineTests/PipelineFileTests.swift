@@ -73,6 +73,20 @@ final class PipelineFileTests: XCTestCase {
 
     """
 
+    func testSmoothingSection() throws {
+        XCTAssertNil(try PipelineFile.parse(base, path: "/x/p.yml").smoothing.method, "no smoothing unless asked")
+        let c = try PipelineFile.parse(base + "smoothing:\n  method: savitzky_golay\n  window: 7\n  score_threshold: 0.5\n", path: "/x/p.yml")
+        XCTAssertEqual(c.smoothing.method, .savitzkyGolay(window: 7, polyorder: 2))
+        XCTAssertEqual(c.smoothing.scoreThreshold, 0.5)
+        XCTAssertEqual(try PipelineFile.parse(base + "smoothing:\n  method: one_euro\n", path: "/x/p.yml").smoothing.method,
+                       SmoothingMethod.oneEuroDefault)
+        XCTAssertEqual(error(base + "smoothing:\n  method: gaussian\n  beta: 0.1\n"),
+                       "/tmp/p.yml:6: smoothing.beta is a parameter of one_euro, but smoothing.method is gaussian")
+        XCTAssertEqual(error(base + "smoothing:\n  method: gaussian\n  window: 4\n"),
+                       "/tmp/p.yml:5: smoothing: gaussian window must be a positive odd number of frames, got 4")
+        XCTAssertTrue(error(base + "smoothing:\n  method: kalman\n").contains("smoothing.method must be one of none, one_euro, gaussian, savitzky_golay"))
+    }
+
     func testUnknownKeyNamesFileAndLine() {
         XCTAssertEqual(error(base + "  flip: true\n"),
                        "/tmp/p.yml:4: unknown key 'flip' in model (known keys: flip_test, heatmap_size, input_size, mean, modulate_kernel, post_process, schema, shift_heatmap, std, weights)")
