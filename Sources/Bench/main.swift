@@ -22,7 +22,9 @@ let sections: [BenchSection] = engineBenchSections() + modelsBenchSections() + v
 
 // Numbers are only comparable with the machine facts they were measured on.
 let coretype = ProcessInfo.processInfo.environment["OPENBLAS_CORETYPE"] ?? "unset"
-print("machine: \(ProcessInfo.processInfo.activeProcessorCount) cores; OpenBLAS kernels \(blasCoreName) (OPENBLAS_CORETYPE \(coretype))")
+print("machine: \(ProcessInfo.processInfo.activeProcessorCount) cores; \(cpuDescription)")
+print("kernels: \(KernelTier.active.name) (supported: \(KernelTier.supported.map(\.name).joined(separator: ", ")))"
+      + "; convolution GEMM \(convolutionGemmName); OpenBLAS kernels \(blasCoreName) (OPENBLAS_CORETYPE \(coretype))")
 
 var failed = false
 for section in sections {
