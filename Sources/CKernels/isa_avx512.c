@@ -44,7 +44,73 @@ static void tier_panel(int K, const float *A, const float *B, float *M, size_t l
 #undef ST
 }
 
+#define PW_TIER_DEFORM deform_im2col_avx512
 #include "tier_body.h"
+
+// Deformable columns, 16 output pixels at a time: the bilinear sample's four corners are masked
+// gathers (a corner outside the image, or a sample outside (−1, H)×(−1, W), reads 0), with the same
+// weights and the same sum order as deform_sample.
+static void deform_im2col_avx512(const float *x, const float *offset, int C, int H, int W, int kh, int kw,
+                                 int stride, int pad, int dil, int Ho, int Wo, int dg, int c0, int c1, float *cols) {
+    const size_t plane = (size_t)Ho * Wo;
+    const int perGroup = C / dg, taps = kh * kw;
+    const __m512 one = _mm512_set1_ps(1.0f), minusOne = _mm512_set1_ps(-1.0f);
+    const __m512 hLimit = _mm512_set1_ps((float)H), wLimit = _mm512_set1_ps((float)W);
+    const __m512i zeroI = _mm512_setzero_si512(), hMax = _mm512_set1_epi32(H - 1), wMax = _mm512_set1_epi32(W - 1);
+    const __m512i widthI = _mm512_set1_epi32(W), oneI = _mm512_set1_epi32(1);
+    const __m512i lanes = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+    for (int c = c0; c < c1; c++) {
+        const int g = c / perGroup;
+        const float *img = x + (size_t)c * H * W;
+        for (int ky = 0; ky < kh; ky++) {
+            for (int kx = 0; kx < kw; kx++) {
+                const int k = ky * kw + kx;
+                const float *offY = offset + (size_t)(2 * (g * taps + k)) * plane;
+                const float *offX = offY + plane;
+                float *row = cols + ((size_t)c * taps + k) * plane;
+                for (int oy = 0; oy < Ho; oy++) {
+                    const __m512 baseY = _mm512_set1_ps((float)(oy * stride - pad + ky * dil));
+                    for (int ox0 = 0; ox0 < Wo; ox0 += 16) {
+                        const int n = Wo - ox0 < 16 ? Wo - ox0 : 16;
+                        const __mmask16 live = (__mmask16)((1u << n) - 1);
+                        const size_t p = (size_t)oy * Wo + ox0;
+                        const __m512i ox = _mm512_add_epi32(_mm512_set1_epi32(ox0), lanes);
+                        const __m512 baseX = _mm512_cvtepi32_ps(_mm512_add_epi32(
+                            _mm512_mullo_epi32(ox, _mm512_set1_epi32(stride)), _mm512_set1_epi32(kx * dil - pad)));
+                        const __m512 h = _mm512_add_ps(baseY, _mm512_maskz_loadu_ps(live, offY + p));
+                        const __m512 w = _mm512_add_ps(baseX, _mm512_maskz_loadu_ps(live, offX + p));
+                        __mmask16 inside = live & _mm512_cmp_ps_mask(h, minusOne, _CMP_GT_OQ)
+                                         & _mm512_cmp_ps_mask(h, hLimit, _CMP_LT_OQ)
+                                         & _mm512_cmp_ps_mask(w, minusOne, _CMP_GT_OQ)
+                                         & _mm512_cmp_ps_mask(w, wLimit, _CMP_LT_OQ);
+                        const __m512 hf = _mm512_roundscale_ps(h, _MM_FROUND_TO_NEG_INF | _MM_FROUND_NO_EXC);
+                        const __m512 wf = _mm512_roundscale_ps(w, _MM_FROUND_TO_NEG_INF | _MM_FROUND_NO_EXC);
+                        const __m512i hl = _mm512_cvttps_epi32(hf), wl = _mm512_cvttps_epi32(wf);
+                        const __m512i hh = _mm512_add_epi32(hl, oneI), wh = _mm512_add_epi32(wl, oneI);
+                        const __m512 lh = _mm512_sub_ps(h, hf), lw = _mm512_sub_ps(w, wf);
+                        const __m512 uh = _mm512_sub_ps(one, lh), uw = _mm512_sub_ps(one, lw);
+                        const __mmask16 top = inside & _mm512_cmp_epi32_mask(hl, zeroI, _MM_CMPINT_NLT);
+                        const __mmask16 bottom = inside & _mm512_cmp_epi32_mask(hh, hMax, _MM_CMPINT_LE);
+                        const __mmask16 left = _mm512_cmp_epi32_mask(wl, zeroI, _MM_CMPINT_NLT);
+                        const __mmask16 right = _mm512_cmp_epi32_mask(wh, wMax, _MM_CMPINT_LE);
+                        const __m512i idx = _mm512_add_epi32(_mm512_mullo_epi32(hl, widthI), wl);
+                        const __m512i idxBelow = _mm512_add_epi32(idx, widthI);
+                        const __m512 zero = _mm512_setzero_ps();
+                        const __m512 v1 = _mm512_mask_i32gather_ps(zero, top & left, idx, img, 4);
+                        const __m512 v2 = _mm512_mask_i32gather_ps(zero, top & right, _mm512_add_epi32(idx, oneI), img, 4);
+                        const __m512 v3 = _mm512_mask_i32gather_ps(zero, bottom & left, idxBelow, img, 4);
+                        const __m512 v4 = _mm512_mask_i32gather_ps(zero, bottom & right, _mm512_add_epi32(idxBelow, oneI), img, 4);
+                        __m512 r = _mm512_mul_ps(_mm512_mul_ps(uh, uw), v1);
+                        r = _mm512_add_ps(r, _mm512_mul_ps(_mm512_mul_ps(uh, lw), v2));
+                        r = _mm512_add_ps(r, _mm512_mul_ps(_mm512_mul_ps(lh, uw), v3));
+                        r = _mm512_add_ps(r, _mm512_mul_ps(_mm512_mul_ps(lh, lw), v4));
+                        _mm512_mask_storeu_ps(row + p, live, _mm512_maskz_mov_ps(inside, r));
+                    }
+                }
+            }
+        }
+    }
+}
 
 #if defined(__clang__)
 #pragma clang attribute pop

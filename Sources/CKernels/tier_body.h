@@ -246,7 +246,7 @@ static inline float deform_sample(const float *img, int H, int W, float h, float
     return uh * uw * v1 + uh * lw * v2 + lh * uw * v3 + lh * lw * v4;
 }
 
-static void tier_deform_im2col(const float *x, const float *offset, int C, int H, int W, int kh, int kw,
+static __attribute__((unused)) void tier_deform_im2col(const float *x, const float *offset, int C, int H, int W, int kh, int kw,
                       int stride, int pad, int dil, int Ho, int Wo, int dg, int c0, int c1, float *cols) {
     const size_t plane = (size_t)Ho * Wo;
     const int perGroup = C / dg;
@@ -275,4 +275,9 @@ static void tier_deform_im2col(const float *x, const float *offset, int C, int H
 
 
 /// This tier's table (the isa_*.c file names it pw_kernels_<tier>).
-#define PW_TIER_TABLE { tier_panel, tier_gemm, tier_winograd_input, tier_winograd_fused, tier_deform_im2col }
+/// A tier with its own deformable gather defines PW_TIER_DEFORM (its function's name) before including
+/// this file; the generic one above stays its fallback.
+#ifndef PW_TIER_DEFORM
+#define PW_TIER_DEFORM tier_deform_im2col
+#endif
+#define PW_TIER_TABLE { tier_panel, tier_gemm, tier_winograd_input, tier_winograd_fused, PW_TIER_DEFORM }

@@ -153,7 +153,7 @@ public final class Conv2d: @unchecked Sendable {   // immutable after init; safe
             }
             ScratchPool.shared.withBuffer(groups * k * plane) { cols in
                 // Rows of all groups at once: group g's rows start at g·k, which is channel g·cinG's row.
-                parallelChunks(inChannels) { r in
+                parallelChunks(inChannels, minChunk: max(1, parallelGrain / (kernelHeight * kernelWidth * plane))) { r in
                     pw_im2col(x, Int32(h), Int32(w), Int32(kernelHeight), Int32(kernelWidth),
                               Int32(stride), Int32(stride), Int32(padding), Int32(padding),
                               Int32(dilation), Int32(dilation), Int32(ho), Int32(wo),

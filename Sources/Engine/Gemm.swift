@@ -90,7 +90,7 @@ func gemm(_ a: UnsafePointer<Float>, rows: Int, depth: Int, _ b: UnsafePointer<F
     let columnBlocks = (n + blockColumns - 1) / blockColumns
     let panels = (rows + blockRows - 1) / blockRows
     // Small products are not worth waking a second thread for (dispatch costs tens of microseconds).
-    let threads = 2 * rows * n * depth < 4_000_000 ? 1 : EngineThreads.count
+    let threads = 2 * rows * n * depth < 64 * parallelGrain ? 1 : EngineThreads.count
     // Column blocks are the natural unit (each packs its B panel once and runs every row panel on it);
     // split row panels too when there are too few column blocks to keep every thread busy.
     let rowGroups = columnBlocks >= 4 * threads ? 1 : min(panels, (4 * threads + columnBlocks - 1) / columnBlocks)

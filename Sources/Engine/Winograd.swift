@@ -94,7 +94,7 @@ struct WinogradPlan {
                 let oy = yb.baseAddress!, ox = xb.baseAddress!
                 ScratchPool.shared.withBuffer(tt * c * ld) { v in
                     // 1. Input transform, parallel over (image, channel).
-                    parallelChunks(n * c) { r in
+                    parallelChunks(n * c, minChunk: max(1, parallelGrain / (4 * h * w))) { r in
                         ScratchPool.shared.withBuffer(inScratch) { s in
                             pw_winograd_input(x, Int32(n), Int32(c), Int32(h), Int32(w), Int32(padding),
                                               Int32(dilation), Int32(m), oy, Int32(oys.count), ox, Int32(oxs.count),
@@ -114,7 +114,8 @@ struct WinogradPlan {
                     //    t² products of a block stay in cache instead of round-tripping through memory.
                     withOptionalArray(bias) { bp in
                         packed.withUnsafeBufferPointer { pb in
-                            parallelChunks(ld / nr * (kp / blockRows)) { r in
+                            let itemFlops = 2 * tt * c * blockRows * nr
+                            parallelChunks(ld / nr * (kp / blockRows), minChunk: max(1, 16 * parallelGrain / itemFlops)) { r in
                                 ScratchPool.shared.withBuffer(fusedScratch) { s in
                                     pw_winograd_fused(pb.baseAddress!, v, ld, Int32(n), Int32(c), Int32(k), Int32(kp),
                                                       Int32(ho), Int32(wo), Int32(dilation), Int32(m), oy,
