@@ -44,6 +44,16 @@ static void tier_panel(int K, const float *A, const float *B, float *M, size_t l
     kernel6x16(K, A, 6, B + 16, M + 6 * ldm + 16, ldm);
 }
 
+// Edge blocks: only the 6×16 quarters that hold any of the rows × cols.
+static void tier_block(int K, const float *A, const float *B, float *M, size_t ldm, int rows, int cols) {
+    kernel6x16(K, A, 0, B, M, ldm);
+    if (cols > 16) kernel6x16(K, A, 0, B + 16, M + 16, ldm);
+    if (rows > 6) {
+        kernel6x16(K, A, 6, B, M + 6 * ldm, ldm);
+        if (cols > 16) kernel6x16(K, A, 6, B + 16, M + 6 * ldm + 16, ldm);
+    }
+}
+
 #include "tier_body.h"
 
 #if defined(__clang__)

@@ -44,6 +44,38 @@ static void tier_panel(int K, const float *A, const float *B, float *M, size_t l
 #undef ST
 }
 
+// R rows × V·16 columns (R ≤ 12, V = 1 or 2): the accumulator arrays become registers once R and V
+// are constants.
+static inline __attribute__((always_inline))
+void block_rv(int K, const float *A, const float *B, float *M, size_t ldm, const int R, const int V) {
+    __m512 acc[2][PW_GEMM_MR];
+    for (int r = 0; r < R; r++) { acc[0][r] = _mm512_setzero_ps(); acc[1][r] = _mm512_setzero_ps(); }
+    for (int c = 0; c < K; c++) {
+        const float *b = B + (size_t)c * PW_GEMM_NR;
+        const __m512 b0 = _mm512_loadu_ps(b), b1 = V > 1 ? _mm512_loadu_ps(b + 16) : b0;
+        const float *a = A + (size_t)c * PW_GEMM_MR;
+        for (int r = 0; r < R; r++) {
+            const __m512 s = _mm512_set1_ps(a[r]);
+            acc[0][r] = _mm512_fmadd_ps(s, b0, acc[0][r]);
+            if (V > 1) acc[1][r] = _mm512_fmadd_ps(s, b1, acc[1][r]);
+        }
+    }
+    for (int r = 0; r < R; r++) {
+        _mm512_storeu_ps(M + (size_t)r * ldm, acc[0][r]);
+        if (V > 1) _mm512_storeu_ps(M + (size_t)r * ldm + 16, acc[1][r]);
+    }
+}
+
+// Edge blocks: the rows asked for, and 16 columns when that covers `cols`.
+static void tier_block(int K, const float *A, const float *B, float *M, size_t ldm, int rows, int cols) {
+#define ROWS(R) case R: if (cols <= 16) block_rv(K, A, B, M, ldm, R, 1); else block_rv(K, A, B, M, ldm, R, 2); return;
+    switch (rows) {
+        ROWS(1) ROWS(2) ROWS(3) ROWS(4) ROWS(5) ROWS(6) ROWS(7) ROWS(8) ROWS(9) ROWS(10) ROWS(11)
+        default: if (cols <= 16) block_rv(K, A, B, M, ldm, 12, 1); else tier_panel(K, A, B, M, ldm); return;
+    }
+#undef ROWS
+}
+
 #define PW_TIER_DEFORM deform_im2col_avx512
 #include "tier_body.h"
 

@@ -19,6 +19,12 @@ static void tier_panel(int K, const float *A, const float *B, float *M, size_t l
     for (int r = 0; r < PW_GEMM_MR; r++) memcpy(M + (size_t)r * ldm, acc[r], sizeof(acc[r]));
 }
 
+// Edge blocks: the whole block (the portable tier is the reference, not the fast path).
+static void tier_block(int K, const float *A, const float *B, float *M, size_t ldm, int rows, int cols) {
+    (void)rows; (void)cols;
+    tier_panel(K, A, B, M, ldm);
+}
+
 #include "tier_body.h"
 
 const pw_kernel_table pw_kernels_portable = PW_TIER_TABLE;

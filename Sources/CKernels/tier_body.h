@@ -1,5 +1,6 @@
 // The kernels every tier compiles from the same source. Included by each isa_*.c file after it has
-// defined its register-block kernel `tier_panel` (MR×NR = A [K][MR] · B [K][NR]) and switched the
+// defined its register-block kernel `tier_panel` (MR×NR = A [K][MR] · B [K][NR]), `tier_block` (the
+// same for an edge block: at least `rows` × `cols` of it, at most MR×NR written) and switched the
 // compiler to its instruction set, so the loops here are vectorised for that tier. Not a public header.
 #include "kernel_table.h"
 #include <math.h>
@@ -200,6 +201,10 @@ static void tier_gemm(const float *Ap, const float *B, size_t ldb, int M, int N,
             for (int k = 0; k < K; k++) {
                 const float *RESTRICT src = B + (size_t)k * ldb + j0;
                 float *RESTRICT dst = Bp + (size_t)k * NR;
+                // The rows are far apart (one image plane each), too many streams for the hardware
+                // prefetcher: fetch the next block's part of this row while this block computes.
+                __builtin_prefetch(src + NR, 0, 3);
+                __builtin_prefetch(src + NR + 16, 0, 3);
                 if (nc == NR) { for (int j = 0; j < NR; j++) dst[j] = src[j]; }
                 else { for (int j = 0; j < nc; j++) dst[j] = src[j]; for (int j = nc; j < NR; j++) dst[j] = 0; }
             }
@@ -207,8 +212,20 @@ static void tier_gemm(const float *Ap, const float *B, size_t ldb, int M, int N,
         }
         const int p0 = (int)((long)panels * rg / rowGroups), p1 = (int)((long)panels * (rg + 1) / rowGroups);
         for (int p = p0; p < p1; p++) {
-            tier_panel(K, Ap + (size_t)p * K * MR, Bp, tile, NR);
             const int rows = M - p * MR < MR ? M - p * MR : MR;
+            // The block's output (and residual) rows are a plane apart: start their cache misses now so
+            // they overlap the kernel instead of stalling the stores after it.
+            for (int r = 0; r < rows; r++) {
+                float *c = C + (size_t)(p * MR + r) * ldc + j0;
+                __builtin_prefetch(c, 1, 3); __builtin_prefetch(c + nc - 1, 1, 3);
+                if (residual) {
+                    const float *res = residual + (size_t)(p * MR + r) * ldc + j0;
+                    __builtin_prefetch(res, 0, 3); __builtin_prefetch(res + nc - 1, 0, 3);
+                }
+            }
+            // Edge blocks (M or N not a multiple of the block) skip the all-zero rows and columns.
+            if (rows == MR && nc > NR / 2) tier_panel(K, Ap + (size_t)p * K * MR, Bp, tile, NR);
+            else tier_block(K, Ap + (size_t)p * K * MR, Bp, tile, NR, rows, nc);
             for (int r = 0; r < rows; r++) {
                 const int row = p * MR + r;
                 const float b = bias ? bias[row] : 0.0f;

@@ -13,14 +13,41 @@ enum GemmBackend {
     /// OpenBLAS sgemm (single-threaded calls split over the engine's threads by columns).
     case openBLAS
 
-    /// The engine's own kernels on the AVX2 and AVX-512 tiers, whatever CPU model the BLAS release knows;
-    /// OpenBLAS on the portable tier (its per-architecture kernels beat plain C there).
-    /// `PW_GEMM=openblas` forces OpenBLAS, to compare the two on one binary.
-    static var current: GemmBackend {
-        if forceOpenBLAS || KernelTier.active == .portable { return .openBLAS }
-        return .engine
+    /// The product for a rows × columns result over `depth`: a fixed rule of the machine and the shape, so
+    /// a layer always takes the same path (bit-identical results run to run).
+    /// - The engine's kernels on the AVX2 and AVX-512 tiers, whatever CPU model the BLAS release knows
+    ///   (OpenBLAS 0.3.21 runs SSE3 "Prescott" kernels on CPUs it does not know: 3–7× slower).
+    /// - OpenBLAS when its kernels are tuned for this CPU and the product is wide (≥ 4096 columns: 96×72
+    ///   planes and up), where they measured 10–25% faster on a Zen 4 (Cooperlake kernels); on narrower
+    ///   products the engine's split over its threads wins (OpenBLAS slices columns by 64s, so a 12×9
+    ///   plane runs on one thread).
+    /// - OpenBLAS on the portable tier (its per-architecture kernels beat plain C there).
+    /// `PW_GEMM=openblas` or `PW_GEMM=engine` forces one, to compare the two on one binary.
+    static func choose(columns: Int) -> GemmBackend {
+        switch forced {
+        case .some(let backend): return backend
+        case .none:
+            if KernelTier.active == .portable { return .openBLAS }
+            return blasTunedForCPU && columns >= 4096 ? .openBLAS : .engine
+        }
     }
-    private static let forceOpenBLAS = ProcessInfo.processInfo.environment["PW_GEMM"]?.lowercased() == "openblas"
+
+    /// What `choose` picks for wide products, for reports.
+    static var current: GemmBackend { choose(columns: .max) }
+
+    private static let forced: GemmBackend? = {
+        switch ProcessInfo.processInfo.environment["PW_GEMM"]?.lowercased() {
+        case "openblas": return .openBLAS
+        case "engine": return .engine
+        default: return nil
+        }
+    }()
+
+    /// OpenBLAS kernel families written for AVX2 / AVX-512 (anything else is an older fallback).
+    private static let blasTunedForCPU: Bool = {
+        let tuned = ["haswell", "zen", "skylakex", "cooperlake", "sapphirerapids"]
+        return tuned.contains(blasCoreName.lowercased())
+    }()
 }
 
 /// Weights of a convolution as matrices, one [rows][depth] row-major block per group, packed into the
@@ -60,7 +87,7 @@ final class GemmWeights: @unchecked Sendable {   // `packed` is written once und
     /// n), then + bias[row], + residual (laid out like y), ReLU if asked.
     func apply(_ b: UnsafePointer<Float>, n: Int, bias: UnsafePointer<Float>?, residual: UnsafePointer<Float>?,
                relu: Bool, y: UnsafeMutablePointer<Float>) {
-        switch GemmBackend.current {
+        switch GemmBackend.choose(columns: n) {
         case .engine:
             let p = packedWeights(), per = packedPerGroup
             p.withUnsafeBufferPointer { pb in
@@ -115,7 +142,10 @@ func gemm(rowMajor a: UnsafePointer<Float>, rows: Int, depth: Int, _ b: UnsafePo
     gemm(packed, rows: rows, depth: depth, b, ldb: ldb, n: n, bias: bias, residual: residual, relu: relu, c: c, ldc: ldc)
 }
 
-/// The product the convolutions use now ("engine kernels, AVX-512" or "OpenBLAS"), for reports.
+/// The products the convolutions use ("engine kernels, AVX-512" and/or "OpenBLAS"), for reports.
 public var convolutionGemmName: String {
-    GemmBackend.current == .engine ? "engine kernels, \(KernelTier.active.name)" : "OpenBLAS"
+    let narrow = GemmBackend.choose(columns: 1), wide = GemmBackend.choose(columns: .max)
+    let engine = "engine kernels, \(KernelTier.active.name)"
+    if narrow == wide { return narrow == .engine ? engine : "OpenBLAS" }
+    return "\(engine) (OpenBLAS for ≥ 4096 columns)"
 }
