@@ -88,8 +88,9 @@ private func runModelsBench() throws {
                  Double(cost48.neckOffsetConvs) / 1e9, Double(cost48.neckDeformConvs) / 1e9))
     var swift: [String: Double] = [:]
     for row in rows {
-        swift[row.key] = medianMilliseconds(runs: row.runs, row.run)
-        print(String(format: "   posewarper %@: %.1f ms", row.key, swift[row.key]!))
+        let times = medianTimes(runs: row.runs, row.run)
+        swift[row.key] = times.wall
+        print(String(format: "   posewarper %@: %.1f ms (CPU %.1f ms, all threads)", row.key, times.wall, times.cpu))
         fflush(stdout)   // progress is visible while PyTorch runs (stdout may be a file)
     }
     let torch = torchMilliseconds(threads: threads, runs: runs)
