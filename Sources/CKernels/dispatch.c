@@ -1,13 +1,21 @@
 // The one kernel dispatch point: the tier is chosen once, at first use, from the CPU's features
 // (cpuid, plus xgetbv to check the OS saves the wider registers), capped by PW_ISA; the public entry
 // points call through that tier's table. Adding a tier = one isa_<name>.c file defining its table,
-// one PW_ISA_* number and one line in `table_for` and `detect`.
+// its PW_ISA_* number (CKernels.h, and a case in Engine's KernelTier), and here its table's
+// declaration, its test in `detect` and its line in `table_for`.
 #include "kernel_table.h"
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #ifdef PW_X86
 #include <cpuid.h>
+#endif
+
+// The tiers' tables (isa_*.c).
+extern const pw_kernel_table pw_kernels_portable;
+#ifdef PW_X86
+extern const pw_kernel_table pw_kernels_avx2;
+extern const pw_kernel_table pw_kernels_avx512;
 #endif
 
 #ifdef PW_X86

@@ -35,10 +35,4 @@ static inline void pw_padded_extent(int pad, int dil, int m, const int *oys, int
 }
 
 
-extern const pw_kernel_table pw_kernels_portable;
-#ifdef PW_X86
-extern const pw_kernel_table pw_kernels_avx2;
-extern const pw_kernel_table pw_kernels_avx512;
-#endif
-
 #endif
