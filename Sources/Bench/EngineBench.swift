@@ -47,7 +47,8 @@ private func runEngineOpBench() throws {
     EngineThreads.set(threads)
     if only == nil {
         let peak = EngineThroughput.sgemmGFLOPs(size: 2048, repeats: 5)
-        print(String(format: "sgemm 2048³ (%d threads): %.0f GFLOP/s", threads, peak))
+        let own = EngineThroughput.engineGemmGFLOPs(size: 2048, repeats: 5)
+        print(String(format: "gemm 2048³ (%d threads): engine %.0f GFLOP/s, OpenBLAS %.0f GFLOP/s", threads, own, peak))
     }
 
     struct Row { let key: String; let label: String; let ms: Double; let flops: Double }
@@ -67,6 +68,23 @@ private func runEngineOpBench() throws {
             rows.append(Row(key: key, label: "\(label) [\(name)]", ms: ms, flops: flops))
         }
     }
+    // 1×1 and strided convs (the matrix-product path): HRNet bottlenecks, fuse layers, transitions, head.
+    func plain(_ key: String, _ label: String, cin: Int, cout: Int, h: Int, w: Int, kernel: Int, stride: Int) {
+        if let only, !key.contains(only) { return }
+        let x = randomTensor([1, cin, h, w], scale: 1, seed: 1)
+        let c = Conv2d(weight: randomTensor([cout, cin, kernel, kernel], scale: 0.05, seed: 2), bias: nil,
+                       stride: stride, padding: kernel / 2)
+        let (ho, wo) = c.outputSize(height: h, width: w)
+        rows.append(Row(key: key, label: "\(label) [\(c.algorithm(batch: 1, outHeight: ho, outWidth: wo))]",
+                        ms: medianMilliseconds(runs: 7) { _ = c(x) },
+                        flops: 2.0 * Double(cout * cin * kernel * kernel * ho * wo)))
+    }
+    plain("conv1x1_256_64_96x72", "1×1 256→64 96×72", cin: 256, cout: 64, h: 96, w: 72, kernel: 1, stride: 1)
+    plain("conv1x1_64_256_96x72", "1×1 64→256 96×72", cin: 64, cout: 256, h: 96, w: 72, kernel: 1, stride: 1)
+    plain("conv1x1_384_48_12x9", "1×1 384→48 12×9", cin: 384, cout: 48, h: 12, w: 9, kernel: 1, stride: 1)
+    plain("conv1x1_48_17_96x72", "1×1 48→17 96×72", cin: 48, cout: 17, h: 96, w: 72, kernel: 1, stride: 1)
+    plain("conv3x3s2_48_96_96x72", "3×3 s2 48→96 96×72", cin: 48, cout: 96, h: 96, w: 72, kernel: 3, stride: 2)
+    plain("conv3x3s2_192_384_24x18", "3×3 s2 192→384 24×18", cin: 192, cout: 384, h: 24, w: 18, kernel: 3, stride: 2)
     conv("conv3x3_128_96x72", "3×3 128→128 96×72", cin: 128, cout: 128, h: 96, w: 72, [.im2col, .winograd2, .winograd4, .automatic])
     conv("conv3x3_128_96x72_n5", "3×3 128→128 96×72 N=5", cin: 128, cout: 128, h: 96, w: 72, n: 5, [.im2col, .winograd4, .automatic])
     conv("conv3x3_48_96x72", "3×3 48→48 96×72", cin: 48, cout: 48, h: 96, w: 72, [.im2col, .winograd2, .winograd4, .automatic])

@@ -91,8 +91,9 @@ private func runModelsBench() throws {
     let rows = rowWords.isEmpty ? allRows : allRows.filter { row in rowWords.contains { row.key.contains($0) } }
     var swift: [String: Double] = [:]
     for row in rows {
-        swift[row.key] = medianMilliseconds(runs: row.runs, row.run)
-        print(String(format: "   posewarper %@: %.1f ms", row.key, swift[row.key]!))
+        let times = medianTimes(runs: row.runs, row.run)
+        swift[row.key] = times.wall
+        print(String(format: "   posewarper %@: %.1f ms (CPU %.1f ms, all threads)", row.key, times.wall, times.cpu))
         fflush(stdout)   // progress is visible while PyTorch runs (stdout may be a file)
     }
     let torch = torchMilliseconds(threads: threads, runs: runs)

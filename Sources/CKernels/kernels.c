@@ -57,51 +57,6 @@ void pw_epilogue(float *y, const float *bias, const float *residual, int plane, 
     }
 }
 
-// torchvision's deform_conv2d bilinear sample: 0 outside (-1,H)x(-1,W); out-of-image corners count 0.
-static inline float deform_sample(const float *img, int H, int W, float h, float w) {
-    if (h <= -1.0f || h >= (float)H || w <= -1.0f || w >= (float)W) return 0.0f;
-    float hf = floorf(h), wf = floorf(w);
-    int hl = (int)hf, wl = (int)wf, hh = hl + 1, wh = wl + 1;
-    float lh = h - hf, lw = w - wf, uh = 1.0f - lh, uw = 1.0f - lw;
-    float v1 = 0, v2 = 0, v3 = 0, v4 = 0;
-    if (hl >= 0) {
-        if (wl >= 0) v1 = img[hl * W + wl];
-        if (wh <= W - 1) v2 = img[hl * W + wh];
-    }
-    if (hh <= H - 1) {
-        if (wl >= 0) v3 = img[hh * W + wl];
-        if (wh <= W - 1) v4 = img[hh * W + wh];
-    }
-    return uh * uw * v1 + uh * lw * v2 + lh * uw * v3 + lh * lw * v4;
-}
-
-void pw_deform_im2col(const float *x, const float *offset, int C, int H, int W, int kh, int kw,
-                      int stride, int pad, int dil, int Ho, int Wo, int dg, int c0, int c1, float *cols) {
-    const size_t plane = (size_t)Ho * Wo;
-    const int perGroup = C / dg;
-    const int taps = kh * kw;
-    for (int c = c0; c < c1; c++) {
-        const int g = c / perGroup;
-        const float *img = x + (size_t)c * H * W;
-        for (int ky = 0; ky < kh; ky++) {
-            for (int kx = 0; kx < kw; kx++) {
-                const int k = ky * kw + kx;
-                const float *offY = offset + (size_t)(2 * (g * taps + k)) * plane;
-                const float *offX = offY + plane;
-                float *row = cols + ((size_t)c * taps + k) * plane;
-                for (int oy = 0; oy < Ho; oy++) {
-                    const int baseY = oy * stride - pad + ky * dil;
-                    for (int ox = 0; ox < Wo; ox++) {
-                        const size_t p = (size_t)oy * Wo + ox;
-                        const int baseX = ox * stride - pad + kx * dil;
-                        row[p] = deform_sample(img, H, W, (float)baseY + offY[p], (float)baseX + offX[p]);
-                    }
-                }
-            }
-        }
-    }
-}
-
 void pw_upsample_nearest(const float *x, int planes, int H, int W, int factor, float *y) {
     const int Wo = W * factor;
     for (int p = 0; p < planes; p++) {

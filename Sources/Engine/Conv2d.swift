@@ -20,8 +20,10 @@ public enum ConvAlgorithm: Sendable {
 public final class Conv2d: @unchecked Sendable {   // immutable after init; safe to call from several threads
     public let outChannels: Int, inChannels: Int, kernelHeight: Int, kernelWidth: Int
     public let stride: Int, padding: Int, dilation: Int, groups: Int
-    /// Folded weights [out][in/groups · kh · kw] and bias [out] (nil when there is neither bias nor BN).
-    let weights: [Float]
+    /// Folded weights [out][in/groups · kh · kw] (one matrix per group) and bias [out] (nil when there is
+    /// neither bias nor BN).
+    let matrix: GemmWeights
+    var weights: [Float] { matrix.raw }
     let bias: [Float]?
     /// The algorithm asked for at init.
     public let algorithm: ConvAlgorithm
@@ -55,7 +57,7 @@ public final class Conv2d: @unchecked Sendable {   // immutable after init; safe
             for o in 0..<out { folded[o] = (b?[o] ?? 0) * scale[o] + shift[o] }
             b = folded
         }
-        weights = w
+        matrix = GemmWeights(w, groups: groups, rows: out / groups, depth: w.count / out)
         self.bias = b
         winogradable = kernelHeight == 3 && kernelWidth == 3 && stride == 1 && groups == 1
         if algorithm == .winograd2 || algorithm == .winograd4 {
@@ -94,7 +96,8 @@ public final class Conv2d: @unchecked Sendable {   // immutable after init; safe
             let t = Double(m + 2)
             let tiles = WinogradPlan.origins(extent: ho, dilation: dilation, m: m).count
                 * WinogradPlan.origins(extent: wo, dilation: dilation, m: m).count * n
-            let ld = Double((tiles + 31) / 32 * 32), kp = Double((outChannels + 11) / 12 * 12)
+            let ld = Double((tiles + blockColumns - 1) / blockColumns * blockColumns)
+            let kp = Double((outChannels + blockRows - 1) / blockRows * blockRows)
             return 2 * t * t * kp * c * ld / 100e9 + 4 * t * t * (kp * c + 2 * (c + kp) * ld) / 10e9
                 + t * t * (c + k) * ld * 8 / 20e9
         }
@@ -140,32 +143,27 @@ public final class Conv2d: @unchecked Sendable {   // immutable after init; safe
 
     private func forwardImage(_ x: UnsafePointer<Float>, _ h: Int, _ w: Int, _ y: UnsafeMutablePointer<Float>,
                               _ ho: Int, _ wo: Int, _ residual: UnsafePointer<Float>?, _ relu: Bool) {
-        let cinG = inChannels / groups, coutG = outChannels / groups
+        let cinG = inChannels / groups
         let k = cinG * kernelHeight * kernelWidth
         let plane = ho * wo
         let direct = kernelHeight == 1 && kernelWidth == 1 && stride == 1 && padding == 0
-        weights.withUnsafeBufferPointer { wb in
+        withOptionalArray(bias) { bp in
             if direct {
-                for g in 0..<groups {
-                    sgemm(coutG, plane, k, wb.baseAddress! + g * coutG * k, x + g * cinG * h * w,
-                          y + g * coutG * plane)
+                // x is already the [C][plane] matrix of every group.
+                matrix.apply(x, n: plane, bias: bp, residual: residual, relu: relu, y: y)
+                return
+            }
+            ScratchPool.shared.withBuffer(groups * k * plane) { cols in
+                // Rows of all groups at once: group g's rows start at g·k, which is channel g·cinG's row.
+                parallelChunks(inChannels, minChunk: max(1, parallelGrain / (kernelHeight * kernelWidth * plane))) { r in
+                    pw_im2col(x, Int32(h), Int32(w), Int32(kernelHeight), Int32(kernelWidth),
+                              Int32(stride), Int32(stride), Int32(padding), Int32(padding),
+                              Int32(dilation), Int32(dilation), Int32(ho), Int32(wo),
+                              Int32(r.lowerBound), Int32(r.upperBound), cols)
                 }
-            } else {
-                ScratchPool.shared.withBuffer(k * plane) { cols in
-                    for g in 0..<groups {
-                        let xg = x + g * cinG * h * w
-                        parallelChunks(cinG) { r in
-                            pw_im2col(xg, Int32(h), Int32(w), Int32(kernelHeight), Int32(kernelWidth),
-                                      Int32(stride), Int32(stride), Int32(padding), Int32(padding),
-                                      Int32(dilation), Int32(dilation), Int32(ho), Int32(wo),
-                                      Int32(r.lowerBound), Int32(r.upperBound), cols)
-                        }
-                        sgemm(coutG, plane, k, wb.baseAddress! + g * coutG * k, cols, y + g * coutG * plane)
-                    }
-                }
+                matrix.apply(cols, n: plane, bias: bp, residual: residual, relu: relu, y: y)
             }
         }
-        applyEpilogue(y, bias, residual, channels: outChannels, plane: plane, relu: relu)
     }
 }
 
@@ -190,13 +188,11 @@ func sgemm(_ m: Int, _ n: Int, _ k: Int, _ a: UnsafePointer<Float>, _ b: UnsafeP
 }
 
 /// Adds bias and residual, then ReLU, over channels in parallel.
-func applyEpilogue(_ y: UnsafeMutablePointer<Float>, _ bias: [Float]?, _ residual: UnsafePointer<Float>?,
+func applyEpilogue(_ y: UnsafeMutablePointer<Float>, _ bias: UnsafePointer<Float>?, _ residual: UnsafePointer<Float>?,
                    channels: Int, plane: Int, relu: Bool) {
     if bias == nil && residual == nil && !relu { return }
-    withOptionalArray(bias) { bp in
-        parallelChunks(channels, minChunk: max(1, 16384 / max(plane, 1))) { r in
-            pw_epilogue(y, bp, residual, Int32(plane), Int32(r.lowerBound), Int32(r.upperBound), relu ? 1 : 0)
-        }
+    parallelChunks(channels, minChunk: max(1, 16384 / max(plane, 1))) { r in
+        pw_epilogue(y, bias, residual, Int32(plane), Int32(r.lowerBound), Int32(r.upperBound), relu ? 1 : 0)
     }
 }
 

@@ -8,7 +8,7 @@ import Tensors
 public final class DeformableConv2d: @unchecked Sendable {
     public let outChannels: Int, inChannels: Int, kernelHeight: Int, kernelWidth: Int
     public let stride: Int, padding: Int, dilation: Int, groups: Int, deformGroups: Int
-    let weights: [Float]
+    let matrix: GemmWeights
     let bias: [Float]?
 
     public init(weight: Tensor, bias: Tensor? = nil, stride: Int = 1, padding: Int, dilation: Int,
@@ -24,7 +24,8 @@ public final class DeformableConv2d: @unchecked Sendable {
         self.stride = stride; self.padding = padding; self.dilation = dilation
         self.groups = groups; self.deformGroups = deformGroups
         if let bias { precondition(bias.count == outChannels, "DeformableConv2d bias size \(bias.count) != \(outChannels)") }
-        weights = weight.storage
+        matrix = GemmWeights(weight.storage, groups: groups, rows: outChannels / groups,
+                             depth: weight.shape[1] * kernelHeight * kernelWidth)
         self.bias = bias?.storage
     }
 
@@ -38,11 +39,10 @@ public final class DeformableConv2d: @unchecked Sendable {
         precondition(offsets.shape == [n, 2 * deformGroups * taps, ho, wo],
                      "DeformableConv2d offsets \(offsets.shape) != \([n, 2 * deformGroups * taps, ho, wo])")
         let plane = ho * wo
-        let cinG = inChannels / groups, coutG = outChannels / groups, k = cinG * taps
         return Tensor(shape: [n, outChannels, ho, wo], unsafeUninitialized: { y in
             x.withUnsafeBufferPointer { xb in
                 offsets.withUnsafeBufferPointer { ob in
-                    weights.withUnsafeBufferPointer { wb in
+                    withOptionalArray(bias) { bp in
                         ScratchPool.shared.withBuffer(inChannels * taps * plane) { cols in
                             for i in 0..<n {
                                 let xi = xb.baseAddress! + i * inChannels * h * w
@@ -53,12 +53,8 @@ public final class DeformableConv2d: @unchecked Sendable {
                                                      Int32(padding), Int32(dilation), Int32(ho), Int32(wo),
                                                      Int32(deformGroups), Int32(r.lowerBound), Int32(r.upperBound), cols)
                                 }
-                                let yi = y.baseAddress! + i * outChannels * plane
-                                for g in 0..<groups {
-                                    sgemm(coutG, plane, k, wb.baseAddress! + g * coutG * k, cols + g * k * plane,
-                                          yi + g * coutG * plane)
-                                }
-                                applyEpilogue(yi, bias, nil, channels: outChannels, plane: plane, relu: false)
+                                matrix.apply(cols, n: plane, bias: bp, residual: nil, relu: false,
+                                             y: y.baseAddress! + i * outChannels * plane)
                             }
                         }
                     }

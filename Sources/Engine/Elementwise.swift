@@ -8,7 +8,7 @@ public func upsampleNearest(_ x: Tensor, factor: Int) -> Tensor {
     if factor == 1 { return x }
     return Tensor(shape: [x.shape[0], x.shape[1], h * factor, w * factor], unsafeUninitialized: { y in
         x.withUnsafeBufferPointer { xb in
-            parallelChunks(planes) { r in
+            parallelChunks(planes, minChunk: max(1, parallelGrain / (h * w * factor * factor))) { r in
                 pw_upsample_nearest(xb.baseAddress! + r.lowerBound * h * w, Int32(r.count), Int32(h), Int32(w),
                                     Int32(factor), y.baseAddress! + r.lowerBound * h * w * factor * factor)
             }

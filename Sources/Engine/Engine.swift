@@ -38,7 +38,13 @@ public var blasCoreName: String {
     return String(cString: name)
 }
 
-/// Runs body(i) for i in 0..<count, spread over the engine's threads in contiguous chunks.
+/// Work (floats touched or flops) below which a chunk is not worth handing to another thread: waking
+/// a worker costs several microseconds, which the small low-resolution HRNet branches (12×9, 24×18)
+/// would otherwise pay several times per layer.
+let parallelGrain = 1 << 16
+
+/// Runs body(i) for i in 0..<count, spread over the engine's threads in contiguous chunks of at least
+/// `minChunk` items.
 @inline(__always)
 func parallelChunks(_ count: Int, minChunk: Int = 1, _ body: (Range<Int>) -> Void) {
     let threads = EngineThreads.count

@@ -10,7 +10,7 @@ struct WinogradPlan {
     let m: Int
     let outChannels: Int, inChannels: Int
     let padding: Int, dilation: Int
-    /// Transformed weights packed for pw_winograd_fused: [ξ][Kp/12][C][12], Kp = K rounded up to 12 (zero rows).
+    /// Transformed weights packed for pw_winograd_fused: [ξ][Kp/MR][C][MR], Kp = K rounded up to MR (zero rows).
     let packed: [Float]
     let paddedOut: Int
 
@@ -20,7 +20,8 @@ struct WinogradPlan {
         self.padding = padding; self.dilation = dilation
         let t = m + 2
         let g = (m == 2 ? WinogradPlan.g2 : WinogradPlan.g4).flatMap { $0 }   // [t][3]
-        let kp = (outChannels + 11) / 12 * 12
+        let mr = blockRows
+        let kp = (outChannels + mr - 1) / mr * mr
         var packed = [Float](repeating: 0, count: t * t * kp * inChannels)
         // Built on a layer's first call, so it is first-frame latency: split it over the engine's
         // threads by output channel (each k writes its own disjoint slots of `packed`).
@@ -44,8 +45,8 @@ struct WinogradPlan {
                             for j in 0..<t {
                                 var v = 0.0
                                 for q in 0..<3 { v += gw[i * 3 + q] * g[j * 3 + q] }
-                                // Packed for pw_winograd_fused: [ξ][Kp/12][C][12].
-                                dst[(((i * t + j) * (kp / 12) + k / 12) * cin + c) * 12 + k % 12] = Float(v)
+                                // Packed for pw_winograd_fused: [ξ][Kp/MR][C][MR].
+                                dst[(((i * t + j) * (kp / mr) + k / mr) * cin + c) * mr + k % mr] = Float(v)
                             }
                         }
                     }
@@ -78,7 +79,8 @@ struct WinogradPlan {
         let oys = WinogradPlan.origins(extent: ho, dilation: dilation, m: m)
         let oxs = WinogradPlan.origins(extent: wo, dilation: dilation, m: m)
         let tiles = oys.count * oxs.count, nt = n * tiles
-        let ld = (nt + 31) / 32 * 32       // column stride: whole 32-column kernel blocks
+        let nr = blockColumns
+        let ld = (nt + nr - 1) / nr * nr   // column stride: whole NR-column kernel blocks
         let c = inChannels, k = outChannels, kp = paddedOut
         let inScratch = oys.withUnsafeBufferPointer { yb in
             oxs.withUnsafeBufferPointer { xb in
@@ -92,27 +94,28 @@ struct WinogradPlan {
                 let oy = yb.baseAddress!, ox = xb.baseAddress!
                 ScratchPool.shared.withBuffer(tt * c * ld) { v in
                     // 1. Input transform, parallel over (image, channel).
-                    parallelChunks(n * c) { r in
+                    parallelChunks(n * c, minChunk: max(1, parallelGrain / (4 * h * w))) { r in
                         ScratchPool.shared.withBuffer(inScratch) { s in
                             pw_winograd_input(x, Int32(n), Int32(c), Int32(h), Int32(w), Int32(padding),
                                               Int32(dilation), Int32(m), oy, Int32(oys.count), ox, Int32(oxs.count),
                                               Int32(r.lowerBound), Int32(r.upperBound), v, ld, s)
                             // Zero the pad columns so the kernels never multiply stale (possibly denormal) data.
                             if ld > nt {
-                                let lastBlock = (ld / 32 - 1) * c * 32
+                                let lastBlock = (ld / nr - 1) * c * nr
                                 for row in 0..<tt {
                                     for item in r where item / c == n - 1 {   // once per channel
-                                        (v + row * c * ld + lastBlock + (item % c) * 32 + nt % 32).update(repeating: 0, count: ld - nt)
+                                        (v + row * c * ld + lastBlock + (item % c) * nr + nt % nr).update(repeating: 0, count: ld - nt)
                                     }
                                 }
                             }
                         }
                     }
-                    // 2. Products + output transform, fused per 32-tile block (parallel over blocks): the
+                    // 2. Products + output transform, fused per NR-tile block (parallel over blocks): the
                     //    t² products of a block stay in cache instead of round-tripping through memory.
                     withOptionalArray(bias) { bp in
                         packed.withUnsafeBufferPointer { pb in
-                            parallelChunks(ld / 32 * (kp / 12)) { r in
+                            let itemFlops = 2 * tt * c * blockRows * nr
+                            parallelChunks(ld / nr * (kp / blockRows), minChunk: max(1, 16 * parallelGrain / itemFlops)) { r in
                                 ScratchPool.shared.withBuffer(fusedScratch) { s in
                                     pw_winograd_fused(pb.baseAddress!, v, ld, Int32(n), Int32(c), Int32(k), Int32(kp),
                                                       Int32(ho), Int32(wo), Int32(dilation), Int32(m), oy,

@@ -30,26 +30,57 @@ void pw_warp_affine_rgb(const uint8_t *rgb, int width, int height, int rowStride
 /// Winograd F(m×m, 3×3) input transform (m = 2 or 4, tile t = m + 2) for the (image, channel) work
 /// items [i0, i1) (item = n*C + c) of x[N][C][H][W], padded by `pad`, dilation `dil`. Tiles are the
 /// product of row origins oys[nty] × column origins oxs[ntx] (output coordinates; a tile covers outputs
-/// origin + a·dil, a < m). Writes V[t²][ldv/32][C][32] (columns in 32-wide blocks; image n's tiles at
-/// columns n·T…; ldv ≥ N·T a multiple of 32) with T = nty·ntx. `scratch` holds
+/// origin + a·dil, a < m). Writes V[t²][ldv/NR][C][NR] (columns in PW_GEMM_NR-wide blocks; image n's
+/// tiles at columns n·T…; ldv ≥ N·T a multiple of PW_GEMM_NR) with T = nty·ntx. `scratch` holds
 /// pw_winograd_input_scratch(...) floats per call.
 void pw_winograd_input(const float *x, int N, int C, int H, int W, int pad, int dil, int m,
                        const int *oys, int nty, const int *oxs, int ntx, int i0, int i1, float *V, size_t ldv, float *scratch);
 size_t pw_winograd_input_scratch(int H, int W, int pad, int dil, int m, const int *oys, int nty, const int *oxs, int ntx);
 
-/// One 12×32 block: M (12 rows, stride ldm) = A (packed [C][12]) · V (a contiguous [C][32] block).
+/// The register block of every matrix-product kernel: a PW_GEMM_MR × PW_GEMM_NR block of the result is
+/// one kernel call over A packed as [K][MR] and B as a contiguous [K][NR] panel. Packed layouts built
+/// outside C (Winograd weights, column blocks) use these constants rather than their own numbers.
+#define PW_GEMM_MR 12
+#define PW_GEMM_NR 32
+
+/// One MR×NR block: M (MR rows, stride ldm) = A (packed [C][MR]) · V (a contiguous [C][NR] panel).
 void pw_wgemm_panel(int C, const float *A, const float *V, float *M, size_t ldm);
 
-/// Fused Winograd product + output transform for work items [b0, b1), item = block·(Kp/12) + group, over
-/// 32-column blocks of V (layout as written by pw_winograd_input) and 12-channel output groups: the t² products land in a small
-/// cache-resident buffer and are transformed straight into y[N][K][Ho][Wo] (+bias, +residual, ReLU).
-/// A is packed [t²][Kp/12][C][12]. `scratch` holds pw_winograd_fused_scratch(m) floats.
+/// Fused Winograd product + output transform for work items [b0, b1), item = block·(Kp/MR) + group, over
+/// NR-column blocks of V (layout as written by pw_winograd_input) and MR-channel output groups: the t²
+/// products land in a small cache-resident buffer and are transformed straight into y[N][K][Ho][Wo]
+/// (+bias, +residual, ReLU). A is packed [t²][Kp/MR][C][MR]. `scratch` holds pw_winograd_fused_scratch(m) floats.
 void pw_winograd_fused(const float *A, const float *V, size_t ldv, int N, int C, int K, int Kp, int Ho, int Wo,
                        int dil, int m, const int *oys, int nty, const int *oxs, int ntx, const float *bias,
                        const float *residual, int relu, int b0, int b1, float *y, float *scratch);
 size_t pw_winograd_fused_scratch(int m);
 
-/// The vector ISA the kernels dispatch to on this CPU: 2 = AVX-512, 1 = AVX2+FMA, 0 = portable C.
+/// Floats of A (M×K) packed by pw_gemm_pack_a: ceil(M/MR) panels of [K][MR].
+size_t pw_gemm_packed_size(int M, int K);
+/// Packs row-major A (M×K, row stride lda) into [ceil(M/MR)][K][MR] panels, rows past M zero.
+void pw_gemm_pack_a(const float *A, int M, int K, size_t lda, float *Ap);
+
+/// C = Ap · B (+bias[row]) (+residual) (ReLU) with Ap from pw_gemm_pack_a, B row-major K×N (row stride
+/// ldb), C and residual M×N (row stride ldc). Work items [i0, i1): item = jb·rowGroups + rg covers
+/// columns [jb·NR, jb·NR + NR) and panels [P·rg/rowGroups, P·(rg+1)/rowGroups) of the P = ceil(M/MR).
+/// Every output element is one kernel's full-K sum in a fixed order, so results do not depend on how
+/// the items are split over threads. `scratch` holds pw_gemm_scratch(K) floats per call.
+void pw_gemm(const float *Ap, const float *B, size_t ldb, int M, int N, int K, const float *bias,
+             const float *residual, int relu, float *C, size_t ldc, int rowGroups, int i0, int i1, float *scratch);
+size_t pw_gemm_scratch(int K);
+
+/// Kernel tiers, lowest first. Each tier is one C file (isa_portable.c, isa_avx2.c, isa_avx512.c).
+#define PW_ISA_PORTABLE 0
+#define PW_ISA_AVX2 1
+#define PW_ISA_AVX512 2
+
+/// The highest tier this CPU (and OS register saving) supports, from cpuid/xgetbv.
+int pw_isa_supported(void);
+/// The tier the kernels dispatch to: chosen once at first use, the supported tier capped by the
+/// PW_ISA environment variable (0, 1 or 2).
 int pw_isa_level(void);
+/// Test hook: dispatches to min(level, supported) from now on (ignoring PW_ISA); returns that tier.
+/// Not for use while other threads run kernels.
+int pw_isa_force(int level);
 
 #endif

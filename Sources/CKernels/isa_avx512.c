@@ -1,0 +1,154 @@
+// AVX-512 tier (F, VL, DQ, BW: Skylake-SP and later, Zen 4): every function in this file is compiled
+// for AVX-512.
+#include "kernel_table.h"
+#ifdef PW_X86
+#include <immintrin.h>
+#include <math.h>
+#include <string.h>
+
+#if defined(__clang__)
+#pragma clang attribute push(__attribute__((target("avx512f,avx512vl,avx512dq,avx512bw,avx2,fma"))), apply_to = function)
+#else
+#pragma GCC push_options
+#pragma GCC target("avx512f,avx512vl,avx512dq,avx512bw,avx2,fma")
+#endif
+
+_Static_assert(PW_GEMM_MR == 12 && PW_GEMM_NR == 32, "the AVX-512 kernel is written for 12×32 blocks");
+
+// 12×32 block: 24 zmm accumulators, 2 B vectors and one broadcast per row of A.
+static void tier_panel(int K, const float *A, const float *B, float *M, size_t ldm) {
+    __m512 a0 = _mm512_setzero_ps(), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0;
+    __m512 a8 = a0, a9 = a0, a10 = a0, a11 = a0, a12 = a0, a13 = a0, a14 = a0, a15 = a0;
+    __m512 a16 = a0, a17 = a0, a18 = a0, a19 = a0, a20 = a0, a21 = a0, a22 = a0, a23 = a0;
+    for (int c = 0; c < K; c++) {
+        const float *b = B + (size_t)c * PW_GEMM_NR;
+        const __m512 b0 = _mm512_loadu_ps(b), b1 = _mm512_loadu_ps(b + 16);
+        const float *a = A + (size_t)c * PW_GEMM_MR;
+        __m512 s;
+        s = _mm512_set1_ps(a[0]);  a0 = _mm512_fmadd_ps(s, b0, a0);  a1 = _mm512_fmadd_ps(s, b1, a1);
+        s = _mm512_set1_ps(a[1]);  a2 = _mm512_fmadd_ps(s, b0, a2);  a3 = _mm512_fmadd_ps(s, b1, a3);
+        s = _mm512_set1_ps(a[2]);  a4 = _mm512_fmadd_ps(s, b0, a4);  a5 = _mm512_fmadd_ps(s, b1, a5);
+        s = _mm512_set1_ps(a[3]);  a6 = _mm512_fmadd_ps(s, b0, a6);  a7 = _mm512_fmadd_ps(s, b1, a7);
+        s = _mm512_set1_ps(a[4]);  a8 = _mm512_fmadd_ps(s, b0, a8);  a9 = _mm512_fmadd_ps(s, b1, a9);
+        s = _mm512_set1_ps(a[5]);  a10 = _mm512_fmadd_ps(s, b0, a10); a11 = _mm512_fmadd_ps(s, b1, a11);
+        s = _mm512_set1_ps(a[6]);  a12 = _mm512_fmadd_ps(s, b0, a12); a13 = _mm512_fmadd_ps(s, b1, a13);
+        s = _mm512_set1_ps(a[7]);  a14 = _mm512_fmadd_ps(s, b0, a14); a15 = _mm512_fmadd_ps(s, b1, a15);
+        s = _mm512_set1_ps(a[8]);  a16 = _mm512_fmadd_ps(s, b0, a16); a17 = _mm512_fmadd_ps(s, b1, a17);
+        s = _mm512_set1_ps(a[9]);  a18 = _mm512_fmadd_ps(s, b0, a18); a19 = _mm512_fmadd_ps(s, b1, a19);
+        s = _mm512_set1_ps(a[10]); a20 = _mm512_fmadd_ps(s, b0, a20); a21 = _mm512_fmadd_ps(s, b1, a21);
+        s = _mm512_set1_ps(a[11]); a22 = _mm512_fmadd_ps(s, b0, a22); a23 = _mm512_fmadd_ps(s, b1, a23);
+    }
+#define ST(r, x, y) _mm512_storeu_ps(M + (size_t)(r) * ldm, x); _mm512_storeu_ps(M + (size_t)(r) * ldm + 16, y);
+    ST(0, a0, a1) ST(1, a2, a3) ST(2, a4, a5) ST(3, a6, a7) ST(4, a8, a9) ST(5, a10, a11)
+    ST(6, a12, a13) ST(7, a14, a15) ST(8, a16, a17) ST(9, a18, a19) ST(10, a20, a21) ST(11, a22, a23)
+#undef ST
+}
+
+// R rows × V·16 columns (R ≤ 12, V = 1 or 2): the accumulator arrays become registers once R and V
+// are constants.
+static inline __attribute__((always_inline))
+void block_rv(int K, const float *A, const float *B, float *M, size_t ldm, const int R, const int V) {
+    __m512 acc[2][PW_GEMM_MR];
+    for (int r = 0; r < R; r++) { acc[0][r] = _mm512_setzero_ps(); acc[1][r] = _mm512_setzero_ps(); }
+    for (int c = 0; c < K; c++) {
+        const float *b = B + (size_t)c * PW_GEMM_NR;
+        const __m512 b0 = _mm512_loadu_ps(b), b1 = V > 1 ? _mm512_loadu_ps(b + 16) : b0;
+        const float *a = A + (size_t)c * PW_GEMM_MR;
+        for (int r = 0; r < R; r++) {
+            const __m512 s = _mm512_set1_ps(a[r]);
+            acc[0][r] = _mm512_fmadd_ps(s, b0, acc[0][r]);
+            if (V > 1) acc[1][r] = _mm512_fmadd_ps(s, b1, acc[1][r]);
+        }
+    }
+    for (int r = 0; r < R; r++) {
+        _mm512_storeu_ps(M + (size_t)r * ldm, acc[0][r]);
+        if (V > 1) _mm512_storeu_ps(M + (size_t)r * ldm + 16, acc[1][r]);
+    }
+}
+
+// Edge blocks: the rows asked for, and 16 columns when that covers `cols`.
+static void tier_block(int K, const float *A, const float *B, float *M, size_t ldm, int rows, int cols) {
+#define ROWS(R) case R: if (cols <= 16) block_rv(K, A, B, M, ldm, R, 1); else block_rv(K, A, B, M, ldm, R, 2); return;
+    switch (rows) {
+        ROWS(1) ROWS(2) ROWS(3) ROWS(4) ROWS(5) ROWS(6) ROWS(7) ROWS(8) ROWS(9) ROWS(10) ROWS(11)
+        default: if (cols <= 16) block_rv(K, A, B, M, ldm, 12, 1); else tier_panel(K, A, B, M, ldm); return;
+    }
+#undef ROWS
+}
+
+#define PW_TIER_DEFORM deform_im2col_avx512
+#include "tier_body.h"
+
+// Deformable columns, 16 output pixels at a time: the bilinear sample's four corners are masked
+// gathers (a corner outside the image, or a sample outside (−1, H)×(−1, W), reads 0), with the same
+// weights and the same sum order as deform_sample.
+static void deform_im2col_avx512(const float *x, const float *offset, int C, int H, int W, int kh, int kw,
+                                 int stride, int pad, int dil, int Ho, int Wo, int dg, int c0, int c1, float *cols) {
+    const size_t plane = (size_t)Ho * Wo;
+    const int perGroup = C / dg, taps = kh * kw;
+    const __m512 one = _mm512_set1_ps(1.0f), minusOne = _mm512_set1_ps(-1.0f);
+    const __m512 hLimit = _mm512_set1_ps((float)H), wLimit = _mm512_set1_ps((float)W);
+    const __m512i zeroI = _mm512_setzero_si512(), hMax = _mm512_set1_epi32(H - 1), wMax = _mm512_set1_epi32(W - 1);
+    const __m512i widthI = _mm512_set1_epi32(W), oneI = _mm512_set1_epi32(1);
+    const __m512i lanes = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+    for (int c = c0; c < c1; c++) {
+        const int g = c / perGroup;
+        const float *img = x + (size_t)c * H * W;
+        for (int ky = 0; ky < kh; ky++) {
+            for (int kx = 0; kx < kw; kx++) {
+                const int k = ky * kw + kx;
+                const float *offY = offset + (size_t)(2 * (g * taps + k)) * plane;
+                const float *offX = offY + plane;
+                float *row = cols + ((size_t)c * taps + k) * plane;
+                for (int oy = 0; oy < Ho; oy++) {
+                    const __m512 baseY = _mm512_set1_ps((float)(oy * stride - pad + ky * dil));
+                    for (int ox0 = 0; ox0 < Wo; ox0 += 16) {
+                        const int n = Wo - ox0 < 16 ? Wo - ox0 : 16;
+                        const __mmask16 live = (__mmask16)((1u << n) - 1);
+                        const size_t p = (size_t)oy * Wo + ox0;
+                        const __m512i ox = _mm512_add_epi32(_mm512_set1_epi32(ox0), lanes);
+                        const __m512 baseX = _mm512_cvtepi32_ps(_mm512_add_epi32(
+                            _mm512_mullo_epi32(ox, _mm512_set1_epi32(stride)), _mm512_set1_epi32(kx * dil - pad)));
+                        const __m512 h = _mm512_add_ps(baseY, _mm512_maskz_loadu_ps(live, offY + p));
+                        const __m512 w = _mm512_add_ps(baseX, _mm512_maskz_loadu_ps(live, offX + p));
+                        __mmask16 inside = live & _mm512_cmp_ps_mask(h, minusOne, _CMP_GT_OQ)
+                                         & _mm512_cmp_ps_mask(h, hLimit, _CMP_LT_OQ)
+                                         & _mm512_cmp_ps_mask(w, minusOne, _CMP_GT_OQ)
+                                         & _mm512_cmp_ps_mask(w, wLimit, _CMP_LT_OQ);
+                        const __m512 hf = _mm512_roundscale_ps(h, _MM_FROUND_TO_NEG_INF | _MM_FROUND_NO_EXC);
+                        const __m512 wf = _mm512_roundscale_ps(w, _MM_FROUND_TO_NEG_INF | _MM_FROUND_NO_EXC);
+                        const __m512i hl = _mm512_cvttps_epi32(hf), wl = _mm512_cvttps_epi32(wf);
+                        const __m512i hh = _mm512_add_epi32(hl, oneI), wh = _mm512_add_epi32(wl, oneI);
+                        const __m512 lh = _mm512_sub_ps(h, hf), lw = _mm512_sub_ps(w, wf);
+                        const __m512 uh = _mm512_sub_ps(one, lh), uw = _mm512_sub_ps(one, lw);
+                        const __mmask16 top = inside & _mm512_cmp_epi32_mask(hl, zeroI, _MM_CMPINT_NLT);
+                        const __mmask16 bottom = inside & _mm512_cmp_epi32_mask(hh, hMax, _MM_CMPINT_LE);
+                        const __mmask16 left = _mm512_cmp_epi32_mask(wl, zeroI, _MM_CMPINT_NLT);
+                        const __mmask16 right = _mm512_cmp_epi32_mask(wh, wMax, _MM_CMPINT_LE);
+                        const __m512i idx = _mm512_add_epi32(_mm512_mullo_epi32(hl, widthI), wl);
+                        const __m512i idxBelow = _mm512_add_epi32(idx, widthI);
+                        const __m512 zero = _mm512_setzero_ps();
+                        const __m512 v1 = _mm512_mask_i32gather_ps(zero, top & left, idx, img, 4);
+                        const __m512 v2 = _mm512_mask_i32gather_ps(zero, top & right, _mm512_add_epi32(idx, oneI), img, 4);
+                        const __m512 v3 = _mm512_mask_i32gather_ps(zero, bottom & left, idxBelow, img, 4);
+                        const __m512 v4 = _mm512_mask_i32gather_ps(zero, bottom & right, _mm512_add_epi32(idxBelow, oneI), img, 4);
+                        __m512 r = _mm512_mul_ps(_mm512_mul_ps(uh, uw), v1);
+                        r = _mm512_add_ps(r, _mm512_mul_ps(_mm512_mul_ps(uh, lw), v2));
+                        r = _mm512_add_ps(r, _mm512_mul_ps(_mm512_mul_ps(lh, uw), v3));
+                        r = _mm512_add_ps(r, _mm512_mul_ps(_mm512_mul_ps(lh, lw), v4));
+                        _mm512_mask_storeu_ps(row + p, live, _mm512_maskz_mov_ps(inside, r));
+                    }
+                }
+            }
+        }
+    }
+}
+
+#if defined(__clang__)
+#pragma clang attribute pop
+#else
+#pragma GCC pop_options
+#endif
+
+const pw_kernel_table pw_kernels_avx512 = PW_TIER_TABLE;
+#endif

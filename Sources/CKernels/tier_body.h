@@ -1,0 +1,300 @@
+// The kernels every tier compiles from the same source. Included by each isa_*.c file after it has
+// defined its register-block kernel `tier_panel` (MR×NR = A [K][MR] · B [K][NR]), `tier_block` (the
+// same for an edge block: at least `rows` × `cols` of it, at most MR×NR written) and switched the
+// compiler to its instruction set, so the loops here are vectorised for that tier. Not a public header.
+#include "kernel_table.h"
+#include <math.h>
+#include <string.h>
+
+#define MR PW_GEMM_MR
+#define NR PW_GEMM_NR
+#define RESTRICT __restrict__
+#define INLINE static inline __attribute__((always_inline))
+
+// ---- Winograd F(2×2,3×3) and F(4×4,3×3) transforms (Lavin & Gray 2015, points 0, ±1, ±2, ∞), with
+// dilation handled by tiling each d×d phase sub-image (outputs y ≡ a mod d read only rows ≡ a mod d).
+// All transforms run over arrays of tiles so they vectorise.
+
+
+// The 1-D transforms over T tiles: input row r at in + r·is, output row i at out + i·os. (Strides,
+// not pointer arrays: arrays built with vector stores then read back as scalars stall store forwarding.)
+// B^T for F(4,3): out_i = Σ_r B^T[i][r] · in_r.
+INLINE void bt4(const float *in, size_t is, float *out, size_t os, int T) {
+    const float *RESTRICT d0 = in, *RESTRICT d1 = in + is, *RESTRICT d2 = in + 2 * is;
+    const float *RESTRICT d3 = in + 3 * is, *RESTRICT d4 = in + 4 * is, *RESTRICT d5 = in + 5 * is;
+    float *RESTRICT o0 = out, *RESTRICT o1 = out + os, *RESTRICT o2 = out + 2 * os;
+    float *RESTRICT o3 = out + 3 * os, *RESTRICT o4 = out + 4 * os, *RESTRICT o5 = out + 5 * os;
+    for (int p = 0; p < T; p++) {
+        const float a = d1[p], b = d2[p], c = d3[p], e = d4[p];
+        o0[p] = 4.0f * d0[p] - 5.0f * b + e;
+        o1[p] = -4.0f * (a + b) + (c + e);
+        o2[p] = 4.0f * (a - b) + (e - c);
+        o3[p] = 2.0f * (c - a) + (e - b);
+        o4[p] = 2.0f * (a - c) + (e - b);
+        o5[p] = 4.0f * a - 5.0f * c + d5[p];
+    }
+}
+
+INLINE void bt2(const float *in, size_t is, float *out, size_t os, int T) {
+    const float *RESTRICT d0 = in, *RESTRICT d1 = in + is, *RESTRICT d2 = in + 2 * is, *RESTRICT d3 = in + 3 * is;
+    float *RESTRICT o0 = out, *RESTRICT o1 = out + os, *RESTRICT o2 = out + 2 * os, *RESTRICT o3 = out + 3 * os;
+    for (int p = 0; p < T; p++) {
+        o0[p] = d0[p] - d2[p];
+        o1[p] = d1[p] + d2[p];
+        o2[p] = d2[p] - d1[p];
+        o3[p] = d1[p] - d3[p];
+    }
+}
+
+// A^T for F(4,3): 6 rows in, 4 out.
+INLINE void at4(const float *in, size_t is, float *out, size_t os, int T) {
+    const float *RESTRICT m0 = in, *RESTRICT m1 = in + is, *RESTRICT m2 = in + 2 * is;
+    const float *RESTRICT m3 = in + 3 * is, *RESTRICT m4 = in + 4 * is, *RESTRICT m5 = in + 5 * is;
+    float *RESTRICT o0 = out, *RESTRICT o1 = out + os, *RESTRICT o2 = out + 2 * os, *RESTRICT o3 = out + 3 * os;
+    for (int p = 0; p < T; p++) {
+        const float s12 = m1[p] + m2[p], d12 = m1[p] - m2[p];
+        const float s34 = m3[p] + m4[p], d34 = m3[p] - m4[p];
+        o0[p] = m0[p] + s12 + s34;
+        o1[p] = d12 + 2.0f * d34;
+        o2[p] = s12 + 4.0f * s34;
+        o3[p] = d12 + 8.0f * d34 + m5[p];
+    }
+}
+
+INLINE void at2(const float *in, size_t is, float *out, size_t os, int T) {
+    const float *RESTRICT m0 = in, *RESTRICT m1 = in + is, *RESTRICT m2 = in + 2 * is, *RESTRICT m3 = in + 3 * is;
+    float *RESTRICT o0 = out, *RESTRICT o1 = out + os;
+    for (int p = 0; p < T; p++) {
+        o0[p] = m0[p] + m1[p] + m2[p];
+        o1[p] = m1[p] - m2[p] - m3[p];
+    }
+}
+
+static void tier_winograd_input(const float *x, int N, int C, int H, int W, int pad, int dil, int m,
+                       const int *oys, int nty, const int *oxs, int ntx, int i0, int i1, float *V, size_t ldv, float *scratch) {
+    const int t = m + 2, T = nty * ntx;
+    const size_t NT = ldv, CNT = (size_t)C * NT;
+    int PH, PW;
+    pw_padded_extent(pad, dil, m, oys, nty, oxs, ntx, H, W, &PH, &PW);
+    float *pimg = scratch;
+    float *G = pimg + (size_t)PH * PW;
+    float *Tm = G + (size_t)t * t * T;
+    memset(pimg, 0, sizeof(float) * (size_t)PH * PW);
+    for (int item = i0; item < i1; item++) {
+        const int n = item / C, c = item % C;
+        const float *xc = x + (size_t)item * H * W;
+        // Interior only: the zero border stays from the memset (rows/cols outside are never written).
+        for (int iy = 0; iy < H; iy++) memcpy(pimg + (size_t)(iy + pad) * PW + pad, xc + (size_t)iy * W, sizeof(float) * W);
+        // Gather the t×t patches, tile-minor: G[(r*t + s)][tile]; the inner loop runs over a tile row
+        // so stores are contiguous (the loads are a strided gather the compiler vectorises).
+        for (int iy = 0; iy < nty; iy++) {
+            for (int r = 0; r < t; r++) {
+                const float *row = pimg + (size_t)(oys[iy] + r * dil) * PW;
+                for (int s = 0; s < t; s++) {
+                    const float *RESTRICT src = row + s * dil;
+                    float *RESTRICT dst = G + (size_t)(r * t + s) * T + (size_t)iy * ntx;
+                    if (dil == 1 && m == 4) for (int ix = 0; ix < ntx; ix++) dst[ix] = src[4 * ix];
+                    else if (dil == 1) for (int ix = 0; ix < ntx; ix++) dst[ix] = src[2 * ix];
+                    else for (int ix = 0; ix < ntx; ix++) dst[ix] = src[oxs[ix]];
+                }
+            }
+        }
+        // Vertical pass: Tm[(i*t + s)] = Σ_r B^T[i][r] G[(r*t + s)].
+        for (int s = 0; s < t; s++) {
+            if (m == 4) bt4(G + (size_t)s * T, (size_t)t * T, Tm + (size_t)s * T, (size_t)t * T, T);
+            else bt2(G + (size_t)s * T, (size_t)t * T, Tm + (size_t)s * T, (size_t)t * T, T);
+        }
+        // Horizontal pass (into G, free again), then copy into V's NR-column blocks,
+        // V[ξ][col/NR][c][col%NR] with col = n*T + tile, so the product kernel streams each block contiguously.
+        for (int i = 0; i < t; i++) {
+            if (m == 4) bt4(Tm + (size_t)(i * t) * T, T, G + (size_t)(i * t) * T, T, T);
+            else bt2(Tm + (size_t)(i * t) * T, T, G + (size_t)(i * t) * T, T, T);
+        }
+        for (int xi = 0; xi < t * t; xi++) {
+            const float *src = G + (size_t)xi * T;
+            float *Vx = V + (size_t)xi * CNT + (size_t)c * NR;
+            size_t col = (size_t)n * T;
+            for (int done = 0; done < T;) {
+                const size_t off = col % NR;
+                int len = NR - (int)off;
+                if (len > T - done) len = T - done;
+                float *RESTRICT dst = Vx + (col / NR) * C * NR + off;
+                const float *RESTRICT from = src + done;
+                for (int q = 0; q < len; q++) dst[q] = from[q];
+                done += len; col += len;
+            }
+        }
+    }
+}
+
+static void tier_winograd_fused(const float *A, const float *V, size_t ldv, int N, int C, int K, int Kp, int Ho, int Wo,
+                       int dil, int m, const int *oys, int nty, const int *oxs, int ntx, const float *bias,
+                       const float *residual, int relu, int b0, int b1, float *y, float *scratch) {
+    const int t = m + 2, tt = t * t, T = nty * ntx, NT = N * T;
+    const size_t CV = (size_t)C * ldv;         // V floats per ξ
+    const size_t AK = (size_t)Kp * C;          // packed A floats per ξ
+    float *Mloc = scratch;                     // [ξ][MR][NR]
+    float *S = Mloc + (size_t)tt * MR * NR;    // [m][t][NR]
+    float *Y = S + (size_t)m * t * NR;         // [m][m][NR]
+    const size_t plane = (size_t)Ho * Wo;
+    const int groups = Kp / MR;
+    for (int item = b0; item < b1; item++) {
+        const int blk = item / groups, kb = item % groups;
+        const float *Vb = V + (size_t)blk * C * NR;
+        const int g0 = blk * NR;
+        const int count = NT - g0 < NR ? NT - g0 : NR;
+        {
+            for (int xi = 0; xi < tt; xi++)
+                tier_panel(C, A + xi * AK + (size_t)kb * C * MR, Vb + xi * CV, Mloc + (size_t)xi * MR * NR, NR);
+            for (int r = 0; r < MR; r++) {
+                const int k = kb * MR + r;
+                if (k >= K) break;
+                // Vertical then horizontal A^T pass over the block's NR tiles.
+                for (int j = 0; j < t; j++) {
+                    const float *in = Mloc + ((size_t)j * MR + r) * NR;
+                    if (m == 4) at4(in, (size_t)t * MR * NR, S + (size_t)j * NR, (size_t)t * NR, NR);
+                    else at2(in, (size_t)t * MR * NR, S + (size_t)j * NR, (size_t)t * NR, NR);
+                }
+                for (int a = 0; a < m; a++) {
+                    if (m == 4) at4(S + (size_t)(a * t) * NR, NR, Y + (size_t)(a * m) * NR, NR, NR);
+                    else at2(S + (size_t)(a * t) * NR, NR, Y + (size_t)(a * m) * NR, NR, NR);
+                }
+                const float bk = bias ? bias[k] : 0.0f;
+                for (int p = 0; p < count; p++) {
+                    const int g = g0 + p, n = g / T, tile = g % T, iy = tile / ntx, ix = tile % ntx;
+                    const size_t base = ((size_t)n * K + k) * plane;
+                    float *yk = y + base;
+                    const float *rk = residual ? residual + base : 0;
+                    for (int a = 0; a < m; a++) {
+                        const int oy = oys[iy] + a * dil;
+                        if (oy >= Ho) break;
+                        for (int b = 0; b < m; b++) {
+                            const int ox = oxs[ix] + b * dil;
+                            if (ox >= Wo) break;
+                            const size_t o = (size_t)oy * Wo + ox;
+                            float v = Y[(size_t)(a * m + b) * NR + p] + bk;
+                            if (rk) v += rk[o];
+                            if (relu && v < 0) v = 0;
+                            yk[o] = v;
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+
+// ---- Packed matrix product with a fused epilogue (see pw_gemm in CKernels.h).
+static void tier_gemm(const float *Ap, const float *B, size_t ldb, int M, int N, int K, const float *bias,
+                      const float *residual, int relu, float *C, size_t ldc, int rowGroups, int i0, int i1,
+                      float *scratch) {
+    const int panels = (M + MR - 1) / MR;
+    float *Bp = scratch;                    // the column block, packed [K][NR]
+    float *tile = Bp + (size_t)K * NR;      // one MR×NR result block
+    int packed = -1;
+    for (int item = i0; item < i1; item++) {
+        const int jb = item / rowGroups, rg = item % rowGroups;
+        const int j0 = jb * NR, nc = N - j0 < NR ? N - j0 : NR;
+        if (jb != packed) {
+            // Contiguous panel: the kernel streams it from L1/L2 for every row panel of A.
+            for (int k = 0; k < K; k++) {
+                const float *RESTRICT src = B + (size_t)k * ldb + j0;
+                float *RESTRICT dst = Bp + (size_t)k * NR;
+                // The rows are far apart (one image plane each), too many streams for the hardware
+                // prefetcher: fetch the next block's part of this row while this block computes.
+                __builtin_prefetch(src + NR, 0, 3);
+                __builtin_prefetch(src + NR + 16, 0, 3);
+                if (nc == NR) { for (int j = 0; j < NR; j++) dst[j] = src[j]; }
+                else { for (int j = 0; j < nc; j++) dst[j] = src[j]; for (int j = nc; j < NR; j++) dst[j] = 0; }
+            }
+            packed = jb;
+        }
+        const int p0 = (int)((long)panels * rg / rowGroups), p1 = (int)((long)panels * (rg + 1) / rowGroups);
+        for (int p = p0; p < p1; p++) {
+            const int rows = M - p * MR < MR ? M - p * MR : MR;
+            // The block's output (and residual) rows are a plane apart: start their cache misses now so
+            // they overlap the kernel instead of stalling the stores after it.
+            for (int r = 0; r < rows; r++) {
+                float *c = C + (size_t)(p * MR + r) * ldc + j0;
+                __builtin_prefetch(c, 1, 3); __builtin_prefetch(c + nc - 1, 1, 3);
+                if (residual) {
+                    const float *res = residual + (size_t)(p * MR + r) * ldc + j0;
+                    __builtin_prefetch(res, 0, 3); __builtin_prefetch(res + nc - 1, 0, 3);
+                }
+            }
+            // Edge blocks (M or N not a multiple of the block) skip the all-zero rows and columns.
+            if (rows == MR && nc > NR / 2) tier_panel(K, Ap + (size_t)p * K * MR, Bp, tile, NR);
+            else tier_block(K, Ap + (size_t)p * K * MR, Bp, tile, NR, rows, nc);
+            for (int r = 0; r < rows; r++) {
+                const int row = p * MR + r;
+                const float b = bias ? bias[row] : 0.0f;
+                const float *RESTRICT t = tile + (size_t)r * NR;
+                float *RESTRICT c = C + (size_t)row * ldc + j0;
+                if (residual) {
+                    const float *RESTRICT res = residual + (size_t)row * ldc + j0;
+                    if (relu) for (int j = 0; j < nc; j++) { float v = t[j] + b + res[j]; c[j] = v > 0 ? v : 0; }
+                    else for (int j = 0; j < nc; j++) c[j] = t[j] + b + res[j];
+                } else {
+                    if (relu) for (int j = 0; j < nc; j++) { float v = t[j] + b; c[j] = v > 0 ? v : 0; }
+                    else for (int j = 0; j < nc; j++) c[j] = t[j] + b;
+                }
+            }
+        }
+    }
+}
+
+// ---- Deformable convolution columns.
+// torchvision's deform_conv2d bilinear sample: 0 outside (-1,H)x(-1,W); out-of-image corners count 0.
+static inline float deform_sample(const float *img, int H, int W, float h, float w) {
+    if (h <= -1.0f || h >= (float)H || w <= -1.0f || w >= (float)W) return 0.0f;
+    float hf = floorf(h), wf = floorf(w);
+    int hl = (int)hf, wl = (int)wf, hh = hl + 1, wh = wl + 1;
+    float lh = h - hf, lw = w - wf, uh = 1.0f - lh, uw = 1.0f - lw;
+    float v1 = 0, v2 = 0, v3 = 0, v4 = 0;
+    if (hl >= 0) {
+        if (wl >= 0) v1 = img[hl * W + wl];
+        if (wh <= W - 1) v2 = img[hl * W + wh];
+    }
+    if (hh <= H - 1) {
+        if (wl >= 0) v3 = img[hh * W + wl];
+        if (wh <= W - 1) v4 = img[hh * W + wh];
+    }
+    return uh * uw * v1 + uh * lw * v2 + lh * uw * v3 + lh * lw * v4;
+}
+
+static __attribute__((unused)) void tier_deform_im2col(const float *x, const float *offset, int C, int H, int W, int kh, int kw,
+                      int stride, int pad, int dil, int Ho, int Wo, int dg, int c0, int c1, float *cols) {
+    const size_t plane = (size_t)Ho * Wo;
+    const int perGroup = C / dg;
+    const int taps = kh * kw;
+    for (int c = c0; c < c1; c++) {
+        const int g = c / perGroup;
+        const float *img = x + (size_t)c * H * W;
+        for (int ky = 0; ky < kh; ky++) {
+            for (int kx = 0; kx < kw; kx++) {
+                const int k = ky * kw + kx;
+                const float *offY = offset + (size_t)(2 * (g * taps + k)) * plane;
+                const float *offX = offY + plane;
+                float *row = cols + ((size_t)c * taps + k) * plane;
+                for (int oy = 0; oy < Ho; oy++) {
+                    const int baseY = oy * stride - pad + ky * dil;
+                    for (int ox = 0; ox < Wo; ox++) {
+                        const size_t p = (size_t)oy * Wo + ox;
+                        const int baseX = ox * stride - pad + kx * dil;
+                        row[p] = deform_sample(img, H, W, (float)baseY + offY[p], (float)baseX + offX[p]);
+                    }
+                }
+            }
+        }
+    }
+}
+
+
+/// This tier's table (the isa_*.c file names it pw_kernels_<tier>).
+/// A tier with its own deformable gather defines PW_TIER_DEFORM (its function's name) before including
+/// this file; the generic one above stays its fallback.
+#ifndef PW_TIER_DEFORM
+#define PW_TIER_DEFORM tier_deform_im2col
+#endif
+#define PW_TIER_TABLE { tier_panel, tier_gemm, tier_winograd_input, tier_winograd_fused, PW_TIER_DEFORM }

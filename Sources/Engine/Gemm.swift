@@ -1,0 +1,151 @@
+import CBLAS
+import CKernels
+import Foundation
+
+/// Rows × columns of the C kernels' register block (PW_GEMM_MR × PW_GEMM_NR in CKernels.h): packed
+/// layouts built in Swift use these, never their own numbers.
+let blockRows = Int(PW_GEMM_MR), blockColumns = Int(PW_GEMM_NR)
+
+/// Which matrix product the 1×1, im2col and deformable convolutions run on.
+enum GemmBackend {
+    /// pw_gemm: the active tier's register-blocked kernels, split over the engine's threads.
+    case engine
+    /// OpenBLAS sgemm (single-threaded calls split over the engine's threads by columns).
+    case openBLAS
+
+    /// The product for a rows × columns result over `depth`: a fixed rule of the machine and the shape, so
+    /// a layer always takes the same path (bit-identical results run to run).
+    /// - The engine's kernels on the AVX2 and AVX-512 tiers, whatever CPU model the BLAS release knows
+    ///   (OpenBLAS 0.3.21 runs SSE3 "Prescott" kernels on CPUs it does not know: 3–7× slower).
+    /// - OpenBLAS when its kernels are tuned for this CPU and the product is wide (≥ 4096 columns: 96×72
+    ///   planes and up), where they measured 10–25% faster on a Zen 4 (Cooperlake kernels); on narrower
+    ///   products the engine's split over its threads wins (OpenBLAS slices columns by 64s, so a 12×9
+    ///   plane runs on one thread).
+    /// - OpenBLAS on the portable tier (its per-architecture kernels beat plain C there).
+    /// `PW_GEMM=openblas` or `PW_GEMM=engine` forces one, to compare the two on one binary.
+    static func choose(columns: Int) -> GemmBackend {
+        switch forced {
+        case .some(let backend): return backend
+        case .none:
+            if KernelTier.active == .portable { return .openBLAS }
+            return blasTunedForCPU && columns >= 4096 ? .openBLAS : .engine
+        }
+    }
+
+    /// What `choose` picks for wide products, for reports.
+    static var current: GemmBackend { choose(columns: .max) }
+
+    private static let forced: GemmBackend? = {
+        switch ProcessInfo.processInfo.environment["PW_GEMM"]?.lowercased() {
+        case "openblas": return .openBLAS
+        case "engine": return .engine
+        default: return nil
+        }
+    }()
+
+    /// OpenBLAS kernel families written for AVX2 / AVX-512 (anything else is an older fallback).
+    private static let blasTunedForCPU: Bool = {
+        let tuned = ["haswell", "zen", "skylakex", "cooperlake", "sapphirerapids"]
+        return tuned.contains(blasCoreName.lowercased())
+    }()
+}
+
+/// Weights of a convolution as matrices, one [rows][depth] row-major block per group, packed into the
+/// kernels' MR-row panels on first use (Winograd-only layers never need the packed copy).
+final class GemmWeights: @unchecked Sendable {   // `packed` is written once under the lock
+    let groups: Int, rows: Int, depth: Int
+    /// [groups · rows][depth], row-major.
+    let raw: [Float]
+    private var packed: [Float]? = nil
+    private let lock = NSLock()
+
+    init(_ raw: [Float], groups: Int, rows: Int, depth: Int) {
+        precondition(raw.count == groups * rows * depth, "GemmWeights: \(raw.count) values for \(groups)×\(rows)×\(depth)")
+        self.raw = raw; self.groups = groups; self.rows = rows; self.depth = depth
+    }
+
+    private var packedPerGroup: Int { Int(pw_gemm_packed_size(Int32(rows), Int32(depth))) }
+
+    private func packedWeights() -> [Float] {
+        lock.lock()
+        defer { lock.unlock() }
+        if let packed { return packed }
+        let per = packedPerGroup
+        var p = [Float](repeating: 0, count: groups * per)
+        raw.withUnsafeBufferPointer { rb in
+            p.withUnsafeMutableBufferPointer { pb in
+                for g in 0..<groups {
+                    pw_gemm_pack_a(rb.baseAddress! + g * rows * depth, Int32(rows), Int32(depth), depth, pb.baseAddress! + g * per)
+                }
+            }
+        }
+        packed = p
+        return p
+    }
+
+    /// y[g·rows + r][j] = Σ_k W_g[r][k] · b[g·depth + k][j] for j < n (b and y row-major with row length
+    /// n), then + bias[row], + residual (laid out like y), ReLU if asked.
+    func apply(_ b: UnsafePointer<Float>, n: Int, bias: UnsafePointer<Float>?, residual: UnsafePointer<Float>?,
+               relu: Bool, y: UnsafeMutablePointer<Float>) {
+        switch GemmBackend.choose(columns: n) {
+        case .engine:
+            let p = packedWeights(), per = packedPerGroup
+            p.withUnsafeBufferPointer { pb in
+                for g in 0..<groups {
+                    gemm(pb.baseAddress! + g * per, rows: rows, depth: depth, b + g * depth * n, ldb: n, n: n,
+                         bias: bias.map { $0 + g * rows }, residual: residual.map { $0 + g * rows * n }, relu: relu,
+                         c: y + g * rows * n, ldc: n)
+                }
+            }
+        case .openBLAS:
+            raw.withUnsafeBufferPointer { wb in
+                for g in 0..<groups {
+                    sgemm(rows, n, depth, wb.baseAddress! + g * rows * depth, b + g * depth * n, y + g * rows * n)
+                }
+            }
+            applyEpilogue(y, bias, residual, channels: groups * rows, plane: n, relu: relu)
+        }
+    }
+}
+
+/// c (rows × n, row stride ldc) = packed a (rows × depth, from pw_gemm_pack_a) · b (depth × n, row stride
+/// ldb) (+bias[row]) (+residual, laid out like c) (ReLU), split over the engine's threads. The split
+/// only decides which thread computes which block: results are the same at any thread count.
+func gemm(_ a: UnsafePointer<Float>, rows: Int, depth: Int, _ b: UnsafePointer<Float>, ldb: Int, n: Int,
+          bias: UnsafePointer<Float>?, residual: UnsafePointer<Float>?, relu: Bool,
+          c: UnsafeMutablePointer<Float>, ldc: Int) {
+    let columnBlocks = (n + blockColumns - 1) / blockColumns
+    let panels = (rows + blockRows - 1) / blockRows
+    // Small products are not worth waking a second thread for (dispatch costs tens of microseconds).
+    let threads = 2 * rows * n * depth < 64 * parallelGrain ? 1 : EngineThreads.count
+    // Column blocks are the natural unit (each packs its B panel once and runs every row panel on it);
+    // split row panels too when there are too few column blocks to keep every thread busy.
+    let rowGroups = columnBlocks >= 4 * threads ? 1 : min(panels, (4 * threads + columnBlocks - 1) / columnBlocks)
+    let items = columnBlocks * rowGroups
+    let scratch = Int(pw_gemm_scratch(Int32(depth)))
+    let run: (Range<Int>) -> Void = { r in
+        ScratchPool.shared.withBuffer(scratch) { s in
+            pw_gemm(a, b, ldb, Int32(rows), Int32(n), Int32(depth), bias, residual, relu ? 1 : 0, c, ldc,
+                    Int32(rowGroups), Int32(r.lowerBound), Int32(r.upperBound), s)
+        }
+    }
+    if threads == 1 { run(0..<items) } else { parallelChunks(items, run) }
+}
+
+/// The same product on row-major a (rows × depth), packing it first: for one-off products (tests, bench).
+func gemm(rowMajor a: UnsafePointer<Float>, rows: Int, depth: Int, _ b: UnsafePointer<Float>, ldb: Int, n: Int,
+          bias: UnsafePointer<Float>?, residual: UnsafePointer<Float>?, relu: Bool,
+          c: UnsafeMutablePointer<Float>, ldc: Int) {
+    let packed = UnsafeMutablePointer<Float>.allocate(capacity: Int(pw_gemm_packed_size(Int32(rows), Int32(depth))))
+    defer { packed.deallocate() }
+    pw_gemm_pack_a(a, Int32(rows), Int32(depth), depth, packed)
+    gemm(packed, rows: rows, depth: depth, b, ldb: ldb, n: n, bias: bias, residual: residual, relu: relu, c: c, ldc: ldc)
+}
+
+/// The products the convolutions use ("engine kernels, AVX-512" and/or "OpenBLAS"), for reports.
+public var convolutionGemmName: String {
+    let narrow = GemmBackend.choose(columns: 1), wide = GemmBackend.choose(columns: .max)
+    let engine = "engine kernels, \(KernelTier.active.name)"
+    if narrow == wide { return narrow == .engine ? engine : "OpenBLAS" }
+    return "\(engine) (OpenBLAS for ≥ 4096 columns)"
+}

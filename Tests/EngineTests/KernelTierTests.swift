@@ -1,0 +1,164 @@
+@testable import Engine
+import Foundation
+import Tensors
+import XCTest
+
+/// Every kernel tier this CPU supports (portable C, AVX2+FMA, AVX-512), forced one after another in one
+/// process, against the portable tier and against float64 references.
+final class KernelTierTests: XCTestCase {
+    override class func setUp() {
+        super.setUp()
+        print("CPU: \(cpuDescription); kernel tiers: \(KernelTier.supported.map(\.name)); active \(KernelTier.active.name)")
+    }
+
+    private func random(_ count: Int, seed: UInt64) -> [Float] {
+        var state = seed &* 6364136223846793005 &+ 1442695040888963407
+        return (0..<count).map { _ in
+            state = state &* 6364136223846793005 &+ 1442695040888963407
+            return Float(state >> 40) / Float(1 << 23) - 1
+        }
+    }
+
+    func testTierSelection() {
+        let supported = KernelTier.supported
+        XCTAssertEqual(supported.first, .portable)
+        XCTAssertLessThanOrEqual(KernelTier.active, supported.last!)
+        for tier in supported { XCTAssertEqual(KernelTier.with(tier) { KernelTier.active }, tier) }
+        // Asking for more than the CPU has gives the best it has.
+        XCTAssertEqual(KernelTier.with(.avx512) { KernelTier.active }, supported.last!)
+        #if arch(x86_64)
+        // The machines this project runs on all have AVX2+FMA; a detection bug must not silently fall back.
+        XCTAssertGreaterThanOrEqual(supported.last!, .avx2, "cpuid/xgetbv found no AVX2+FMA: \(cpuDescription)")
+        #endif
+    }
+
+    /// C = A·B + bias + residual, ReLU, on odd shapes (edges in both block directions, K = 1, strides
+    /// wider than the matrix), every tier against a float64 reference and against the portable tier.
+    func testGemmEveryTierMatchesReference() {
+        let shapes: [(m: Int, n: Int, k: Int)] = [(1, 1, 1), (12, 32, 7), (13, 37, 5), (25, 65, 129), (17, 100, 153),
+                                                  (50, 333, 300), (3, 1000, 2)]
+        for (si, s) in shapes.enumerated() {
+            let ldb = s.n + 3, ldc = s.n + 5
+            let a = random(s.m * s.k, seed: UInt64(si)), b = random(s.k * ldb, seed: UInt64(100 + si))
+            let bias = random(s.m, seed: UInt64(200 + si)), residual = random(s.m * ldc, seed: UInt64(300 + si))
+            for variant in 0..<2 {
+                let relu = variant == 1, useBias = variant == 1, useResidual = variant == 1
+                var reference = [Double](repeating: 0, count: s.m * s.n)
+                for i in 0..<s.m {
+                    for j in 0..<s.n {
+                        var v = 0.0
+                        for q in 0..<s.k { v += Double(a[i * s.k + q]) * Double(b[q * ldb + j]) }
+                        if useBias { v += Double(bias[i]) }
+                        if useResidual { v += Double(residual[i * ldc + j]) }
+                        reference[i * s.n + j] = relu ? max(v, 0) : v
+                    }
+                }
+                var portable: [Float] = []
+                for tier in KernelTier.supported {
+                    var c = [Float](repeating: .nan, count: s.m * ldc)
+                    KernelTier.with(tier) {
+                        a.withUnsafeBufferPointer { ap in b.withUnsafeBufferPointer { bp in
+                            bias.withUnsafeBufferPointer { biasp in residual.withUnsafeBufferPointer { rp in
+                                c.withUnsafeMutableBufferPointer { cp in
+                                    gemm(rowMajor: ap.baseAddress!, rows: s.m, depth: s.k, bp.baseAddress!, ldb: ldb, n: s.n,
+                                         bias: useBias ? biasp.baseAddress! : nil, residual: useResidual ? rp.baseAddress! : nil,
+                                         relu: relu, c: cp.baseAddress!, ldc: ldc)
+                                }
+                            } }
+                        } }
+                    }
+                    let label = "gemm \(s.m)×\(s.n)×\(s.k) variant \(variant) \(tier.name)"
+                    var dense = [Float](), err = 0.0, norm = 0.0, maxAbs = 0.0
+                    for i in 0..<s.m {
+                        for j in 0..<s.n {
+                            let v = c[i * ldc + j], r = reference[i * s.n + j]
+                            XCTAssertFalse(v.isNaN, "\(label): NaN at \(i),\(j)")
+                            dense.append(v)
+                            err += (Double(v) - r) * (Double(v) - r); norm += r * r
+                            maxAbs = max(maxAbs, abs(Double(v) - r))
+                        }
+                        // Columns past n are the caller's: never written.
+                        for j in s.n..<ldc { XCTAssertTrue(c[i * ldc + j].isNaN, "\(label): wrote past n at \(i),\(j)") }
+                    }
+                    XCTAssertLessThanOrEqual((err / max(norm, 1e-30)).squareRoot(), 1e-6, label)
+                    XCTAssertLessThanOrEqual(maxAbs, 1e-5 * Double(s.k).squareRoot(), label)
+                    if tier == .portable { portable = dense } else {
+                        let d = TensorDifference(Tensor(shape: [dense.count], storage: dense),
+                                                 reference: Tensor(shape: [portable.count], storage: portable))
+                        XCTAssertLessThanOrEqual(d.relativeL2, 1e-6, "\(label) vs portable: \(d)")
+                    }
+                }
+            }
+        }
+    }
+
+    /// The engine GEMM gives bit-identical results at 1, 2 and 3 threads (and run to run) on every tier.
+    func testGemmBitIdenticalAtAnyThreadCount() {
+        let m = 50, n = 2000, k = 300   // large enough to be split over threads in both directions
+        let a = random(m * k, seed: 1), b = random(k * n, seed: 2), bias = random(m, seed: 3)
+        defer { EngineThreads.set(ProcessInfo.processInfo.activeProcessorCount) }
+        for tier in KernelTier.supported {
+            var results: [[Float]] = []
+            for threads in [1, 2, 3, 2] {
+                EngineThreads.set(threads)
+                var c = [Float](repeating: 0, count: m * n)
+                KernelTier.with(tier) {
+                    a.withUnsafeBufferPointer { ap in b.withUnsafeBufferPointer { bp in bias.withUnsafeBufferPointer { biasp in
+                        c.withUnsafeMutableBufferPointer { cp in
+                            gemm(rowMajor: ap.baseAddress!, rows: m, depth: k, bp.baseAddress!, ldb: n, n: n,
+                                 bias: biasp.baseAddress!, residual: nil, relu: true, c: cp.baseAddress!, ldc: n)
+                        }
+                    } } }
+                }
+                results.append(c)
+            }
+            for r in results.dropFirst() { XCTAssertTrue(r == results[0], "\(tier.name): results differ between thread counts") }
+        }
+    }
+
+    /// Every conv fixture through each algorithm (im2col / 1×1 → GEMM, Winograd F(2×2) and F(4×4) →
+    /// input transform + fused product kernels) on every tier, against the portable tier and PyTorch.
+    func testConvolutionsEveryTierMatchPortable() throws {
+        var compared = 0
+        for c in try Fixtures.cases("conv") {
+            let bn: BatchNorm? = c.int("bn") == 1
+                ? BatchNorm(weight: try c.tensor("bn_weight"), bias: try c.tensor("bn_bias"),
+                            runningMean: try c.tensor("bn_mean"), runningVar: try c.tensor("bn_var"))
+                : nil
+            let winogradable = c.int("kh") == 3 && c.int("kw") == 3 && c.int("stride") == 1 && c.int("groups") == 1
+            let x = try c.tensor("x"), expected = try c.tensor("y")
+            let residual = c.int("residual") == 1 ? try c.tensor("residual") : nil
+            for algorithm in winogradable ? [ConvAlgorithm.im2col, .winograd2, .winograd4] : [.im2col] {
+                let conv = Conv2d(weight: try c.tensor("weight"), bias: c.has("bias") ? try c.tensor("bias") : nil,
+                                  stride: c.int("stride"), padding: c.int("pad"), dilation: c.int("dil"),
+                                  groups: c.int("groups"), batchNorm: bn, algorithm: algorithm)
+                let portable = KernelTier.with(.portable) { conv(x, residual: residual, relu: c.int("relu") == 1) }
+                for tier in KernelTier.supported.dropFirst() {
+                    let y = KernelTier.with(tier) { conv(x, residual: residual, relu: c.int("relu") == 1) }
+                    // F(4×4)'s transforms amplify the rounding differences FMA makes (measured ≤ 9.3e-7).
+                    assertClose(y, portable, bound: algorithm == .winograd4 ? 3e-6 : 1e-6,
+                                "\(c.name) \(algorithm) \(tier.name) vs portable")
+                    assertClose(y, expected, bound: 1e-5, "\(c.name) \(algorithm) \(tier.name) vs PyTorch")
+                    compared += 1
+                }
+            }
+        }
+        XCTAssertGreaterThanOrEqual(compared, (KernelTier.supported.count - 1) * 25)
+    }
+
+    /// Deformable convolution (gather kernel + GEMM) on every tier against the portable tier and torchvision.
+    func testDeformableEveryTierMatchesPortable() throws {
+        for c in try Fixtures.cases("deform") {
+            let conv = DeformableConv2d(weight: try c.tensor("weight"), bias: c.has("bias") ? try c.tensor("bias") : nil,
+                                        stride: c.int("stride"), padding: c.int("pad"), dilation: c.int("dil"),
+                                        groups: c.int("groups"), deformGroups: c.int("dg"))
+            let x = try c.tensor("x"), offsets = try c.tensor("offset"), expected = try c.tensor("y")
+            let portable = KernelTier.with(.portable) { conv(x, offsets: offsets) }
+            for tier in KernelTier.supported.dropFirst() {
+                let y = KernelTier.with(tier) { conv(x, offsets: offsets) }
+                assertClose(y, portable, bound: 1e-6, "\(c.name) \(tier.name) vs portable")
+                assertClose(y, expected, bound: 1e-5, "\(c.name) \(tier.name) vs torchvision")
+            }
+        }
+    }
+}
