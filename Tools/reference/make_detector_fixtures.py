@@ -1,0 +1,73 @@
+"""Writes the small fixtures of Tests/DetectorTests/Fixtures (run from the package root):
+
+    python3 Tools/reference/make_detector_fixtures.py
+
+Tiny random calibrated YOLOX and RTMDet checkpoints (official names; YOLOX in both Megvii's and mmdet's
+layout), one 64x96 input, the raw head outputs per level (cls / reg / obj logits) and the person boxes
+after each family's post-processing (detectors_ref.postprocess), plus `cases.json` describing them.
+"""
+import json
+import os
+import sys
+
+import numpy as np
+import torch
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import detectors_ref as R  # noqa: E402
+
+OUT = os.path.join('Tests', 'DetectorTests', 'Fixtures')
+H, W = 64, 96
+
+
+def save_npy(name, t):
+    np.save(os.path.join(OUT, name + '.npy'), np.ascontiguousarray(t.detach().numpy(), dtype=np.float32))
+
+
+def main():
+    os.makedirs(OUT, exist_ok=True)
+    torch.manual_seed(7)
+    x = torch.randn(1, 3, H, W) * 50 + 110      # 0-255-like values, as YOLOX's unnormalised input
+    save_npy('input', x)
+    cases = []
+
+    def case(name, family, model, seed, post, files, **rand):
+        R.randomize(model, seed, x, **rand)
+        with torch.no_grad():
+            outs = model(x)
+        kinds = ['cls', 'reg', 'obj'] if family == 'yolox' else ['cls', 'reg']
+        for l, o in enumerate(outs):
+            for kind, t in zip(kinds, o):
+                save_npy(f'{name}_l{l}_{kind}', t)
+        boxes = R.postprocess(family, outs, (H, W), **post)
+        before = R.postprocess(family, outs, (H, W), **dict(post, nms_threshold=1.0, max_detections=10**6))
+        save_npy(f'{name}_boxes', boxes)
+        sd = {k: v.detach().clone().contiguous() for k, v in model.state_dict().items()}
+        for layout, fname in files:
+            path = os.path.join(OUT, fname)
+            if layout == 'megvii':
+                torch.save({'model': R.yolox_to_megvii_names(sd), 'start_epoch': 300}, path)
+            else:
+                torch.save({'meta': {'mmdet_version': '3.3.0'}, 'state_dict': sd}, path)
+        cases.append(dict(name=name, family=family, files=[f for _, f in files], post=post,
+                          boxes=int(boxes.shape[0]), levels=len(outs)))
+        print(name, 'candidates', before.shape[0], 'boxes', boxes.shape[0], 'cls std', float(outs[0][0].std()))
+
+    case('yolox', 'yolox', R.YOLOX(0.33, 0.0625, classes=3), 21,
+         dict(score_threshold=0.35, nms_threshold=0.45, max_detections=100),
+         [('megvii', 'yolox_megvii.pth'), ('mmdet', 'yolox_mmdet.pth')], score_bias=(0.0, 0.3), person_boost=0.5)
+    case('yolox_dw', 'yolox', R.YOLOX(0.33, 0.0625, classes=80, depthwise=True), 22,
+         dict(score_threshold=0.2, nms_threshold=0.45, max_detections=100),
+         [('megvii', 'yolox_dw_megvii.pth')], score_bias=(-2.5, 0.5), person_boost=1.8)
+    case('rtmdet', 'rtmdet', R.RTMDet(0.167, 0.0625, 1, classes=1), 23,
+         dict(score_threshold=0.3, nms_threshold=0.45, max_detections=300, exp_on_reg=False),
+         [('mmdet', 'rtmdet_person.pth')])
+    case('rtmdet_dw', 'rtmdet', R.RTMDet(0.167, 0.0625, 1, classes=2, depthwise=True, share_conv=False), 24,
+         dict(score_threshold=0.3, nms_threshold=0.45, max_detections=5, exp_on_reg=True),
+         [('mmdet', 'rtmdet_dw.pth')], score_bias=(-0.5, 0.0))
+    with open(os.path.join(OUT, 'cases.json'), 'w') as f:
+        json.dump(dict(input=[1, 3, H, W], cases=cases), f, indent=1)
+
+
+if __name__ == '__main__':
+    main()
