@@ -66,7 +66,7 @@ public final class PoseModel {
         for (mmpose, original) in sourceNames(checkpoint) { shapes[mmpose] = checkpoint.shape(original) }
         let description: ModelDescription
         do { description = try ModelDescription.infer(shapes: shapes) } catch let error as ModelError {
-            throw ModelError("\(checkpoint.path): \(error.description)")
+            throw notAPoseModel(shapes, file: checkpoint.path) ?? ModelError("\(checkpoint.path): \(error.description)")
         }
         let dilations = PoseWarperOptions().dilations
         let count = description.neck?.offsetLayers ?? dilations.count
@@ -95,7 +95,7 @@ public final class PoseModel {
                 read: @escaping (String) throws -> Tensor) throws {
         let description: ModelDescription
         do { description = try ModelDescription.infer(shapes: shapes) } catch let error as ModelError {
-            throw ModelError("\(file): \(error.description)")
+            throw Self.notAPoseModel(shapes, file: file) ?? ModelError("\(file): \(error.description)")
         }
         if let problem = options.problem { throw ModelError("\(file): invalid PoseWarper options: \(problem)") }
         if let neck = description.neck, neck.offsetLayers != options.dilations.count {

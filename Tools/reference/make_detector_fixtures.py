@@ -3,7 +3,7 @@
     python3 Tools/reference/make_detector_fixtures.py
 
 Tiny random calibrated YOLOX and RTMDet checkpoints (official names; YOLOX in both Megvii's and mmdet's
-layout), one 64x96 input, the raw head outputs per level (cls / reg / obj logits) and the person boxes
+layout), one 64x96 input (0-255 for YOLOX, normalised for RTMDet), the raw head outputs per level (cls / reg / obj logits) and the person boxes
 after each family's post-processing (detectors_ref.postprocess), plus `cases.json` describing them.
 """
 import json
@@ -29,12 +29,23 @@ def main():
     torch.manual_seed(7)
     x = torch.randn(1, 3, H, W) * 50 + 110      # 0-255-like values, as YOLOX's unnormalised input
     save_npy('input', x)
+    # (RTMDet at width 0.125: narrower random CSPNeXt nets amplify float32 rounding past 1e-5.)
+    # RTMDet's input is normalised with its mean/std (BGR); YOLOX's stays on 0-255.
+    x_rtm = (x - torch.tensor([103.53, 116.28, 123.675]).view(1, 3, 1, 1)) / torch.tensor([57.375, 57.12, 58.395]).view(1, 3, 1, 1)
+    save_npy('input_rtmdet', x_rtm)
     cases = []
 
-    def case(name, family, model, seed, post, files, **rand):
-        R.randomize(model, seed, x, **rand)
+    def case(name, family, model, seed, post, files, half=False, **rand):
+        xin = x if family == 'yolox' else x_rtm
+        R.randomize(model, seed, xin, **rand)
+        if half:
+            # Stored as float16 to keep the file small: the network runs on the rounded values.
+            with torch.no_grad():
+                for t in model.state_dict().values():
+                    if t.is_floating_point():
+                        t.copy_(t.half().float())
         with torch.no_grad():
-            outs = model(x)
+            outs = model(xin)
         kinds = ['cls', 'reg', 'obj'] if family == 'yolox' else ['cls', 'reg']
         for l, o in enumerate(outs):
             for kind, t in zip(kinds, o):
@@ -42,7 +53,8 @@ def main():
         boxes = R.postprocess(family, outs, (H, W), **post)
         before = R.postprocess(family, outs, (H, W), **dict(post, nms_threshold=1.0, max_detections=10**6))
         save_npy(f'{name}_boxes', boxes)
-        sd = {k: v.detach().clone().contiguous() for k, v in model.state_dict().items()}
+        sd = {k: (v.half() if half and v.is_floating_point() else v).detach().clone().contiguous()
+              for k, v in model.state_dict().items()}
         for layout, fname in files:
             path = os.path.join(OUT, fname)
             if layout == 'megvii':
@@ -59,12 +71,12 @@ def main():
     case('yolox_dw', 'yolox', R.YOLOX(0.33, 0.0625, classes=80, depthwise=True), 22,
          dict(score_threshold=0.2, nms_threshold=0.45, max_detections=100),
          [('megvii', 'yolox_dw_megvii.pth')], score_bias=(-2.5, 0.5), person_boost=1.8)
-    case('rtmdet', 'rtmdet', R.RTMDet(0.167, 0.0625, 1, classes=1), 23,
+    case('rtmdet', 'rtmdet', R.RTMDet(0.167, 0.125, 1, classes=1), 23,
          dict(score_threshold=0.3, nms_threshold=0.45, max_detections=300, exp_on_reg=False),
-         [('mmdet', 'rtmdet_person.pth')])
-    case('rtmdet_dw', 'rtmdet', R.RTMDet(0.167, 0.0625, 1, classes=2, depthwise=True, share_conv=False), 24,
+         [('mmdet', 'rtmdet_person.pth')], half=True)
+    case('rtmdet_dw', 'rtmdet', R.RTMDet(0.167, 0.125, 1, classes=2, depthwise=True, share_conv=False), 24,
          dict(score_threshold=0.3, nms_threshold=0.45, max_detections=5, exp_on_reg=True),
-         [('mmdet', 'rtmdet_dw.pth')], score_bias=(-0.5, 0.0))
+         [('mmdet', 'rtmdet_dw.pth')], half=True, score_bias=(-0.5, 0.0))
     with open(os.path.join(OUT, 'cases.json'), 'w') as f:
         json.dump(dict(input=[1, 3, H, W], cases=cases), f, indent=1)
 

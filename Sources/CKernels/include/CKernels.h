@@ -52,4 +52,6 @@ size_t pw_winograd_fused_scratch(int m);
 /// The vector ISA the kernels dispatch to on this CPU: 2 = AVX-512, 1 = AVX2+FMA, 0 = portable C.
 int pw_isa_level(void);
 
+#include "DetectorKernels.h"   // the detector networks' kernels (own file)
+
 #endif
