@@ -19,6 +19,7 @@ func medianMilliseconds(runs: Int, _ body: () -> Void) -> Double {
 }
 
 let sections: [BenchSection] = engineBenchSections() + modelsBenchSections() + videoBenchSections() + pipelineBenchSections()
+    + detectorBenchSections()
 
 // Numbers are only comparable with the machine facts they were measured on.
 let coretype = ProcessInfo.processInfo.environment["OPENBLAS_CORETYPE"] ?? "unset"

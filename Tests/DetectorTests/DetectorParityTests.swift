@@ -109,3 +109,32 @@ final class DetectorParityTests: XCTestCase {
         XCTAssertFalse(rtm.expOnRegression)
     }
 }
+
+/// Release sizes computed from the upstream multipliers, and networks built from them.
+final class DetectorReleaseTests: XCTestCase {
+    func testReleaseArchitectures() throws {
+        let s = DetectorDescription.release(.yolox, size: "s")!
+        XCTAssertEqual(s.stemChannels, [32]); XCTAssertEqual(s.stageChannels, [64, 128, 256, 512])
+        XCTAssertEqual(s.stageBlocks, [1, 3, 3, 1]); XCTAssertEqual(s.neckBlocks, 1); XCTAssertEqual(s.headChannels, 128)
+        XCTAssertEqual(s.sizeName, "s")
+        let l = DetectorDescription.release(.yolox, size: "l")!
+        XCTAssertEqual(l.stageBlocks, [3, 9, 9, 3]); XCTAssertEqual(l.neckBlocks, 3)
+        let m = DetectorDescription.release(.rtmdet, size: "m")!
+        XCTAssertEqual(m.stemChannels, [24, 24, 48]); XCTAssertEqual(m.stageBlocks, [2, 4, 4, 2]); XCTAssertEqual(m.neckBlocks, 2)
+        XCTAssertEqual(m.headChannels, 192)
+        XCTAssertTrue(DetectorSettings.defaults(for: m).expOnRegression)
+        let tiny = DetectorDescription.release(.rtmdet, size: "tiny")!
+        XCTAssertEqual(tiny.stemChannels, [12, 12, 24]); XCTAssertEqual(tiny.stageBlocks, [1, 1, 1, 1])
+        XCTAssertFalse(DetectorSettings.defaults(for: tiny).expOnRegression)
+        XCTAssertEqual(DetectorSettings.defaults(for: DetectorDescription.release(.yolox, size: "nano")!).inputWidth, 416)
+        XCTAssertEqual(DetectorSettings.defaults(for: DetectorDescription.release(.rtmdet, size: "nano", classes: 1)!).inputWidth, 320)
+        XCTAssertNil(DetectorDescription.release(.yolox, size: "huge"))
+    }
+
+    func testRandomReleaseNetworkRuns() throws {
+        let model = try DetectorModel(randomWeights: DetectorDescription.release(.yolox, size: "nano")!)
+        let levels = model.forward(Tensor(shape: [1, 3, 64, 96], repeating: 0.5))
+        XCTAssertEqual(levels.map(\.classes.shape), [[1, 80, 8, 12], [1, 80, 4, 6], [1, 80, 2, 3]])
+        XCTAssertTrue(levels.allSatisfy { $0.boxes.storage.allSatisfy(\.isFinite) })
+    }
+}

@@ -7,6 +7,8 @@ final class DetectorWeights {
     let layout: DetectorDescription.Layout
     private let shapes: [String: [Int]]          // original names
     private let read: (String) throws -> Tensor   // original names
+    /// When set, every parameter is made by this (name, expected shape) instead of read (benchmarks).
+    var synthesize: ((String, [Int]) -> Tensor)? = nil
     private(set) var used = Set<String>()
     private(set) var missing: [String] = []
     private(set) var misshaped: [String] = []
@@ -16,6 +18,7 @@ final class DetectorWeights {
     }
 
     func tensor(_ canonical: String, _ shape: [Int]) throws -> Tensor {
+        if let synthesize { return synthesize(canonical, shape) }
         let name = DetectorNames.original(canonical, layout)
         used.insert(name)
         guard let actual = shapes[name] else { missing.append(name); return Tensor(shape: shape) }

@@ -57,6 +57,16 @@ public final class DetectorModel: @unchecked Sendable {   // immutable after ini
         self.description = description
     }
 
+    /// Builds `description`'s network with parameters made by `make(name, shape)`.
+    init(synthesizing description: DetectorDescription, _ make: @escaping (String, [Int]) -> Tensor) throws {
+        let weights = DetectorWeights(layout: .mmdet, shapes: [:]) { _ in Tensor(shape: []) }
+        weights.synthesize = make
+        backbone = try DetectorBackbone(weights, description)
+        neck = try DetectorNeck(weights, description)
+        head = try DetectorHead(weights, description)
+        self.description = description
+    }
+
     /// Raw head outputs for a batch [N, 3, H, W] (H, W multiples of 32), one entry per level (strides 8, 16, 32).
     public func forward(_ x: Tensor) -> [DetectorLevelOutput] {
         precondition(x.rank == 4 && x.shape[1] == 3, "detector input must be [N, 3, H, W], got \(x.shape)")
