@@ -26,7 +26,9 @@ let coretype = ProcessInfo.processInfo.environment["OPENBLAS_CORETYPE"] ?? "unse
 print("machine: \(ProcessInfo.processInfo.activeProcessorCount) cores; OpenBLAS kernels \(blasCoreName) (OPENBLAS_CORETYPE \(coretype))")
 
 var failed = false
-for section in sections {
+// `posewarper-bench WORD…` runs only the sections whose name contains one of the words.
+let only = Array(CommandLine.arguments.dropFirst())
+for section in sections where only.isEmpty || only.contains(where: { section.name.contains($0) }) {
     print("== \(section.name)")
     do { try section.run() } catch {
         FileHandle.standardError.write(Data("bench \(section.name): \(error)\n".utf8))

@@ -44,6 +44,9 @@ struct RunCommand: ParsableCommand {
     @Flag(help: "One person box covering each whole frame (single-person clips).")
     var wholeFrame = false
 
+    @Option(help: "Person detector checkpoint (YOLOX or RTMDet), run on every frame with its release's settings.")
+    var detector: String?
+
     @Option(help: "JSON Lines keypoint stream: a file, or - for stdout.")
     var keypoints: String?
 
@@ -69,7 +72,9 @@ struct RunCommand: ParsableCommand {
     var quiet = false
 
     func validate() throws {
-        if boxes != nil && wholeFrame { throw ValidationError("--boxes and --whole-frame exclude each other") }
+        if [boxes != nil, wholeFrame, detector != nil].filter({ $0 }).count > 1 {
+            throw ValidationError("--boxes, --whole-frame and --detector exclude each other")
+        }
         if keypoints == nil && coco == nil && posetrack == nil && video == nil {
             throw ValidationError("nothing to write: give at least one of --keypoints, --coco, --posetrack, --video")
         }
@@ -102,7 +107,9 @@ struct RunCommand: ParsableCommand {
 
     static func execute(_ options: RunCommand) -> Int32 {
         let job: PoseJob
+        var detector: DetectorPersons? = nil
         do {
+            if let weights = options.detector { detector = try DetectorPersons(weights: weights) }
             if let threads = options.threads { EngineThreads.set(threads) }
             var config: PipelineConfig
             if let file = options.pipeline {
@@ -137,7 +144,8 @@ struct RunCommand: ParsableCommand {
         }
         sigint.resume()
 
-        let persons: PoseJob.Persons = options.wholeFrame ? .wholeFrame : options.boxes.map { .boxesFile($0) } ?? .pipeline
+        let persons: PoseJob.Persons = options.wholeFrame ? .wholeFrame
+            : options.boxes.map { .boxesFile($0) } ?? detector.map { .source($0) } ?? .pipeline
         var outputs: [PoseJob.Output] = []
         if let k = options.keypoints { outputs.append(.keypoints(k)) }
         if let c = options.coco { outputs.append(.coco(c)) }

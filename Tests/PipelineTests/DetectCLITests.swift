@@ -80,3 +80,35 @@ final class DetectCLITests: XCTestCase {
         XCTAssertFalse(FileManager.default.fileExists(atPath: dir + "/d.json"))
     }
 }
+
+/// `posewarper run --detector`: the detector's boxes feed the pose network in the same run.
+final class RunWithDetectorCLITests: XCTestCase {
+    func testRunWithDetectorUsesTheDetectorsBoxes() throws {
+        let dir = Fixtures.scratch()
+        let clip = dir + "/clip.mp4"
+        try Fixtures.makeVideo(clip, frames: 1, width: 64, height: 64)
+        // The tiny detector at its release settings (640 input) on the clip, through `detect` …
+        let dets = dir + "/dets.json"
+        let d = try CLITests.run(["detect", clip, "--weights", DetectCLITests.tinyYOLOX, "--boxes-out", dets, "--quiet"])
+        XCTAssertEqual(d.code, 0, d.stderr)
+        let detected = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dets))) as! [[String: Any]]
+        XCTAssertFalse(detected.isEmpty)
+        // … and inside `run`: one pose per detected box.
+        let direct = try CLITests.run(["run", clip, "--weights", Fixtures.tinyTopDown, "--detector", DetectCLITests.tinyYOLOX,
+                                       "--keypoints", "-", "--quiet"])
+        XCTAssertEqual(direct.code, 0, direct.stderr)
+        let lines = direct.stdout.split(separator: "\n")
+        XCTAssertEqual(lines.count, 2)   // header + 1 frame
+        let frame = try JSONSerialization.jsonObject(with: Data(lines[1].utf8)) as! [String: Any]
+        let persons = frame["persons"] as! [[String: Any]]
+        XCTAssertEqual(persons.count, detected.count)
+        XCTAssertEqual(persons.compactMap { $0["bbox_score"] as? Double }.max()!, detected.map { $0["score"] as! Double }.max()!, accuracy: 1e-5)
+
+        let bad = try CLITests.run(["run", clip, "--weights", Fixtures.tinyTopDown, "--detector", Fixtures.tinyTopDown, "--keypoints", "-"])
+        XCTAssertEqual(bad.code, 1)
+        XCTAssertTrue(bad.stderr.contains("not a person detector"), bad.stderr)
+        let both = try CLITests.run(["run", clip, "--weights", Fixtures.tinyTopDown, "--detector", DetectCLITests.tinyYOLOX,
+                                     "--whole-frame", "--keypoints", "-"])
+        XCTAssertEqual(both.code, 64)
+    }
+}
