@@ -426,3 +426,66 @@ def postprocess(family, outputs, input_size, person_class=0, score_threshold=0.3
     boxes, score = boxes[keep], score[keep]
     k = nms(boxes, score, nms_threshold)[:max_detections]
     return torch.cat([boxes[k], score[k, None]], 1)
+
+
+# ---------------------------------------------------------------------------------------------
+# Pre-processing (test time): letterbox an HxWx3 RGB uint8 frame into the network input
+
+def letterbox(rgb, input_w, input_h, channel_order='bgr', mean=(0, 0, 0), std=(1, 1, 1), letterbox='top_left',
+              pad_value=114.0, scale_rounding='floor'):
+    """Aspect-preserving resize (OpenCV INTER_LINEAR convention: source (d + 0.5)·src/dst − 0.5, edges
+    clamped, rounded to 8 bits as cv2.resize on uint8), padding, channel order, (v − mean) / std.
+    Returns the [1, 3, H, W] float32 input and (scale_x, scale_y, offset_x, offset_y): input = frame·scale + offset."""
+    import numpy as np
+    h, w = rgb.shape[:2]
+    r = min(input_w / w, input_h / h)
+    if scale_rounding == 'floor':
+        nw, nh = int(w * r), int(h * r)
+    else:
+        nw, nh = int(w * r + 0.5), int(h * r + 0.5)
+    nw, nh = max(1, min(nw, input_w)), max(1, min(nh, input_h))
+    ox = (input_w - nw) // 2 if letterbox == 'center' else 0
+    oy = (input_h - nh) // 2 if letterbox == 'center' else 0
+    sx, sy = (r, r) if scale_rounding == 'floor' else (nw / w, nh / h)
+
+    def taps(dst, src):
+        out = []
+        for d in range(dst):
+            f = (d + 0.5) * (src / dst) - 0.5
+            i = math.floor(f)
+            t = f - i
+            if i < 0:
+                i, t = 0, 0.0
+            if i >= src - 1:
+                i, t = src - 1, 0.0
+            out.append((i, min(i + 1, src - 1), np.float32(t)))
+        return out
+
+    xs, ys = taps(nw, w), taps(nh, h)
+    order = [0, 1, 2] if channel_order == 'rgb' else [2, 1, 0]
+    x = np.empty((1, 3, input_h, input_w), np.float32)
+    one = np.float32(1)
+    for c in range(3):
+        src = rgb[:, :, order[c]].astype(np.float32)
+        m, s = np.float32(mean[c]), np.float32(std[c])
+        x[0, c] = (np.float32(pad_value) - m) / s
+        for yy, (y0, y1, ty) in enumerate(ys):
+            for xx, (x0, x1, tx) in enumerate(xs):
+                top = src[y0, x0] * (one - tx) + src[y0, x1] * tx
+                bottom = src[y1, x0] * (one - tx) + src[y1, x1] * tx
+                v = top * (one - ty) + bottom * ty
+                v = np.float32(math.floor(v + 0.5)) if v >= 0 else np.float32(-math.floor(-v + 0.5))
+                v = min(max(v, np.float32(0)), np.float32(255))
+                x[0, c, yy + oy, xx + ox] = (v - m) / s
+    return torch.from_numpy(x), (sx, sy, ox, oy)
+
+
+def to_frame(boxes, transform):
+    """Boxes (x1, y1, x2, y2, score) from input pixels back to frame pixels (computed in float64)."""
+    sx, sy, ox, oy = transform
+    b = boxes.double().clone()
+    b[:, 0] = (b[:, 0] - ox) / sx
+    b[:, 2] = (b[:, 2] - ox) / sx
+    b[:, 1] = (b[:, 1] - oy) / sy
+    b[:, 3] = (b[:, 3] - oy) / sy
+    return b.float()

@@ -4,7 +4,8 @@
 
 Tiny random calibrated YOLOX and RTMDet checkpoints (official names; YOLOX in both Megvii's and mmdet's
 layout), one 64x96 input (0-255 for YOLOX, normalised for RTMDet), the raw head outputs per level (cls / reg / obj logits) and the person boxes
-after each family's post-processing (detectors_ref.postprocess), plus `cases.json` describing them.
+after each family's post-processing (detectors_ref.postprocess), plus `cases.json` describing them; and one small RGB frame taken end to end (letterbox input, boxes in
+frame pixels; `frames.json`).
 """
 import json
 import os
@@ -77,6 +78,39 @@ def main():
     case('rtmdet_dw', 'rtmdet', R.RTMDet(0.167, 0.125, 1, classes=2, depthwise=True, share_conv=False), 24,
          dict(score_threshold=0.3, nms_threshold=0.45, max_detections=5, exp_on_reg=True),
          [('mmdet', 'rtmdet_dw.pth')], half=True, score_bias=(-0.5, 0.0))
+    # End to end on a small frame: letterbox pre-processing, network, post-processing, boxes in frame
+    # pixels, for YOLOX (Megvii defaults) and RTMDet with the other choices (RGB, centred, round).
+    g = torch.Generator().manual_seed(99)
+    small = torch.rand(1, 3, 6, 9, generator=g) * 255
+    frame = torch.nn.functional.interpolate(small, size=(45, 70), mode='bilinear', align_corners=False)
+    frame = (frame + torch.randn(1, 3, 45, 70, generator=g) * 10).clamp(0, 255).round().to(torch.uint8)
+    frame = frame[0].permute(1, 2, 0).contiguous().numpy()
+    np.save(os.path.join(OUT, 'frame_rgb.npy'), frame)
+    ends = []
+    for name, file, family, settings, post in [
+            ('frame_yolox', 'yolox_megvii.pth', 'yolox', dict(), dict(score_threshold=0.35, nms_threshold=0.45, max_detections=100)),
+            ('frame_rtmdet', 'rtmdet_person.pth', 'rtmdet',
+             dict(channel_order='rgb', mean=(123.675, 116.28, 103.53), std=(58.395, 57.12, 57.375), letterbox='center',
+                  pad_value=0.0, scale_rounding='round'),
+             dict(score_threshold=0.3, nms_threshold=0.45, max_detections=300, exp_on_reg=False))]:
+        ck = torch.load(os.path.join(OUT, file))
+        model = R.YOLOX(0.33, 0.0625, classes=3) if family == 'yolox' else R.RTMDet(0.167, 0.125, 1, classes=1)
+        sd = ck.get('state_dict')
+        if family == 'yolox':
+            inverse = {R.megvii_name(k): k for k in model.state_dict()}
+            sd = {inverse[k]: v for k, v in ck['model'].items()}
+        model.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in sd.items()}, strict=True)
+        model.eval()
+        xin, transform = R.letterbox(frame, W, H, **settings)
+        with torch.no_grad():
+            outs = model(xin)
+        boxes = R.to_frame(R.postprocess(family, outs, (H, W), **post), transform)
+        save_npy(f'{name}_input', xin)
+        save_npy(f'{name}_boxes', boxes)
+        ends.append(dict(name=name, file=file, settings=settings, post=post, boxes=int(boxes.shape[0])))
+        print(name, 'boxes', boxes.shape[0])
+    with open(os.path.join(OUT, 'frames.json'), 'w') as f:
+        json.dump(dict(frame=[45, 70], input=[H, W], cases=ends), f, indent=1)
     with open(os.path.join(OUT, 'cases.json'), 'w') as f:
         json.dump(dict(input=[1, 3, H, W], cases=cases), f, indent=1)
 
