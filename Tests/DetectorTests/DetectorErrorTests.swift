@@ -43,6 +43,14 @@ final class DetectorErrorTests: XCTestCase {
         }
     }
 
+    func testMMDetEMABuffersAreAccepted() throws {
+        let checkpoint = try Checkpoint.load(DetectorFixtures.path("yolox_mmdet.pth"))
+        var shapes: [String: [Int]] = [:]
+        for e in checkpoint.entries { shapes[e.name] = e.shape }
+        for e in checkpoint.entries { shapes["ema_" + e.name.replacingOccurrences(of: ".", with: "_")] = e.shape }
+        XCTAssertNoThrow(try DetectorModel(shapes: shapes, file: "ema.pth", read: { Tensor(shape: shapes[$0]!) }))
+    }
+
     func testMegviiNamesAreReportedInMegviiSpelling() throws {
         let checkpoint = try Checkpoint.load(DetectorFixtures.path("yolox_megvii.pth"))
         var shapes: [String: [Int]] = [:]

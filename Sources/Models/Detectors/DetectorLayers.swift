@@ -37,7 +37,9 @@ final class DetectorWeights {
 
     /// "missing keys: …; mis-shaped keys: …; unexpected keys: …", or nil when everything fits.
     var problems: String? {
-        let unexpected = shapes.keys.filter { !used.contains($0) }.sorted()
+        // mmdet 2.x's EMA hook leaves its copies as top-level `ema_<dotted_name_with_underscores>`
+        // buffers; the regular parameters already hold the averaged weights when the file is saved.
+        let unexpected = shapes.keys.filter { !used.contains($0) && !($0.hasPrefix("ema_") && !$0.contains(".")) }.sorted()
         var parts: [String] = []
         if !missing.isEmpty { parts.append("missing keys: " + missing.joined(separator: ", ")) }
         if !misshaped.isEmpty { parts.append("mis-shaped keys: " + misshaped.joined(separator: ", ")) }
