@@ -93,7 +93,8 @@ final class DetectorParityTests: XCTestCase {
         XCTAssertTrue(rtm.channelAttention)
         XCTAssertFalse(rtm.depthwise)
         let rtmDW = try DetectorModel.load(weights: DetectorFixtures.path("rtmdet_dw.pth")).description
-        XCTAssertTrue(rtmDW.depthwise && rtmDW.headDepthwise)
+        XCTAssertTrue(rtmDW.depthwise && rtmDW.headDepthwise && rtmDW.neckBlocksDepthwise && rtmDW.neckOutDepthwise)
+        XCTAssertFalse(rtm.neckOutDepthwise || rtm.neckBlocksDepthwise)
         XCTAssertEqual(rtmDW.classes, 2)
     }
 

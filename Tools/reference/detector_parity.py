@@ -4,7 +4,8 @@
 
 Cases: YOLOX-s 640 (Megvii layout, 80 classes), RTMDet-m 640 (mmdet, person-only as mmpose's
 rtmdet_m_640-8xb32_coco-person), and sizes no test has seen: YOLOX-nano 416 (depthwise, mmdet layout),
-YOLOX-l 640, RTMDet-tiny 640 and RTMDet-nano 320 (depthwise, person). Written to ./parity/ (gitignored).
+YOLOX-l 640, RTMDet-tiny 640 and RTMDet-nano 320 (depthwise, person; also with the dense neck
+blocks of an earlier mmdet 3.x CSPNeXtPAFPN). Written to ./parity/ (gitignored).
 """
 import argparse
 import os
@@ -31,6 +32,8 @@ CASES = [
     ('unseen_yolox_l_640_megvii', lambda: R.YOLOX(1.0, 1.0, 80), 'megvii', 640),
     ('unseen_rtmdet_tiny_640', lambda: R.RTMDet(0.167, 0.375, 1, classes=80), 'mmdet', 640),
     ('unseen_rtmdet_nano_320_person', lambda: R.RTMDet(0.33, 0.25, 1, classes=1, depthwise=True, share_conv=False), 'mmdet', 320),
+    ('unseen_rtmdet_nano_320_dev_neck', lambda: R.RTMDet(0.33, 0.25, 1, classes=1, depthwise=True, share_conv=False,
+                                                         dev_neck=True), 'mmdet', 320),
 ]
 
 

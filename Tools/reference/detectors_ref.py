@@ -155,17 +155,21 @@ class Backbone(nn.Module):
 
 
 class PAFPN(nn.Module):
-    """YOLOXPAFPN (1x1 out convs) / CSPNeXtPAFPN (3x3 out convs, CSPNeXt blocks)."""
+    """YOLOXPAFPN (1x1 out convs) / CSPNeXtPAFPN (3x3 out convs, CSPNeXt blocks). mmdet 3.x's released
+    CSPNeXtPAFPN makes its CSP blocks and out convs depthwise-separable too when `use_depthwise`;
+    an earlier dev version did not (`cspnext_dev_neck`)."""
 
-    def __init__(self, cins, cout, n, depthwise, cspnext):
+    def __init__(self, cins, cout, n, depthwise, cspnext, cspnext_dev_neck=False):
         super().__init__()
+        blocks_dw = depthwise and not (cspnext and cspnext_dev_neck)
+        out_dw = depthwise and cspnext and not cspnext_dev_neck
         self.reduce_layers = nn.ModuleList([ConvModule(cins[i], cins[i - 1], 1) for i in (2, 1)])
-        self.top_down_blocks = nn.ModuleList([CSPLayer(2 * cins[i - 1], cins[i - 1], n, False, depthwise, cspnext)
+        self.top_down_blocks = nn.ModuleList([CSPLayer(2 * cins[i - 1], cins[i - 1], n, False, blocks_dw, cspnext)
                                               for i in (2, 1)])
         self.downsamples = nn.ModuleList([conv_or_dw(depthwise)(cins[i], cins[i], 3, 2) for i in (0, 1)])
-        self.bottom_up_blocks = nn.ModuleList([CSPLayer(2 * cins[i], cins[i + 1], n, False, depthwise, cspnext)
+        self.bottom_up_blocks = nn.ModuleList([CSPLayer(2 * cins[i], cins[i + 1], n, False, blocks_dw, cspnext)
                                                for i in (0, 1)])
-        self.out_convs = nn.ModuleList([ConvModule(c, cout, 3 if cspnext else 1) for c in cins])
+        self.out_convs = nn.ModuleList([conv_or_dw(out_dw)(c, cout, 3 if cspnext else 1) for c in cins])
 
     def forward(self, xs):
         inner = [xs[2]]
@@ -246,12 +250,12 @@ class YOLOX(nn.Module):
 class RTMDet(nn.Module):
     """mmdet 3.x names. forward -> per level (cls logits, reg distances before exp/stride)."""
 
-    def __init__(self, deepen, widen, neck_blocks, classes=80, depthwise=False, share_conv=True):
+    def __init__(self, deepen, widen, neck_blocks, classes=80, depthwise=False, share_conv=True, dev_neck=False):
         super().__init__()
         cins = [int(256 * widen), int(512 * widen), int(1024 * widen)]
         out = int(256 * widen)
         self.backbone = Backbone(deepen, widen, depthwise, cspnext=True)
-        self.neck = PAFPN(cins, out, neck_blocks, depthwise, cspnext=True)
+        self.neck = PAFPN(cins, out, neck_blocks, depthwise, cspnext=True, cspnext_dev_neck=dev_neck)
         self.bbox_head = RTMDetHead(classes, out, out, depthwise, share_conv)
 
     def forward(self, x):

@@ -26,6 +26,11 @@ public struct DetectorDescription: Codable, Equatable, Sendable {
     public var classes: Int
     /// Depthwise-separable 3×3 convs in the backbone and neck (YOLOX-nano, RTMDet-nano).
     public var depthwise: Bool
+    /// Depthwise-separable 3×3 convs in the neck's CSP blocks (mmdet 3.x's released CSPNeXtPAFPN
+    /// follows `depthwise`; an earlier version kept them dense).
+    public var neckBlocksDepthwise: Bool
+    /// Depthwise-separable neck out convs (RTMDet 3×3 out convs in depthwise variants).
+    public var neckOutDepthwise: Bool
     /// Depthwise-separable stacked convs in the head.
     public var headDepthwise: Bool
     /// CSPNeXt channel attention after each backbone CSP layer (RTMDet).
@@ -94,8 +99,11 @@ public struct DetectorDescription: Codable, Equatable, Sendable {
             guard n > 0 else { throw ModelError("unrecognised detector layout: no blocks in 'backbone.stage\(s).\(csp)'") }
             blocks.append(n)
         }
-        let neckBlocks = count { "neck.top_down_blocks.0.blocks.\($0).conv1.\(family == .rtmdet && depthwise ? "depthwise_conv.conv" : "conv").weight" }
-        let neckChannels = try need("neck.out_convs.0.conv.weight")[0]
+        let neckBlocksDepthwise = family == .yolox ? depthwise
+            : shape("neck.top_down_blocks.0.blocks.0.conv1.depthwise_conv.conv.weight") != nil
+        let neckBlocks = count { "neck.top_down_blocks.0.blocks.\($0).conv1.\(family == .rtmdet && neckBlocksDepthwise ? "depthwise_conv.conv" : "conv").weight" }
+        let neckOutDepthwise = shape("neck.out_convs.0.depthwise_conv.conv.weight") != nil
+        let neckChannels = try out("neck.out_convs.0")
         let attention = shape("backbone.stage1.1.attention.fc.weight") != nil
         let headDepthwise: Bool, headConvs: Int, classes: Int, headChannels: Int
         switch family {
@@ -113,15 +121,16 @@ public struct DetectorDescription: Codable, Equatable, Sendable {
         guard neckBlocks > 0, headConvs > 0 else { throw ModelError("unrecognised detector layout: no neck CSP blocks or head convs") }
         return DetectorDescription(family: family, layout: layout, stemChannels: stem, stageChannels: channels, stageBlocks: blocks,
                                    neckBlocks: neckBlocks, neckChannels: neckChannels, headChannels: headChannels,
-                                   headConvs: headConvs, classes: classes, depthwise: depthwise, headDepthwise: headDepthwise,
-                                   channelAttention: attention)
+                                   headConvs: headConvs, classes: classes, depthwise: depthwise, neckBlocksDepthwise: neckBlocksDepthwise,
+                                   neckOutDepthwise: neckOutDepthwise, headDepthwise: headDepthwise, channelAttention: attention)
     }
 
     /// A short JSON-able summary, e.g. for `posewarper inspect --json`.
     public var summary: [String: Any] {
         ["family": family.rawValue, "layout": layout.rawValue, "size": sizeName, "stem": stemChannels,
          "stages": stageChannels, "blocks": stageBlocks, "neckBlocks": neckBlocks, "neckChannels": neckChannels,
-         "headChannels": headChannels, "classes": classes, "depthwise": depthwise, "headDepthwise": headDepthwise,
+         "headChannels": headChannels, "classes": classes, "depthwise": depthwise, "neckBlocksDepthwise": neckBlocksDepthwise,
+         "neckOutDepthwise": neckOutDepthwise, "headDepthwise": headDepthwise,
          "channelAttention": channelAttention]
     }
 }

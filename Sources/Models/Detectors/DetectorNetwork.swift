@@ -54,23 +54,25 @@ final class DetectorBackbone {
 final class DetectorNeck {
     private let reduce: [ConvModuleLayer], topDown: [CSPLayerNet]
     private let downsample: [ConvUnit], bottomUp: [CSPLayerNet]
-    private let outConvs: [ConvModuleLayer]
+    private let outConvs: [ConvUnit]
 
     init(_ w: DetectorWeights, _ d: DetectorDescription) throws {
         let c = Array(d.stageChannels[1...3]), rtm = d.family == .rtmdet
         reduce = try [2, 1].enumerated().map { j, i in try ConvModuleLayer(w, "neck.reduce_layers.\(j)", c[i], c[i - 1], kernel: 1) }
         topDown = try [2, 1].enumerated().map { j, i in
             try CSPLayerNet(w, "neck.top_down_blocks.\(j)", 2 * c[i - 1], c[i - 1], blocks: d.neckBlocks, add: false,
-                            depthwise: d.depthwise, cspnext: rtm, attention: false)
+                            depthwise: d.neckBlocksDepthwise, cspnext: rtm, attention: false)
         }
         downsample = try [0, 1].map { i in
             try ConvUnit(w, "neck.downsamples.\(i)", c[i], c[i], kernel: 3, stride: 2, separable: d.depthwise)
         }
         bottomUp = try [0, 1].map { i in
             try CSPLayerNet(w, "neck.bottom_up_blocks.\(i)", 2 * c[i], c[i + 1], blocks: d.neckBlocks, add: false,
-                            depthwise: d.depthwise, cspnext: rtm, attention: false)
+                            depthwise: d.neckBlocksDepthwise, cspnext: rtm, attention: false)
         }
-        outConvs = try (0..<3).map { i in try ConvModuleLayer(w, "neck.out_convs.\(i)", c[i], d.neckChannels, kernel: rtm ? 3 : 1) }
+        outConvs = try (0..<3).map { i in
+            try ConvUnit(w, "neck.out_convs.\(i)", c[i], d.neckChannels, kernel: rtm ? 3 : 1, separable: d.neckOutDepthwise)
+        }
     }
 
     func callAsFunction(_ xs: [Tensor]) -> [Tensor] {

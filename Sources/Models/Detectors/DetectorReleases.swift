@@ -28,7 +28,8 @@ extension DetectorDescription {
         }
         return DetectorDescription(family: family, layout: .mmdet, stemChannels: stem, stageChannels: stages, stageBlocks: blocks,
                                    neckBlocks: neck, neckChannels: width(256), headChannels: width(256), headConvs: 2,
-                                   classes: classes, depthwise: dw, headDepthwise: dw, channelAttention: family == .rtmdet)
+                                   classes: classes, depthwise: dw, neckBlocksDepthwise: dw, neckOutDepthwise: dw && family == .rtmdet,
+                                   headDepthwise: dw, channelAttention: family == .rtmdet)
     }
 }
 
