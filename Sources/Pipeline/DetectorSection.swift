@@ -18,8 +18,6 @@ public struct DetectorSection: Sendable, Equatable {
     public var maxDetections: Int?
     public var personClass: Int?
     public var expOnRegression: Bool?
-    /// Run the detector on every n-th frame (boxes in between come from the previous keypoints).
-    public var everyNFrames = 1
     /// The file the section came from, for errors.
     public var source = "command line"
 
@@ -117,11 +115,6 @@ public struct DetectorSection: Sendable, Equatable {
             out.personClass = v
         }
         if let node = d["exp_on_regression"] { out.expOnRegression = try d.bool("exp_on_regression", node) }
-        if let node = d["every_n_frames"] {
-            let v = try d.int("every_n_frames", node)
-            guard v >= 1 else { throw d.error(node, "persons.detector.every_n_frames must be at least 1") }
-            out.everyNFrames = v
-        }
         try d.rejectUnknownKeys()
         return out
     }
