@@ -55,6 +55,7 @@ parity: deps
 	fi
 	$(SWIFT) build $(RELEASE) --product posewarper
 	$(PARITY_PY) Tools/reference/parity.py --binary $(BIN) --out parity --threads 2
+	$(PARITY_PY) Tools/reference/detector_parity.py --binary $(BIN) --out parity --threads 2
 
 clean:
 	rm -rf .build

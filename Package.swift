@@ -58,6 +58,7 @@ let package = Package(
         .testTarget(name: "EngineTests", dependencies: ["Engine", "Tensors"], resources: [.copy("Fixtures")]),
         .testTarget(name: "ModelsTests", dependencies: ["Models", "Engine", "Checkpoints", "Tensors", "Keypoints"],
                     resources: [.copy("Fixtures")]),
+        .testTarget(name: "DetectorTests", dependencies: ["Models", "Engine", "Checkpoints", "Tensors"], resources: [.copy("Fixtures")]),
         .testTarget(name: "VideoTests", dependencies: ["Video", "Keypoints", "Failures"]),
         .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "Keypoints"], resources: [.copy("Fixtures")]),
         .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "Models", "Video", "Keypoints", "Tensors", "Failures"], resources: [.copy("Fixtures")]),

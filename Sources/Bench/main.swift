@@ -35,7 +35,8 @@ func medianTimes(runs: Int, _ body: () -> Void) -> (wall: Double, cpu: Double) {
 
 // `posewarper-bench [WORD …]` runs only the sections whose name contains one of the words (e.g. `models`).
 let wanted = CommandLine.arguments.dropFirst().map { $0.lowercased() }
-let sections: [BenchSection] = (engineBenchSections() + modelsBenchSections() + videoBenchSections() + pipelineBenchSections())
+let sections: [BenchSection] = (engineBenchSections() + modelsBenchSections() + videoBenchSections() + pipelineBenchSections()
+    + detectorBenchSections())
     .filter { section in wanted.isEmpty || wanted.contains { section.name.lowercased().contains($0) } }
 
 // Numbers are only comparable with the machine facts they were measured on.

@@ -78,7 +78,7 @@ public final class PoseModel {
     public static func describe(_ checkpoint: Checkpoint) throws -> ModelDescription {
         let shapes = try canonicalShapes(checkpoint).shapes
         do { return try ModelFamilies.describe(shapes).description } catch let error as ModelError {
-            throw ModelError("\(checkpoint.path): \(error.description)")
+            throw notAPoseModel(shapes, file: checkpoint.path) ?? ModelError("\(checkpoint.path): \(error.description)")
         }
     }
 
@@ -98,7 +98,7 @@ public final class PoseModel {
                 read: @escaping (String) throws -> Tensor) throws {
         let found: (family: ModelFamily, description: ModelDescription)
         do { found = try ModelFamilies.describe(shapes) } catch let error as ModelError {
-            throw ModelError("\(file): \(error.description)")
+            throw Self.notAPoseModel(shapes, file: file) ?? ModelError("\(file): \(error.description)")
         }
         guard let family = found.family as? PoseModelFamily else {
             throw ModelError("\(file): a \(found.family.id.rawValue) checkpoint is not a pose model")

@@ -14,7 +14,8 @@ struct ForwardCommand: ParsableCommand {
         discussion: """
             Top-down checkpoints take N×3×H×W; PoseWarper checkpoints take F·N×3×H×W, frame-major: the N \
             crops of the current frame, then of each other frame in option order (default [current, −2, \
-            −1, +1, +2]). H and W must be multiples of 32. The output is float32 N×K×H/4×W/4.
+            −1, +1, +2]). H and W must be multiples of 32. The output is float32 N×K×H/4×W/4. Detector \
+            checkpoints (YOLOX, RTMDet) give their raw head outputs: N×(4 [+1] + classes)×positions.
             """)
 
     @Option(help: "Checkpoint (.pth zip or legacy, .safetensors), mmpose or 2019 PoseWarper names.")
@@ -78,6 +79,10 @@ struct ForwardCommand: ParsableCommand {
 
     private func forward() throws {
         if let threads { EngineThreads.set(threads) }
+        if try DetectorForward.isDetector(weights) {   // YOLOX / RTMDet: see DetectorForward for the layout
+            try NPY.write(DetectorForward.run(weights: weights, input: try NPY.read(input)), to: output)
+            return
+        }
         let options = try resolvedOptions()
         try OutputPlan.check([.init(flag: "--output", path: output, format: .array)], inputs: [input, weights] + [pipeline].compactMap { $0 })
         let model = try PoseModel.load(weights: weights, options: options)

@@ -48,6 +48,9 @@ struct RunCommand: ParsableCommand {
     @Flag(help: "One person box covering each whole frame (single-person clips).")
     var wholeFrame = false
 
+    @Option(help: "Person detector checkpoint (YOLOX or RTMDet), run on every frame with its release's settings.")
+    var detector: String?
+
     @Option(help: "JSON Lines keypoint stream: a file, or - for stdout.")
     var keypoints: String?
 
@@ -100,7 +103,9 @@ struct RunCommand: ParsableCommand {
     var showLow = false
 
     func validate() throws {
-        if boxes != nil && wholeFrame { throw ValidationError("--boxes and --whole-frame exclude each other") }
+        if [boxes != nil, wholeFrame, detector != nil].filter({ $0 }).count > 1 {
+            throw ValidationError("--boxes, --whole-frame and --detector exclude each other")
+        }
         if keypoints == nil && coco == nil && posetrack == nil && video == nil {
             throw ValidationError("nothing to write: give at least one of --keypoints, --coco, --posetrack, --video")
         }
@@ -151,7 +156,9 @@ struct RunCommand: ParsableCommand {
         // Until the job exists a signal exits at once: there is nothing to finish.
         let signals = StopSignals.shared
         let job: PoseJob
+        var detector: DetectorPersons? = nil
         do {
+            if let weights = options.detector { detector = try DetectorPersons(weights: weights) }
             if let threads = options.threads { EngineThreads.set(threads) }
             var config: PipelineConfig
             if let file = options.pipeline {
@@ -164,7 +171,7 @@ struct RunCommand: ParsableCommand {
                 config = try PoseJob.defaultConfig(forWeights: weights)
             }
             // Every output checked before the model is loaded or any file touched.
-            let inputs = [options.input, options.pipeline, options.weights ?? config.model.weights, options.boxes].compactMap { $0 }
+            let inputs = [options.input, options.pipeline, options.weights ?? config.model.weights, options.boxes, options.detector].compactMap { $0 }
                 + (options.boxes == nil && !options.wholeFrame ? PoseJob.Persons.pipeline.boxesFiles(config) : [])
             try OutputPlan.check(options.outputs, inputs: inputs, schema: config.model.schema)
             options.overrideOverlay(&config.output)
@@ -185,7 +192,8 @@ struct RunCommand: ParsableCommand {
         // The first SIGINT/SIGTERM stops after the frame in progress and finishes the outputs.
         signals.onStop(command: "run") { job.cancel() }
 
-        let persons: PoseJob.Persons = options.wholeFrame ? .wholeFrame : options.boxes.map { .boxesFile($0) } ?? .pipeline
+        let persons: PoseJob.Persons = options.wholeFrame ? .wholeFrame
+            : options.boxes.map { .boxesFile($0) } ?? detector.map { .source($0) } ?? .pipeline
         let progress = ProgressLine(enabled: !options.quiet && isatty(STDERR_FILENO) == 1)
         do {
             let summary = try job.run(input: options.input, persons: persons, outputs: options.outputs, start: options.start,

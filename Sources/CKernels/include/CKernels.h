@@ -83,4 +83,6 @@ int pw_isa_level(void);
 /// Not for use while other threads run kernels.
 int pw_isa_force(int level);
 
+#include "DetectorKernels.h"   // the detector networks' kernels (own file)
+
 #endif
