@@ -60,7 +60,7 @@ struct InspectCommand: ParsableCommand {
     /// The recognised architecture (the Models module's inference from names and shapes) as a JSON
     /// object, or nil when the layout is not one the product can build.
     static func architectureJSON(for checkpoint: Checkpoint) -> String? {
-        (try? PoseModel.describe(checkpoint))?.summaryJSON
+        (try? ModelFamilies.architecture(of: checkpoint))?.summaryJSON
     }
 
     static func jsonReport(_ checkpoint: Checkpoint, architecture: String?) -> String {
