@@ -96,14 +96,10 @@ public final class PoseModel {
     /// (used with checkpoints, and with random weights in benchmarks).
     public init(shapes: [String: [Int]], options: PoseWarperOptions = .init(), file: String,
                 read: @escaping (String) throws -> Tensor) throws {
-        let found: (family: ModelFamily, description: ModelDescription)
-        do { found = try ModelFamilies.describe(shapes) } catch let error as ModelError {
+        let family: PoseModelFamily, description: ModelDescription
+        do { (family, description) = try ModelFamilies.describe(shapes) } catch let error as ModelError {
             throw Self.notAPoseModel(shapes, file: file) ?? ModelError("\(file): \(error.description)")
         }
-        guard let family = found.family as? PoseModelFamily else {
-            throw ModelError("\(file): a \(found.family.id.rawValue) checkpoint is not a pose model")
-        }
-        let description = found.description
         if let problem = options.problem { throw ModelError("\(file): invalid PoseWarper options: \(problem)") }
         if let problem = family.problem(with: options, description: description) { throw ModelError("\(file): \(problem)") }
         let spec = family.spec(description, options: options)

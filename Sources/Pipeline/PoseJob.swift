@@ -11,7 +11,7 @@ import Video
 ///     try job.run(input: "clip.mp4", persons: .wholeFrame, outputs: [.keypoints("clip.jsonl"), .video("clip-pose.mp4")])
 ///
 /// A run is a `StagePipeline` (decode → persons → temporal window + crops + network → keypoint
-/// decoding → tracking → outputs), each stage on its own Dispatch queue joined by bounded queues.
+/// decoding → tracking → outputs) on Dispatch queues joined by bounded queues.
 /// Memory is bounded by the temporal window and the queue capacities, not by the video's length.
 public final class PoseJob {
     /// Where person boxes come from for one run.
