@@ -67,7 +67,9 @@ public final class PoseModel {
     /// mmpose-named shapes of a checkpoint and mmpose name → the checkpoint's own name.
     static func canonicalShapes(_ checkpoint: Checkpoint) throws -> (shapes: [String: [Int]], names: [String: String]) {
         guard let (_, names) = ModelFamilies.recognise(checkpoint.entries.map(\.name)) else {
-            throw ModelError("\(checkpoint.path): \(ModelFamilies.unrecognised.description)")
+            var raw: [String: [Int]] = [:]
+            for entry in checkpoint.entries { raw[entry.name] = checkpoint.shape(entry.name) }
+            throw notAPoseModel(raw, file: checkpoint.path) ?? ModelError("\(checkpoint.path): \(ModelFamilies.unrecognised.description)")
         }
         var shapes: [String: [Int]] = [:]
         for (canonical, original) in names { shapes[canonical] = checkpoint.shape(original) }
