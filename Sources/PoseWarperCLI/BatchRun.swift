@@ -12,7 +12,10 @@ enum BatchInputs {
     /// Extensions taken from a folder of videos.
     static let videoExtensions: Set<String> = ["mp4", "m4v", "mov", "mkv", "avi", "webm", "mpg", "mpeg", "ts", "mts", "flv", "wmv"]
 
-    static func isGlob(_ s: String) -> Bool { s.contains { "*?[".contains($0) } && !FileManager.default.fileExists(atPath: s) }
+    /// A pattern for posewarper to expand: wildcards, not an existing file, not a URL (whose `?` starts a query).
+    static func isGlob(_ s: String) -> Bool {
+        s.contains { "*?[".contains($0) } && !s.contains("://") && !FileManager.default.fileExists(atPath: s)
+    }
 
     /// The videos directly in `folder`, sorted by name; empty for an image folder (a single input).
     static func videos(in folder: String) -> [String] {
