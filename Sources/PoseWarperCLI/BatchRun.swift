@@ -158,6 +158,10 @@ enum BatchRun {
             return ExitStatus.code(for: error)
         }
         signals.onStop(command: "run") { job.cancel() }
+        if let segment, segment.count > 1, options.coco != nil || options.posetrack != nil || options.video != nil {
+            RunCommand.fail("warning: with --segment the COCO, PoseTrack and video outputs cover only this segment's frames; "
+                            + "posewarper merge joins keypoint streams only")
+        }
 
         var done = 0, bad = 0, failed = 0
         let started = ContinuousClock.now

@@ -27,7 +27,8 @@ struct RunCommand: ParsableCommand {
         (frames/%06d.jpg), a URL, or - for stdin. Several inputs, a folder of videos, a glob or --inputs LIST \
         make a batch: outputs are then templates ({stem}, {name}, {index}, {segment}), the model is loaded \
         once, and a bad input does not stop the others (exit 1 if any input was bad, 2 if any output or \
-        internal failure). --segment i/n runs the i-th of n frame ranges; posewarper merge joins the parts. Without --pipeline, the settings follow the checkpoint: \
+        internal failure). --segment i/n runs the i-th of n frame ranges; posewarper merge joins the parts. \
+        Without --pipeline, the settings follow the checkpoint: \
         mmpose's stage-2 PoseTrack18 PoseWarper, or HRNet COCO top-down. Every output path is checked \
         before any work; files are written to temporary files and renamed when complete. Progress goes \
         to stderr when it is a terminal. Exit codes: 0 ok (also when a reader closes stdout), 1 bad \
