@@ -125,7 +125,10 @@ public final class PoseModel {
         precondition(x.rank == 4 && x.shape[1] == 3, "input must be [N, 3, H, W], got \(x.shape)")
         precondition(x.shape[2] % inputMultiple == 0 && x.shape[3] % inputMultiple == 0,
                      "input height and width must be multiples of \(inputMultiple), got \(x.shape)")
-        return backbone(x)
+        // Convolution algorithms are chosen as for one crop whatever the batch, so a crop's features
+        // do not depend on the crops it is batched with: a run from --start (or a segment) computes
+        // the same bits as a whole run, which batches its first windows differently.
+        return backbone(x, planBatch: 1)
     }
 
     /// What a crop contributes to the windows it is part of: backbone features (PoseWarper) or

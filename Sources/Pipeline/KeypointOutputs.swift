@@ -33,8 +33,9 @@ public final class KeypointStreamOutput: PoseOutput {
     public func begin(_ run: RunDescription) throws {
         let file = try OutputFile(path: path, atomic: false)
         self.file = file
-        let header = KeypointStreamHeader(schema: run.schema, video: .init(width: run.width, height: run.height,
+        var header = KeypointStreamHeader(schema: run.schema, video: .init(width: run.width, height: run.height,
                                                                              fps: run.fps, frames: run.frameCount))
+        header.segment = run.segment
         try file.write(KeypointStream.encode(header) + "\n")
     }
 
