@@ -27,6 +27,19 @@ public struct PersonPose: Sendable, Equatable, Codable {
     }
 }
 
+extension PersonPose {
+    /// mmpose's vis_thr: keypoints scoring above it count toward the rescored instance score.
+    public static let defaultRescoreThreshold = 0.2
+
+    /// mmpose's rescored instance score, as COCO and PoseTrack results carry it: the mean of the
+    /// keypoint scores above `threshold` (vis_thr, 0.2 by default) times the box score.
+    public func rescoredScore(threshold: Double = PersonPose.defaultRescoreThreshold) -> Double {
+        let kept = keypoints.map { $0[2] }.filter { $0 > threshold }
+        let mean = kept.isEmpty ? 0 : kept.reduce(0, +) / Double(kept.count)
+        return mean * (bboxScore ?? 1)
+    }
+}
+
 /// All persons of one video frame: one line of the JSON Lines keypoint stream.
 public struct FrameKeypoints: Sendable, Equatable, Codable {
     /// 0-based frame index in presentation order.
