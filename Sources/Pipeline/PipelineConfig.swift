@@ -27,6 +27,9 @@ public struct PipelineConfig: Sendable {
         public var postProcess: PostProcess
         /// Gaussian kernel size for "unbiased" decoding (mmpose modulate_kernel).
         public var modulateKernel: Int
+        /// Sigma in heatmap pixels of the Gaussians the model was trained on (mmpose
+        /// TopDownGenerateTarget sigma); `propagate --method warp` draws label heatmaps with it.
+        public var sigma: Double = 2
     }
 
     /// Heatmap decoding method (mmpose test_cfg.post_process).
@@ -96,7 +99,7 @@ public struct PipelineConfig: Sendable {
     public static let poseWarperPoseTrack18 = PipelineConfig(
         model: Model(weights: nil, schema: .posetrack18, inputWidth: 288, inputHeight: 384, heatmapWidth: 72,
                      heatmapHeight: 96, mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225], flipTest: false,
-                     shiftHeatmap: true, postProcess: .default, modulateKernel: 11),
+                     shiftHeatmap: true, postProcess: .default, modulateKernel: 11, sigma: 3),
         temporal: Temporal(frameOffsets: [0, -2, -1, 1, 2], frameWeights: [0.3, 0.1, 0.25, 0.25, 0.1],
                            dilations: [3, 6, 12, 18, 24]),
         persons: Persons(source: .boxesFile, boxesFile: nil, scoreThreshold: 0.2, nmsThreshold: nil, bboxPadding: 1.25),
