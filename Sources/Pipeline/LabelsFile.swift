@@ -87,8 +87,8 @@ public struct LabelsFile {
                     return image
                 }
             }
-            // PoseTrack18 images carry a frame id and whether they are labelled; COCO images do not.
-            format = (imageList ?? []).contains { $0["frame_id"] != nil || $0["is_labeled"] != nil } ? .posetrack : .coco
+            // PoseTrack18 images carry a frame id; COCO images do not (they may carry a video id).
+            format = (imageList ?? []).contains { $0["frame_id"] != nil } ? .posetrack : .coco
         } else {
             throw bad("labels file must be a COCO keypoints document or list, or a PoseTrack18 video JSON")
         }
