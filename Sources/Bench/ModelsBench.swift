@@ -71,7 +71,7 @@ private func runModelsBench() throws {
         w48.features(Tensor(shape: [1, 3, 384, 288], storage: Array(x48.storage[i * 3 * 384 * 288..<(i + 1) * 3 * 384 * 288])))
     }
 
-    let rows = [
+    let allRows = [
         ModelsBenchRow(key: "hrnet_w48_384x288", label: "HRNet-W48 384×288 backbone (1 crop)", macs: cost48.backbone,
                        run: { _ = w48.features(one48) }, runs: runs),
         ModelsBenchRow(key: "posewarper_neck_5_frames", label: "PoseWarper neck (5 frames, 96×72)", macs: cost48.neck,
@@ -86,6 +86,9 @@ private func runModelsBench() throws {
     print(String(format: "   PoseWarper MACs: backbone %.1f G/frame, neck %.1f G (residual blocks %.1f G, offset convs %.1f G, deformable %.1f G)",
                  Double(cost48.backbone) / 1e9, Double(cost48.neck) / 1e9, Double(cost48.neckResidualBlocks) / 1e9,
                  Double(cost48.neckOffsetConvs) / 1e9, Double(cost48.neckDeformConvs) / 1e9))
+    // POSEWARPER_BENCH_ROWS=neck,full: only the rows whose key contains one of the words.
+    let rowWords = (env["POSEWARPER_BENCH_ROWS"] ?? "").split(separator: ",").map(String.init)
+    let rows = rowWords.isEmpty ? allRows : allRows.filter { row in rowWords.contains { row.key.contains($0) } }
     var swift: [String: Double] = [:]
     for row in rows {
         swift[row.key] = medianMilliseconds(runs: row.runs, row.run)

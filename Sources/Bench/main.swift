@@ -18,7 +18,10 @@ func medianMilliseconds(runs: Int, _ body: () -> Void) -> Double {
     return times[times.count / 2]
 }
 
-let sections: [BenchSection] = engineBenchSections() + modelsBenchSections() + videoBenchSections() + pipelineBenchSections()
+// `posewarper-bench [WORD …]` runs only the sections whose name contains one of the words (e.g. `models`).
+let wanted = CommandLine.arguments.dropFirst().map { $0.lowercased() }
+let sections: [BenchSection] = (engineBenchSections() + modelsBenchSections() + videoBenchSections() + pipelineBenchSections())
+    .filter { section in wanted.isEmpty || wanted.contains { section.name.lowercased().contains($0) } }
 
 // Numbers are only comparable with the machine facts they were measured on.
 let coretype = ProcessInfo.processInfo.environment["OPENBLAS_CORETYPE"] ?? "unset"

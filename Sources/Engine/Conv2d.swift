@@ -109,8 +109,10 @@ public final class Conv2d: @unchecked Sendable {   // immutable after init; safe
          (w + 2 * padding - dilation * (kernelWidth - 1) - 1) / stride + 1)
     }
 
-    /// y = conv(x) (+bias, BN folded) (+ residual) then ReLU if asked; x is [N, C, H, W].
-    public func callAsFunction(_ x: Tensor, residual: Tensor? = nil, relu: Bool = false) -> Tensor {
+    /// y = conv(x) (+bias, BN folded) (+ residual) then ReLU if asked; x is [N, C, H, W]. The
+    /// algorithm is chosen for a batch of `planBatch` (default N): a caller batching several calls'
+    /// inputs passes the batch of one call and gets the same bits.
+    public func callAsFunction(_ x: Tensor, residual: Tensor? = nil, relu: Bool = false, planBatch: Int? = nil) -> Tensor {
         precondition(x.rank == 4 && x.shape[1] == inChannels, "Conv2d expects [N, \(inChannels), H, W], got \(x.shape)")
         let n = x.shape[0], h = x.shape[2], w = x.shape[3]
         let (ho, wo) = outputSize(height: h, width: w)
@@ -120,7 +122,7 @@ public final class Conv2d: @unchecked Sendable {   // immutable after init; safe
         return Tensor(shape: outShape, unsafeUninitialized: { y in
             x.withUnsafeBufferPointer { xb in
                 withOptionalPointer(residual) { rp in
-                    let chosen = algorithm(batch: n, outHeight: ho, outWidth: wo)
+                    let chosen = algorithm(batch: planBatch ?? n, outHeight: ho, outWidth: wo)
                     if chosen != .im2col {
                         plan(chosen == .winograd2 ? 2 : 4).run(xb.baseAddress!, n: n, h: h, w: w, ho: ho, wo: wo, bias: bias, residual: rp,
                                      relu: relu, y: y.baseAddress!)

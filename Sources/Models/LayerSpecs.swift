@@ -188,20 +188,16 @@ struct NeckSpec {
     var allConvs: [ConvSpec] { [trans] + offsetFeats.flatMap(\.allConvs) + offsetLayers + deformConvs }
 }
 
-/// Everything a checkpoint must contain for one description.
-struct ModelSpec {
+/// Everything a checkpoint must contain for one description (its family builds it).
+public struct ModelSpec {
     let backbone: BackboneSpec
     let head: ConvSpec?
     let neck: NeckSpec?
 
-    init(_ d: ModelDescription, dilations: [Int]) {
-        backbone = BackboneSpec(d)
-        if let n = d.neck {
-            neck = NeckSpec(d, neck: n, dilations: dilations)
-            head = nil
-        } else {
-            neck = nil
-            head = ConvSpec(name: "keypoint_head.final_layer", shape: [d.joints, d.featureChannels, 1, 1], bias: true)
+    /// Throws when the shapes do not fit this layout exactly, listing every offending key.
+    func check(_ shapes: [String: [Int]], _ description: ModelDescription) throws {
+        if let mismatch = mismatch(shapes) {
+            throw ModelError("does not match the \(description.title) layout inferred from it: \(mismatch)")
         }
     }
 

@@ -2,7 +2,7 @@ import Engine
 import Tensors
 
 /// Reads one parameter (mmpose name) as Float32.
-typealias WeightReader = (String) throws -> Tensor
+public typealias WeightReader = (String) throws -> Tensor
 
 extension Conv2d {
     /// The engine conv for a spec, BatchNorm folded in (eps 1e-5 as mmpose's BN).
@@ -28,17 +28,18 @@ final class ResidualBlock {
         downsample = try spec.downsample.map { try Conv2d.make($0, read) }
     }
 
-    func callAsFunction(_ x: Tensor) -> Tensor {
-        let skip = downsample.map { $0(x) } ?? x
+    func callAsFunction(_ x: Tensor, planBatch: Int? = nil) -> Tensor {
+        let skip = downsample.map { $0(x, planBatch: planBatch) } ?? x
         var y = x
-        for conv in convs.dropLast() { y = conv(y, relu: true) }
-        return convs.last!(y, residual: skip, relu: true)
+        for conv in convs.dropLast() { y = conv(y, relu: true, planBatch: planBatch) }
+        return convs.last!(y, residual: skip, relu: true, planBatch: planBatch)
     }
 }
 
-func runBlocks(_ blocks: [ResidualBlock], _ x: Tensor) -> Tensor {
+/// The blocks in order; `planBatch` as in `Conv2d`.
+func runBlocks(_ blocks: [ResidualBlock], _ x: Tensor, planBatch: Int? = nil) -> Tensor {
     var y = x
-    for block in blocks { y = block(y) }
+    for block in blocks { y = block(y, planBatch: planBatch) }
     return y
 }
 

@@ -99,7 +99,7 @@ extension ModelDescription {
 
     /// The parameter shapes (mmpose names) a checkpoint of this description holds.
     public func parameterShapes(dilationCount: Int = 5) -> [String: [Int]] {
-        let spec = ModelSpec(self, dilations: Array(repeating: 1, count: neck?.offsetLayers ?? dilationCount))
+        let spec = layout(dilationCount: dilationCount)
         var shapes: [String: [Int]] = [:]
         for (key, shape, _) in spec.keys { shapes[key] = shape }
         return shapes
@@ -108,7 +108,15 @@ extension ModelDescription {
     /// Nominal multiply-accumulates for an input of `height`×`width` (PoseWarper: per person with
     /// `frames` frames).
     public func cost(height: Int, width: Int, frames: Int = 5) -> ModelCost {
-        ModelSpec(self, dilations: Array(repeating: 1, count: neck?.offsetLayers ?? 5)).cost(height: height, width: width, frames: frames)
+        layout(dilationCount: 5).cost(height: height, width: width, frames: frames)
+    }
+
+    /// The parameter layout its family builds (dilations do not change shapes or costs).
+    func layout(dilationCount: Int) -> ModelSpec {
+        guard let family = ModelFamilies.family(family) as? PoseModelFamily else {
+            preconditionFailure("no registered pose model family '\(family.rawValue)'")
+        }
+        return family.spec(self, options: PoseWarperOptions(dilations: Array(repeating: 1, count: neck?.offsetLayers ?? dilationCount)))
     }
 }
 

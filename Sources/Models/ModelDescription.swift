@@ -29,7 +29,11 @@ public struct ModelDescription: Codable, Equatable, Sendable {
         public var deformGroups: Int
     }
 
-    public enum Family: String, Codable, Sendable { case topDown = "TopDown", poseWarper = "PoseWarper" }
+    /// A model family's identifier (`ModelFamily.id`); each family's file declares its own.
+    public struct Family: RawRepresentable, Codable, Hashable, Sendable {
+        public var rawValue: String
+        public init(rawValue: String) { self.rawValue = rawValue }
+    }
 
     public var family: Family
     public var backbone: String = "HRNet"
@@ -44,8 +48,14 @@ public struct ModelDescription: Codable, Equatable, Sendable {
     /// Channels of the backbone output that the head / neck reads (branch 0 of the last stage).
     public var featureChannels: Int { widths[0] }
 
-    /// Infers the description from mmpose-named shapes; throws for layouts it does not know.
+    /// Infers the description from mmpose-named shapes (the family from `ModelFamilies`); throws for
+    /// layouts no family builds.
     public static func infer(shapes: [String: [Int]]) throws -> ModelDescription {
+        try ModelFamilies.describe(shapes).description
+    }
+
+    /// The HRNet backbone of mmpose-named shapes (stem width, stages), shared by the HRNet families.
+    static func inferHRNet(_ shapes: [String: [Int]]) throws -> (stem: Int, stages: [Stage]) {
         func shape(_ name: String) throws -> [Int] {
             guard let s = shapes[name] else { throw ModelError("unrecognised model layout: no '\(name)'") }
             return s
@@ -89,34 +99,7 @@ public struct ModelDescription: Codable, Equatable, Sendable {
             let multiscale = branches == 1 || lastFuseRows == branches
             stages.append(Stage(block: block, modules: modules, blocks: blocks, channels: channels, multiscaleOutput: multiscale))
         }
-        var description = ModelDescription(family: .topDown, stemChannels: stem[0], stages: stages, joints: 0, neck: nil)
-        if let trans = shapes["neck.trans_layer.weight"] {
-            guard trans.count == 4, trans[2] == trans[3], trans[2] == 1 || trans[2] == 3 else {
-                throw ModelError("unrecognised model layout: 'neck.trans_layer.weight' has shape \(trans)")
-            }
-            let blocks = count { "neck.offset_feats.\($0).conv1.weight" }
-            let offsetLayers = count { "neck.offset_layers.\($0).weight" }
-            guard blocks > 0, offsetLayers > 0 else {
-                throw ModelError("unrecognised model layout: a PoseWarper neck needs 'neck.offset_feats.0.conv1.weight' and 'neck.offset_layers.0.weight'")
-            }
-            let inner = try shape("neck.offset_feats.0.conv1.weight")[0]
-            let offsets = try shape("neck.offset_layers.0.weight")
-            guard offsets.count == 4, offsets[2] == 3, offsets[3] == 3, offsets[0] % 18 == 0 else {
-                throw ModelError("unrecognised model layout: 'neck.offset_layers.0.weight' has shape \(offsets), expected [18·groups, C, 3, 3]")
-            }
-            description.family = .poseWarper
-            description.joints = trans[0]
-            description.neck = Neck(channels: inner, blocks: blocks, transKernel: trans[2], offsetLayers: offsetLayers,
-                                    deformGroups: offsets[0] / 18)
-        } else if let final = shapes["keypoint_head.final_layer.weight"] {
-            guard final.count == 4, final[2] == 1, final[3] == 1 else {
-                throw ModelError("unrecognised model layout: 'keypoint_head.final_layer.weight' has shape \(final), expected a 1x1 conv")
-            }
-            description.joints = final[0]
-        } else {
-            throw ModelError("unrecognised model layout: neither 'keypoint_head.final_layer.weight' (top-down head) nor 'neck.trans_layer.weight' (PoseWarper neck)")
-        }
-        return description
+        return (stem[0], stages)
     }
 
     /// A short JSON-able summary, e.g. for `posewarper inspect --json`.

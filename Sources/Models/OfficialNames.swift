@@ -1,4 +1,5 @@
-/// Key names of the 2019 PoseWarper release (facebookresearch/PoseWarper,
+/// Key names of the 2019 PoseWarper release (a naming table; the model families decide which model
+/// a checkpoint holds) (facebookresearch/PoseWarper,
 /// lib/models/pose_hrnet_PoseAgg.py) mapped onto mmpose 0.x names.
 ///
 /// The release has no `backbone.` prefix; its `final_layer` is the heatmap conv, i.e. mmpose's
@@ -31,11 +32,16 @@ public enum OfficialNames {
         return "backbone." + name
     }
 
-    /// Renames a whole 2019-release name list (PoseWarper when any `offsets*` key is present).
-    public static func mmposeNames(_ names: [String]) -> [String: String] {
-        let poseWarper = names.contains { $0.hasPrefix("offsets1.") || $0.hasPrefix("offset_feats.") }
+    /// Renames a whole 2019-release name list: mmpose name → release name (the family decides
+    /// `poseWarper`).
+    public static func mmposeNames(_ names: [String], poseWarper: Bool) -> [String: String] {
         var map: [String: String] = [:]
         for name in names { map[mmposeName(name, poseWarper: poseWarper)] = name }
         return map
+    }
+
+    /// Names that already are mmpose's, each mapped to itself.
+    public static func identity(_ names: [String]) -> [String: String] {
+        Dictionary(names.map { ($0, $0) }, uniquingKeysWith: { a, _ in a })
     }
 }

@@ -13,8 +13,14 @@ public struct PoseWarperOptions: Sendable, Equatable {
     /// Frame offsets relative to the current frame: [0, −2, −1, +1, +2].
     public var frameOffsets: [Int]
 
-    public init(dilations: [Int] = [3, 6, 12, 18, 24], frameWeights: [Float] = [0.3, 0.1, 0.25, 0.25, 0.1],
-                frameOffsets: [Int] = [0, -2, -1, 1, 2]) {
+    /// mmpose's stage-2 PoseTrack18 PoseWarper config: the one place these values are written
+    /// (the pipeline presets and the pipeline-file parser take them from here).
+    public static let mmposeStage2 = PoseWarperOptions(dilations: [3, 6, 12, 18, 24], frameWeights: [0.3, 0.1, 0.25, 0.25, 0.1],
+                                                       frameOffsets: [0, -2, -1, 1, 2])
+
+    public init(dilations: [Int] = PoseWarperOptions.mmposeStage2.dilations,
+                frameWeights: [Float] = PoseWarperOptions.mmposeStage2.frameWeights,
+                frameOffsets: [Int] = PoseWarperOptions.mmposeStage2.frameOffsets) {
         self.dilations = dilations
         self.frameWeights = frameWeights
         self.frameOffsets = frameOffsets
@@ -32,11 +38,10 @@ public struct PoseWarperOptions: Sendable, Equatable {
     }
 }
 
-/// An HRNet top-down model or a PoseWarper, built from a checkpoint's names and shapes.
+/// A pose model of any registered `PoseModelFamily` (HRNet top-down, PoseWarper), built from a
+/// checkpoint's names and shapes: the HRNet backbone, then the family's head.
 public final class PoseModel {
-    public enum Kind: String, Sendable { case topDown, poseWarper }
-
-    public let kind: Kind
+    public let family: PoseModelFamily
     public let description: ModelDescription
     public let options: PoseWarperOptions
     public let numJoints: Int
@@ -44,8 +49,14 @@ public final class PoseModel {
     public let inputMultiple = 32
 
     let backbone: HRNetBackbone
-    let head: Conv2d?
-    let neck: PoseWarperNeckLayer?
+    let head: HeatmapHead
+
+    /// The PoseWarper neck in parts (offsets from a pair of heatmaps, warping with given offsets),
+    /// e.g. to propagate label heatmaps; nil for other families.
+    public var neck: PoseWarperNeckLayer? { head as? PoseWarperNeckLayer }
+
+    /// The family's identifier (`.topDown`, `.poseWarper`).
+    public var kind: ModelDescription.Family { family.id }
 
     /// Loads a checkpoint (mmpose or 2019-release names) and builds the network it describes.
     public static func load(weights: String, options: PoseWarperOptions = .init()) throws -> PoseModel {
@@ -53,35 +64,27 @@ public final class PoseModel {
         return try PoseModel(checkpoint: checkpoint, options: options)
     }
 
-    /// mmpose name → the checkpoint's own name (2019-release names are mapped).
-    static func sourceNames(_ checkpoint: Checkpoint) -> [String: String] {
-        let names = checkpoint.entries.map(\.name)
-        if OfficialNames.isOfficial2019(names) { return OfficialNames.mmposeNames(names) }
-        return Dictionary(names.map { ($0, $0) }, uniquingKeysWith: { a, _ in a })
+    /// mmpose-named shapes of a checkpoint and mmpose name → the checkpoint's own name.
+    static func canonicalShapes(_ checkpoint: Checkpoint) throws -> (shapes: [String: [Int]], names: [String: String]) {
+        guard let (_, names) = ModelFamilies.recognise(checkpoint.entries.map(\.name)) else {
+            throw ModelError("\(checkpoint.path): \(ModelFamilies.unrecognised.description)")
+        }
+        var shapes: [String: [Int]] = [:]
+        for (canonical, original) in names { shapes[canonical] = checkpoint.shape(original) }
+        return (shapes, names)
     }
 
     /// The architecture of a checkpoint whose every key fits the inferred layout; throws otherwise.
     public static func describe(_ checkpoint: Checkpoint) throws -> ModelDescription {
-        var shapes: [String: [Int]] = [:]
-        for (mmpose, original) in sourceNames(checkpoint) { shapes[mmpose] = checkpoint.shape(original) }
-        let description: ModelDescription
-        do { description = try ModelDescription.infer(shapes: shapes) } catch let error as ModelError {
+        let shapes = try canonicalShapes(checkpoint).shapes
+        do { return try ModelFamilies.describe(shapes).description } catch let error as ModelError {
             throw ModelError("\(checkpoint.path): \(error.description)")
         }
-        let dilations = PoseWarperOptions().dilations
-        let count = description.neck?.offsetLayers ?? dilations.count
-        let spec = ModelSpec(description, dilations: (0..<count).map { dilations[min($0, dilations.count - 1)] })
-        if let mismatch = spec.mismatch(shapes) {
-            throw ModelError("\(checkpoint.path): does not match the \(description.title) layout inferred from it: \(mismatch)")
-        }
-        return description
     }
 
     /// Builds the network from an already opened checkpoint.
     public convenience init(checkpoint: Checkpoint, options: PoseWarperOptions = .init()) throws {
-        let sourceName = Self.sourceNames(checkpoint)
-        var shapes: [String: [Int]] = [:]
-        for (mmpose, original) in sourceName { shapes[mmpose] = checkpoint.shape(original) }
+        let (shapes, sourceName) = try Self.canonicalShapes(checkpoint)
         let file = checkpoint.path
         try self.init(shapes: shapes, options: options, file: file) { name in
             guard let original = sourceName[name] else { throw ModelError("\(file): no parameter '\(name)'") }
@@ -93,31 +96,30 @@ public final class PoseModel {
     /// (used with checkpoints, and with random weights in benchmarks).
     public init(shapes: [String: [Int]], options: PoseWarperOptions = .init(), file: String,
                 read: @escaping (String) throws -> Tensor) throws {
-        let description: ModelDescription
-        do { description = try ModelDescription.infer(shapes: shapes) } catch let error as ModelError {
+        let found: (family: ModelFamily, description: ModelDescription)
+        do { found = try ModelFamilies.describe(shapes) } catch let error as ModelError {
             throw ModelError("\(file): \(error.description)")
         }
+        guard let family = found.family as? PoseModelFamily else {
+            throw ModelError("\(file): a \(found.family.id.rawValue) checkpoint is not a pose model")
+        }
+        let description = found.description
         if let problem = options.problem { throw ModelError("\(file): invalid PoseWarper options: \(problem)") }
-        if let neck = description.neck, neck.offsetLayers != options.dilations.count {
-            throw ModelError("\(file): the checkpoint has \(neck.offsetLayers) offset layers but \(options.dilations.count) dilations were given (\(options.dilations))")
-        }
-        let spec = ModelSpec(description, dilations: options.dilations)
-        if let mismatch = spec.mismatch(shapes) {
-            throw ModelError("\(file): does not match the \(description.title) layout inferred from it: \(mismatch)")
-        }
-        // Shapes are verified, so every read below finds its tensor with the right shape.
+        if let problem = family.problem(with: options, description: description) { throw ModelError("\(file): \(problem)") }
+        let spec = family.spec(description, options: options)
+        // Shapes are verified (the family's description checks every key), so every read below
+        // finds its tensor with the right shape.
         let reader: WeightReader = { name in
             do { return try read(name) } catch let error as ModelError { throw error } catch {
                 throw ModelError("\(file): cannot read '\(name)': \(error)")
             }
         }
+        self.family = family
         self.description = description
         self.options = options
         self.numJoints = description.joints
-        self.kind = description.family == .poseWarper ? .poseWarper : .topDown
         backbone = try HRNetBackbone(spec.backbone, reader)
-        head = try spec.head.map { try Conv2d.make($0, reader) }
-        neck = try spec.neck.map { try PoseWarperNeckLayer($0, deformGroups: description.neck!.deformGroups, reader) }
+        head = try family.head(spec, description: description, options: options, read: reader)
     }
 
     /// Backbone features: [N, 3, H, W] → [N, C, H/4, W/4] (H, W multiples of 32).
@@ -128,46 +130,45 @@ public final class PoseModel {
         return backbone(x)
     }
 
-    /// Top-down heatmaps: backbone + `keypoint_head.final_layer` → [N, K, H/4, W/4].
+    /// What a crop contributes to the windows it is part of: backbone features (PoseWarper) or
+    /// heatmaps (top-down): [N, 3, H, W] → [N, …].
+    public func encode(_ x: Tensor) -> Tensor { head.encode(features(x)) }
+
+    /// Per-frame encodings (options' frame order, current frame first) → heatmaps [N, K, h, w].
+    public func combine(_ encodings: [Tensor]) -> Tensor {
+        precondition(encodings.count == framesPerSample, "\(encodings.count) frames given, the model takes \(framesPerSample)")
+        return head.combine(encodings)
+    }
+
+    /// Single-frame heatmaps: backbone + head → [N, K, H/4, W/4].
     public func heatmaps(_ x: Tensor) -> Tensor {
-        precondition(kind == .topDown, "heatmaps(_:) needs a top-down model; use forward(_:) or aggregate(_:)")
-        return head!(features(x))
+        precondition(framesPerSample == 1, "heatmaps(_:) needs a single-frame model; use forward(_:) or aggregate(_:)")
+        return combine([encode(x)])
     }
 
-    /// PoseWarper neck on per-frame features (options' frame order, current frame first) → [N, K, h, w].
-    public func aggregate(_ frames: [Tensor]) -> Tensor {
-        precondition(kind == .poseWarper, "aggregate(_:) needs a PoseWarper model")
-        precondition(frames.count == options.frameWeights.count,
-                     "\(frames.count) frames given, the options have \(options.frameWeights.count) frame weights")
-        return neck!(frames, frameWeights: options.frameWeights)
-    }
+    /// The temporal aggregation (PoseWarper neck) on per-frame features → [N, K, h, w].
+    public func aggregate(_ frames: [Tensor]) -> Tensor { combine(frames) }
 
-    /// The keypoint meaning the checkpoint's family is trained for: the mmpose PoseWarper release is
-    /// PoseTrack18 (slots 1/2 = head_bottom/head_top), 17-joint top-down HRNets are COCO-17;
-    /// nil for other joint counts (a pipeline file must then name the schema).
-    public var defaultSchema: KeypointSchema? {
-        guard numJoints == 17 else { return nil }
-        return kind == .poseWarper ? .posetrack18 : .coco17
-    }
+    /// The keypoint meaning the checkpoint's family is trained for (PoseWarper: PoseTrack18,
+    /// top-down HRNet: COCO-17); nil for other joint counts (a pipeline file must then name the schema).
+    public var defaultSchema: KeypointSchema? { family.defaultSchema(joints: numJoints) }
 
-    /// Number of input frames per person a PoseWarper forward takes (1 for top-down).
-    public var framesPerSample: Int { kind == .poseWarper ? options.frameWeights.count : 1 }
+    /// Number of input frames per person a forward takes (1 for top-down).
+    public var framesPerSample: Int { head.framesPerSample }
 
-    /// Top-down: [N, 3, H, W] → heatmaps. PoseWarper: [F·N, 3, H, W], frame-major (the N crops of
-    /// the current frame, then of each other frame in options order) → [N, K, H/4, W/4].
+    /// [F·N, 3, H, W], frame-major (the N crops of the current frame, then of each other frame in
+    /// options order; F = `framesPerSample`) → heatmaps [N, K, H/4, W/4].
     public func forward(_ x: Tensor) -> Tensor {
-        guard kind == .poseWarper else { return heatmaps(x) }
         let frames = framesPerSample
-        precondition(x.shape[0] % frames == 0, "a PoseWarper input needs a multiple of \(frames) images, got \(x.shape[0])")
+        precondition(x.shape[0] % frames == 0, "a \(kind.rawValue) input needs a multiple of \(frames) images, got \(x.shape[0])")
         let n = x.shape[0] / frames
-        // Frames with weight 0 still feed nothing but their own (skipped) warp, except frame 0,
-        // whose heatmap every difference uses.
-        let perFrame: [Tensor] = (0..<frames).map { i in
-            if i > 0 && options.frameWeights[i] == 0 {
-                return Tensor(shape: [n, description.featureChannels, x.shape[2] / 4, x.shape[3] / 4])
-            }
-            return features(sliceBatch(x, start: i * n, count: n))
+        // Frames with weight 0 feed nothing (mmpose skips them), except frame 0, whose heatmap
+        // every difference uses: their encodings stay zero.
+        let first = encode(sliceBatch(x, start: 0, count: n))
+        let perFrame: [Tensor] = [first] + (1..<max(frames, 1)).map { i in
+            if options.frameWeights[i] == 0 { return Tensor(shape: first.shape) }
+            return encode(sliceBatch(x, start: i * n, count: n))
         }
-        return aggregate(perFrame)
+        return combine(perFrame)
     }
 }

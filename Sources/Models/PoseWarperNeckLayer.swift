@@ -2,14 +2,18 @@ import Engine
 import Foundation
 import Tensors
 
-/// mmpose 0.x PoseWarperNeck: heatmaps per frame, offsets from the difference to the current
-/// frame, deformable warping at each dilation, mean over dilations, frame-weighted sum.
-final class PoseWarperNeckLayer {
+/// mmpose 0.x PoseWarperNeck, in parts: `heatmaps` per frame, `offsets` from a (reference, support)
+/// pair of heatmaps, `warp` of any heatmaps with given offsets; PoseWarper's aggregation is their
+/// composition (`combine`). Every operation takes a batch: a window's support frames go through
+/// each layer together.
+public final class PoseWarperNeckLayer: HeatmapHead {
     let trans: Conv2d
     let offsetFeats: [ResidualBlock]
     let offsetLayers: [Conv2d]
     let deformConvs: [DeformableConv2d]
     let joints: Int
+    /// Weight of each frame of a window (current first).
+    public let frameWeights: [Float]
 
     /// offset_layers_j(offset_feats(0)) per heatmap size: the i = 0 difference heat_0 − heat_0 is
     /// exactly zero, so its offsets are a per-model constant (the zero map's conv outputs only
@@ -17,7 +21,7 @@ final class PoseWarperNeckLayer {
     private var zeroOffsets: [[Int]: [Tensor]] = [:]
     private let lock = NSLock()
 
-    init(_ spec: NeckSpec, deformGroups: Int, _ read: WeightReader) throws {
+    init(_ spec: NeckSpec, deformGroups: Int, frameWeights: [Float], _ read: WeightReader) throws {
         trans = try Conv2d.make(spec.trans, read)
         joints = spec.trans.outChannels
         offsetFeats = try spec.offsetFeats.map { try ResidualBlock($0, read) }
@@ -26,37 +30,79 @@ final class PoseWarperNeckLayer {
             DeformableConv2d(weight: try read($0.name + ".weight"), bias: nil, stride: 1, padding: $0.padding,
                              dilation: $0.dilation, groups: 1, deformGroups: deformGroups)
         }
+        self.frameWeights = frameWeights
     }
 
-    /// Per-frame backbone features (current frame first) → aggregated heatmaps [N, K, h, w].
-    func callAsFunction(_ features: [Tensor], frameWeights: [Float]) -> Tensor {
-        precondition(features.count == frameWeights.count, "\(features.count) frames for \(frameWeights.count) frame weights")
-        let heats = features.map { trans($0) }
-        let shape = heats[0].shape
-        var output = Tensor(shape: shape, repeating: 0)
-        for (i, heat) in heats.enumerated() {
-            // mmpose skips weight-0 frames (their heatmaps still feed nothing else).
-            if frameWeights[i] == 0 { continue }
-            let offsets: [Tensor]
-            if i == 0 {
-                offsets = constantZeroOffsets(batch: shape[0], height: shape[2], width: shape[3])
-            } else {
-                let diff = runBlocks(offsetFeats, subtract(heats[0], heat))
-                offsets = offsetLayers.map { $0(diff) }
-            }
-            var warped = Tensor(shape: shape, repeating: 0)
-            for (deform, offset) in zip(deformConvs, offsets) {
-                // warped += deform(heat) / n, in dilation order, as mmpose accumulates it.
-                let term = deform(heat, offsets: offset)
-                warped.withUnsafeMutableBufferPointer { w in
-                    term.withUnsafeBufferPointer { t in
-                        for k in 0..<w.count { w[k] += t[k] / Float(offsetLayers.count) }
-                    }
+    public var framesPerSample: Int { frameWeights.count }
+
+    /// Backbone features are what a crop contributes; the neck runs per window.
+    public func encode(_ features: Tensor) -> Tensor { features }
+
+    public func combine(_ encodings: [Tensor]) -> Tensor { aggregate(encodings) }
+
+    /// Backbone features [N, C, h, w] → heatmaps [N, K, h, w] (`trans_layer`). `perCall` (default N)
+    /// is the batch the engine chooses its algorithms for, so a batch of several windows' frames
+    /// gives the same bits as one call per frame.
+    public func heatmaps(_ features: Tensor, perCall: Int? = nil) -> Tensor {
+        trans(features, planBatch: perCall)
+    }
+
+    /// Offsets for warping the support heatmaps onto the reference ones, one tensor per dilation
+    /// ([N, 2·groups·9, h, w]): offset layers on offset_feats(reference − support).
+    public func offsets(reference: Tensor, support: Tensor, perCall: Int? = nil) -> [Tensor] {
+        let diff = runBlocks(offsetFeats, subtract(reference, support), planBatch: perCall)
+        return offsetLayers.map { $0(diff, planBatch: perCall) }
+    }
+
+    /// Any heatmaps [N, K, h, w] warped with `offsets` (one per dilation): the mean of the
+    /// deformable convolutions, accumulated in dilation order as mmpose does.
+    public func warp(_ heatmaps: Tensor, offsets: [Tensor]) -> Tensor {
+        precondition(offsets.count == deformConvs.count, "\(offsets.count) offsets for \(deformConvs.count) dilations")
+        var warped = Tensor(shape: heatmaps.shape, repeating: 0)
+        let n = Float(deformConvs.count)
+        for (deform, offset) in zip(deformConvs, offsets) {
+            let term = deform(heatmaps, offsets: offset)
+            warped.withUnsafeMutableBufferPointer { w in
+                term.withUnsafeBufferPointer { t in
+                    for k in 0..<w.count { w[k] += t[k] / n }
                 }
             }
+        }
+        return warped
+    }
+
+    /// Per-frame backbone features (current frame first, each [P, C, h, w]) → aggregated heatmaps
+    /// [P, K, h, w]: Σ_i weight_i · warp(heat_i, offsets(heat_0, heat_i)), in frame order.
+    public func aggregate(_ features: [Tensor]) -> Tensor {
+        precondition(features.count == frameWeights.count, "\(features.count) frames for \(frameWeights.count) frame weights")
+        let p = features[0].shape[0]
+        // mmpose skips weight-0 frames; frame 0 is always needed as the reference.
+        let warpedFrames = frameWeights.indices.filter { frameWeights[$0] != 0 }
+        let supports = warpedFrames.filter { $0 != 0 }
+        let needed = frameWeights.indices.filter { $0 == 0 || frameWeights[$0] != 0 }
+        let heats = heatmaps(concatBatch(needed.map { features[$0] }), perCall: p)
+        let heatOf = { (i: Int) in sliceBatch(heats, start: needed.firstIndex(of: i)! * p, count: p) }
+        let reference = heatOf(0)
+        let shape = reference.shape
+
+        // Offsets of every frame that is warped, in `warpedFrames` order, batched per dilation.
+        var offsetParts: [[Tensor]] = Array(repeating: [], count: deformConvs.count)
+        if frameWeights[0] != 0 {
+            for (j, o) in constantZeroOffsets(batch: p, height: shape[2], width: shape[3]).enumerated() { offsetParts[j].append(o) }
+        }
+        if !supports.isEmpty {
+            let support = concatBatch(supports.map(heatOf))
+            let computed = offsets(reference: repeatBatch(reference, supports.count), support: support, perCall: p)
+            for (j, o) in computed.enumerated() { offsetParts[j].append(o) }
+        }
+        var output = Tensor(shape: shape, repeating: 0)
+        guard !warpedFrames.isEmpty else { return output }
+        let warped = warp(concatBatch(warpedFrames.map(heatOf)), offsets: offsetParts.map(concatBatch))
+        for (position, i) in warpedFrames.enumerated() {
             let weight = frameWeights[i]
+            let frame = sliceBatch(warped, start: position * p, count: p)
             output.withUnsafeMutableBufferPointer { o in
-                warped.withUnsafeBufferPointer { w in
+                frame.withUnsafeBufferPointer { w in
                     for k in 0..<o.count { o[k] += w[k] * weight }
                 }
             }
@@ -83,45 +129,4 @@ final class PoseWarperNeckLayer {
         }
         return single.map { repeatBatch($0, batch) }
     }
-}
-
-/// a − b elementwise (same shapes).
-func subtract(_ a: Tensor, _ b: Tensor) -> Tensor {
-    precondition(a.shape == b.shape)
-    return Tensor(shape: a.shape, unsafeUninitialized: { out in
-        a.withUnsafeBufferPointer { pa in
-            b.withUnsafeBufferPointer { pb in
-                for i in 0..<out.count { out[i] = pa[i] - pb[i] }
-            }
-        }
-    })
-}
-
-/// `n` copies of a batch-1 tensor along the batch axis.
-func repeatBatch(_ x: Tensor, _ n: Int) -> Tensor {
-    if n == 1 { return x }
-    var shape = x.shape
-    shape[0] = n
-    var storage: [Float] = []
-    storage.reserveCapacity(x.count * n)
-    for _ in 0..<n { storage.append(contentsOf: x.storage) }
-    return Tensor(shape: shape, storage: storage)
-}
-
-/// Rows [start, start + count) of the batch axis.
-func sliceBatch(_ x: Tensor, start: Int, count: Int) -> Tensor {
-    let per = x.count / x.shape[0]
-    var shape = x.shape
-    shape[0] = count
-    return Tensor(shape: shape, storage: Array(x.storage[start * per..<(start + count) * per]))
-}
-
-/// Concatenation along the batch axis.
-func concatBatch(_ xs: [Tensor]) -> Tensor {
-    var shape = xs[0].shape
-    shape[0] = xs.reduce(0) { $0 + $1.shape[0] }
-    var storage: [Float] = []
-    storage.reserveCapacity(shape.reduce(1, *))
-    for x in xs { storage.append(contentsOf: x.storage) }
-    return Tensor(shape: shape, storage: storage)
 }

@@ -33,9 +33,9 @@ public final class TopDownCropStage: CropStage {
     }
 }
 
-/// A checkpoint's network as the pipeline's network stage. PoseWarper: per-crop backbone features,
-/// then the neck over a window. Top-down: per-crop heatmaps (with mmpose's flip test when asked),
-/// and a window of one frame.
+/// A checkpoint's network as the pipeline's network stage: per-crop encodings (backbone features
+/// for PoseWarper; heatmaps, with mmpose's flip test when asked, for top-down), combined over a
+/// window by the model's family (PoseWarper's neck; the one frame for top-down).
 public final class PoseModelNetwork: PoseNetwork {
     public let model: PoseModel
     let flipTest: Bool
@@ -50,18 +50,16 @@ public final class PoseModelNetwork: PoseNetwork {
     }
 
     public func encode(_ crops: Tensor) -> Tensor {
-        switch model.kind {
-        case .poseWarper: return model.features(crops)
-        case .topDown:
-            let heatmaps = model.heatmaps(crops)
-            guard flipTest else { return heatmaps }
-            let flipped = model.heatmaps(Self.mirrored(crops))
-            return HeatmapDecoder.flipTestAverage(heatmaps, flipped: flipped, flipPairs: flipPairs, shift: shiftHeatmap)
-        }
+        // Flip test is only accepted for single-frame models (the family validates the pipeline),
+        // whose encodings are heatmaps.
+        let encoded = model.encode(crops)
+        guard flipTest else { return encoded }
+        let flipped = model.encode(Self.mirrored(crops))
+        return HeatmapDecoder.flipTestAverage(encoded, flipped: flipped, flipPairs: flipPairs, shift: shiftHeatmap)
     }
 
     public func heatmaps(from encodings: [Tensor]) -> Tensor {
-        model.kind == .poseWarper ? model.aggregate(encodings) : encodings[0]
+        model.combine(encodings)
     }
 
     /// The crops mirrored left–right (mmpose flips the image before the network in flip test).
@@ -83,7 +81,7 @@ public final class HeatmapKeypointStage: KeypointDecodingStage {
     let decoder: HeatmapDecoder
 
     public init(model: PipelineConfig.Model) {
-        decoder = HeatmapDecoder(postProcess: model.postProcess == .unbiased ? .unbiased : .default, kernel: model.modulateKernel)
+        decoder = HeatmapDecoder(postProcess: model.postProcess, kernel: model.modulateKernel)
     }
 
     public func decode(_ heatmaps: Tensor, transforms: [CropTransform]) -> [[[Double]]] {
@@ -121,33 +119,22 @@ extension PoseJob {
         if model.numJoints != config.model.schema.keypoints.count {
             throw PipelineError.badInput("\(source): the model predicts \(model.numJoints) keypoints but schema \(config.model.schema.name) has \(config.model.schema.keypoints.count)")
         }
-        switch model.kind {
-        case .poseWarper:
-            if config.temporal.frameOffsets.count < 2 {
-                throw PipelineError.badInput("\(source): the checkpoint is a PoseWarper but the pipeline has no temporal section; use a PoseWarper pipeline file")
-            }
-            if let neck = model.description.neck, neck.offsetLayers != config.temporal.dilations.count {
-                throw PipelineError.badInput("\(source): temporal.dilations has \(config.temporal.dilations.count) values but the checkpoint's neck has \(neck.offsetLayers) offset layers")
-            }
-            if config.model.flipTest {
-                throw PipelineError.badInput("\(source): flip_test is not supported for PoseWarper (mmpose's stage-2 config has it off)")
-            }
-        case .topDown:
-            if config.temporal.frameOffsets.count > 1 {
-                throw PipelineError.badInput("\(source): the checkpoint is a single-frame top-down model but the pipeline has a temporal window; use a top-down pipeline file")
-            }
+        let settings = ModelSettings(temporal: config.temporal.poseWarperOptions, flipTest: config.model.flipTest)
+        if let problem = model.family.problem(with: settings, description: model.description) {
+            throw PipelineError.badInput("\(source): \(problem)")
         }
         self.init(config: config, crops: TopDownCropStage(model: config.model, padding: config.persons.bboxPadding),
                   network: PoseModelNetwork(model: model, config: config), decoder: HeatmapKeypointStage(model: config.model))
     }
 
-    /// The built-in settings matching a checkpoint when no pipeline file is given: mmpose's stage-2
-    /// PoseTrack18 PoseWarper, or HRNet COCO top-down.
+    /// The built-in settings matching a checkpoint when no pipeline file is given: its model
+    /// family's default pipeline (mmpose's stage-2 PoseTrack18 PoseWarper, or HRNet COCO top-down).
+    /// A checkpoint no family recognises gets the top-down settings, and loading it names the problem.
     public static func defaultConfig(forWeights path: String) throws -> PipelineConfig {
         let checkpoint: Checkpoint
         do { checkpoint = try Checkpoint.load(path) } catch { throw PipelineError.badInput("\(error)") }
-        let poseWarper = checkpoint.entries.contains { $0.name.hasPrefix("neck.") || $0.name.hasPrefix("offsets") || $0.name.hasPrefix("deform_conv") }
-        var config = poseWarper ? PipelineConfig.poseWarperPoseTrack18 : PipelineConfig.hrnetCOCO
+        let family = ModelFamilies.recognise(checkpoint.entries.map(\.name))?.family
+        var config = family.flatMap { PipelineConfig.presets[$0.defaultPipeline] } ?? PipelineConfig.hrnetCOCO
         config.model.weights = path
         return config
     }

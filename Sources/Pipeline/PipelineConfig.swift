@@ -32,8 +32,8 @@ public struct PipelineConfig: Sendable {
         public var sigma: Double = 2
     }
 
-    /// Heatmap decoding method (mmpose test_cfg.post_process).
-    public enum PostProcess: String, Sendable, CaseIterable { case `default`, unbiased }
+    /// Heatmap decoding method (mmpose test_cfg.post_process); pipeline files take default or unbiased.
+    public typealias PostProcess = HeatmapDecoder.PostProcess
 
     /// PoseWarper's temporal window; a single-frame model uses offsets [0].
     public struct Temporal: Sendable {
@@ -43,6 +43,20 @@ public struct PipelineConfig: Sendable {
         public var frameWeights: [Float]
         /// Dilations of the PoseWarper neck's offset and deformable convolutions.
         public var dilations: [Int]
+
+        public init(frameOffsets: [Int], frameWeights: [Float], dilations: [Int]) {
+            self.frameOffsets = frameOffsets
+            self.frameWeights = frameWeights
+            self.dilations = dilations
+        }
+
+        /// The window of a PoseWarper's options.
+        public init(_ options: PoseWarperOptions) {
+            self.init(frameOffsets: options.frameOffsets, frameWeights: options.frameWeights, dilations: options.dilations)
+        }
+
+        /// A single-frame model (the dilations are unused; mmpose's stage-2 values).
+        public static let singleFrame = Temporal(frameOffsets: [0], frameWeights: [1], dilations: PoseWarperOptions.mmposeStage2.dilations)
     }
 
     /// Where person boxes come from.
@@ -95,32 +109,52 @@ public struct PipelineConfig: Sendable {
     /// The file these settings came from (nil when built in code).
     public var path: String?
 
-    /// mmpose's stage-2 PoseTrack18 PoseWarper settings (the shipped posewarper pipeline file).
-    public static let poseWarperPoseTrack18 = PipelineConfig(
-        model: Model(weights: nil, schema: .posetrack18, inputWidth: 288, inputHeight: 384, heatmapWidth: 72,
-                     heatmapHeight: 96, mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225], flipTest: false,
-                     shiftHeatmap: true, postProcess: .default, modulateKernel: 11, sigma: 3),
-        temporal: Temporal(frameOffsets: [0, -2, -1, 1, 2], frameWeights: [0.3, 0.1, 0.25, 0.25, 0.1],
-                           dilations: [3, 6, 12, 18, 24]),
+    // The defaults, in one place: the pipeline-file parser starts from `defaults`, the presets
+    // below change what their mmpose configs change, and the temporal values come from
+    // `PoseWarperOptions.mmposeStage2` (which the Models module's initialisers use too).
+
+    /// mmpose's test-time defaults: what every unset key of a pipeline file means (single frame, no
+    /// flip test, det_bbox_thr 0.2, IoU tracking at 0.3).
+    public static let defaults = PipelineConfig(
+        model: Model(weights: nil, schema: .coco17, inputWidth: 192, inputHeight: 256, heatmapWidth: 48,
+                     heatmapHeight: 64, mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225], flipTest: false,
+                     shiftHeatmap: true, postProcess: .default, modulateKernel: 11),
+        temporal: .singleFrame,
         persons: Persons(source: .boxesFile, boxesFile: nil, scoreThreshold: 0.2, nmsThreshold: nil, bboxPadding: 1.25),
         tracking: Tracking(method: .iou, threshold: 0.3),
         output: Output(drawThreshold: 0.3, radius: 4, thickness: 2, drawBoxes: true, rescoreThreshold: 0.2),
         path: nil)
 
-    /// mmpose's HRNet-W32 COCO 256×192 top-down settings (single frame, flip test on).
-    public static let hrnetCOCO = PipelineConfig(
-        model: Model(weights: nil, schema: .coco17, inputWidth: 192, inputHeight: 256, heatmapWidth: 48,
-                     heatmapHeight: 64, mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225], flipTest: true,
-                     shiftHeatmap: true, postProcess: .default, modulateKernel: 11),
-        temporal: Temporal(frameOffsets: [0], frameWeights: [1], dilations: [3, 6, 12, 18, 24]),
-        persons: Persons(source: .boxesFile, boxesFile: nil, scoreThreshold: 0.0, nmsThreshold: nil, bboxPadding: 1.25),
-        tracking: Tracking(method: .iou, threshold: 0.3),
-        output: Output(drawThreshold: 0.3, radius: 4, thickness: 2, drawBoxes: true, rescoreThreshold: 0.2),
-        path: nil)
+    /// mmpose's stage-2 PoseTrack18 PoseWarper settings (the shipped posewarper pipeline file).
+    public static let poseWarperPoseTrack18: PipelineConfig = {
+        var config = defaults
+        config.model.schema = .posetrack18
+        (config.model.inputWidth, config.model.inputHeight) = (288, 384)
+        (config.model.heatmapWidth, config.model.heatmapHeight) = (72, 96)
+        config.temporal = Temporal(PoseWarperOptions.mmposeStage2)
+        config.model.sigma = 3   // TopDownGenerateTarget sigma of the stage-2 config
+        return config
+    }()
+
+    /// mmpose's HRNet-W32 COCO 256×192 top-down settings (single frame, flip test on, all boxes).
+    public static let hrnetCOCO: PipelineConfig = {
+        var config = defaults
+        config.model.flipTest = true
+        config.persons.scoreThreshold = 0
+        return config
+    }()
+
+    /// The built-in pipelines by name (a model family's `defaultPipeline`): the settings of the
+    /// shipped `Pipelines/NAME.yml` files.
+    public static let presets: [String: PipelineConfig] = [
+        "posewarper-hrnet-w48-posetrack18-384x288": poseWarperPoseTrack18,
+        "hrnet-w32-coco-256x192": hrnetCOCO,
+    ]
 
     /// Frames needed before the current one and after it (2 and 2 for PoseWarper).
     public var lookBehind: Int { max(0, -(temporal.frameOffsets.min() ?? 0)) }
     public var lookAhead: Int { max(0, temporal.frameOffsets.max() ?? 0) }
+
 }
 
 extension PipelineConfig.Temporal {

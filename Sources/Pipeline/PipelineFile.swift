@@ -26,11 +26,9 @@ public enum PipelineFile {
         let top = try Section(root, name: "pipeline file", file: path)
         let folder = URL(fileURLWithPath: path).deletingLastPathComponent().path
 
-        // Unset keys take mmpose's test-time defaults: no flip test, det_bbox_thr 0.2.
-        var config = PipelineConfig.hrnetCOCO
+        // Unset keys take mmpose's test-time defaults.
+        var config = PipelineConfig.defaults
         config.path = path
-        config.model.flipTest = false
-        config.persons.scoreThreshold = 0.2
 
         // model
         let model = try top.section("model", required: true)!
@@ -66,7 +64,7 @@ public enum PipelineFile {
         if let node = model["shift_heatmap"] { config.model.shiftHeatmap = try model.bool("shift_heatmap", node) }
         if let node = model["post_process"] {
             let name = try model.string("post_process", node)
-            guard let p = PipelineConfig.PostProcess(rawValue: name) else {
+            guard let p = PipelineConfig.PostProcess(rawValue: name), p != .none else {
                 throw model.error(node, "model.post_process must be one of default, unbiased (got '\(name)')")
             }
             config.model.postProcess = p
@@ -84,7 +82,6 @@ public enum PipelineFile {
         try model.rejectUnknownKeys()
 
         // temporal (absent = single-frame model)
-        config.temporal = PipelineConfig.Temporal(frameOffsets: [0], frameWeights: [1], dilations: [3, 6, 12, 18, 24])
         if let temporal = try top.section("temporal") {
             guard let offNode = temporal["frame_offsets"] else { throw temporal.error(nil, "temporal.frame_offsets is required") }
             let offsets = try temporal.ints("frame_offsets", offNode, count: nil)

@@ -3,24 +3,17 @@ import Keypoints
 import Tensors
 import Video
 
-/// A decoded frame with its person boxes, as held by the temporal window.
-public struct DecodedFrame {
-    public var frame: VideoFrame
-    public var boxes: [PersonBox]
-    public init(frame: VideoFrame, boxes: [PersonBox]) {
-        self.frame = frame
-        self.boxes = boxes
-    }
-}
-
-/// Crops → network → keypoint decoding for one temporal window. Every support frame is cropped with
+/// The network stage: temporal window → crops → backbone → neck, giving each output frame's
+/// heatmaps. Frames are held only while a window needs them. Every support frame is cropped with
 /// the CURRENT frame's box (mmpose). Per-crop encodings are cached by (frame, box): when boxes repeat
 /// across frames — always in whole-frame mode — each frame goes through the backbone once instead of
 /// once per window it supports (5× less backbone work for PoseWarper).
-public final class PoseEstimationStage {
+public final class PoseEstimationStage: PipelineStage {
+    public let name = "network"
+    public var isCostly: Bool { true }
     let crops: CropStage
     let network: PoseNetwork
-    let decoder: KeypointDecodingStage
+    let window: TemporalWindow<PipelineFrame>
     let lookBehind: Int
     /// Crops per backbone call (bounds activation memory).
     let maxBatch: Int
@@ -34,7 +27,7 @@ public final class PoseEstimationStage {
     /// Backbone crops computed and reused (for tests and the bench).
     public private(set) var cropsEncoded = 0
     public private(set) var cropsReused = 0
-    /// Seconds spent cropping, encoding (backbone), combining (neck) and decoding keypoints.
+    /// Seconds spent cropping, encoding (backbone) and combining (neck).
     public private(set) var seconds: [String: Double] = [:]
 
     private func timed<T>(_ stage: String, _ body: () -> T) -> T {
@@ -43,19 +36,43 @@ public final class PoseEstimationStage {
         return body()
     }
 
-    public init(crops: CropStage, network: PoseNetwork, decoder: KeypointDecodingStage, lookBehind: Int, maxBatch: Int = 4) {
+    /// `frameOffsets`: the temporal window relative to the current frame, current (0) first.
+    public init(crops: CropStage, network: PoseNetwork, frameOffsets: [Int], maxBatch: Int = 4) {
         self.crops = crops
         self.network = network
-        self.decoder = decoder
-        self.lookBehind = lookBehind
+        window = TemporalWindow(offsets: frameOffsets)
+        lookBehind = max(0, -(frameOffsets.min() ?? 0))
         self.maxBatch = max(1, maxBatch)
     }
 
-    /// The persons of the window's current frame (no track ids yet).
-    public func estimate(_ window: TemporalWindow<DecodedFrame>.Window) -> [PersonPose] {
+    public func process(_ frame: PipelineFrame) throws -> [PipelineFrame] {
+        window.add(frame, index: frame.frame.index).compactMap(estimate)
+    }
+
+    /// The end of the stream: the last windows, clipped at the last frame.
+    public func flush() throws -> [PipelineFrame] {
+        window.finish().compactMap(estimate)
+    }
+
+    public func report(into summary: inout PoseJob.Summary) {
+        summary.stageSeconds.merge(seconds) { a, _ in a }
+        summary.cropsEncoded = cropsEncoded
+        summary.cropsReused = cropsReused
+    }
+
+    /// The window's current frame with its persons' heatmaps; nil for a context-only frame.
+    func estimate(_ window: TemporalWindow<PipelineFrame>.Window) -> PipelineFrame? {
+        var current = window.current
+        guard current.isOutput else { return nil }
+        (current.heatmaps, current.crops) = heatmaps(window)
+        return current
+    }
+
+    /// Heatmaps [P, K, h, w] of the current frame's persons and their crops (nil, [] without persons).
+    public func heatmaps(_ window: TemporalWindow<PipelineFrame>.Window) -> (Tensor?, [CropTransform]) {
         defer { evict(before: window.index + 1 - lookBehind) }
         let boxes = window.current.boxes
-        guard !boxes.isEmpty else { return [] }
+        guard !boxes.isEmpty else { return (nil, []) }
         let transforms = boxes.map(crops.transform)
 
         // Encode every (support frame, box) pair not cached yet, in batches.
@@ -97,11 +114,7 @@ public final class PoseEstimationStage {
             return Tensor(shape: shape, storage: parts.flatMap(\.storage))
         }
         let heatmaps = timed("neck") { network.heatmaps(from: encodings) }
-        let keypoints = timed("keypoint decoding") { decoder.decode(heatmaps, transforms: transforms) }
-        return zip(boxes, keypoints).map { box, kps in
-            let mean = kps.isEmpty ? 0 : kps.map { $0[2] }.reduce(0, +) / Double(kps.count)
-            return PersonPose(trackID: nil, bbox: box.xywh, bboxScore: box.score, score: mean, keypoints: kps)
-        }
+        return (heatmaps, transforms)
     }
 
     /// Drops cached encodings of frames no later window can use.

@@ -10,8 +10,8 @@ import Video
 ///     let job = try PoseJob(pipelineFile: "Pipelines/posewarper-hrnet-w48-posetrack18-384x288.yml")
 ///     try job.run(input: "clip.mp4", persons: .wholeFrame, outputs: [.keypoints("clip.jsonl"), .video("clip-pose.mp4")])
 ///
-/// Stages run on their own Dispatch queues joined by bounded queues: decode + person boxes →
-/// temporal window + crops + network + keypoint decoding → tracking + outputs (render, encode).
+/// A run is a `StagePipeline` (decode → persons → temporal window + crops + network → keypoint
+/// decoding → tracking → outputs), each stage on its own Dispatch queue joined by bounded queues.
 /// Memory is bounded by the temporal window and the queue capacities, not by the video's length.
 public final class PoseJob {
     /// Where person boxes come from for one run.
@@ -54,8 +54,9 @@ public final class PoseJob {
         public var decodeStopReason: String?
         /// Wall-clock seconds.
         public var seconds = 0.0
-        /// Seconds spent in each stage (stages overlap, so these add up to more than `seconds`);
-        /// "network" = crop + backbone + neck + keypoint decoding.
+        /// Seconds spent in each stage (stages overlap, so these add up to more than `seconds`):
+        /// decode, persons, network (= crop + backbone + neck, also listed), keypoint decoding,
+        /// tracking, outputs.
         public var stageSeconds: [String: Double] = [:]
         /// Backbone crops computed, and crops whose encoding was reused from the cache.
         public var cropsEncoded = 0
@@ -80,7 +81,7 @@ public final class PoseJob {
 
     private let lock = NSLock()
     private var isCancelled = false
-    private var activeQueues: [() -> Void] = []
+    private var active: StagePipeline?
 
     /// A job from explicit stages (tests, custom networks).
     public init(config: PipelineConfig, crops: CropStage, network: PoseNetwork, decoder: KeypointDecodingStage) {
@@ -96,9 +97,9 @@ public final class PoseJob {
     public func cancel() {
         lock.lock()
         isCancelled = true
-        let stops = activeQueues
+        let pipeline = active
         lock.unlock()
-        stops.forEach { $0() }
+        pipeline?.cancel()
     }
 
     var cancelled: Bool { lock.lock(); defer { lock.unlock() }; return isCancelled }
@@ -175,150 +176,29 @@ public final class PoseJob {
         }
     }
 
+    /// The stages of a run, in order (`StagePipeline` draws the flow). A new stage is one line here.
+    func stages(persons: PersonSource, outputs: [PoseOutput]) -> [PipelineStage] {
+        [
+            PersonsStage(persons),
+            PoseEstimationStage(crops: crops, network: network, frameOffsets: config.temporal.frameOffsets),
+            KeypointsStage(decoder),
+            TrackingStage(PoseTracker(method: config.tracking.method, threshold: config.tracking.threshold)),
+            OutputsStage(outputs),
+        ]
+    }
+
     /// Runs the stages over an already opened source (the core every `run` goes through).
     public func run(source: FrameSource, persons: PersonSource, outputs: [PoseOutput], description: RunDescription,
                     outputRange: Range<Int> = 0..<Int.max, progress: ((Progress) -> Void)? = nil) throws -> Summary {
-        let clock = ContinuousClock.now
-        var summary = Summary()
-        let decoded = BoundedQueue<DecodedFrame>(capacity: queueCapacity)
-        let finished = BoundedQueue<FrameResult>(capacity: queueCapacity)
-        let failure = FirstError()
-        let times = StageTimes()
-        let estimator = PoseEstimationStage(crops: crops, network: network, decoder: decoder, lookBehind: config.lookBehind)
-
+        let pipeline = StagePipeline(stages: stages(persons: persons, outputs: outputs), queueCapacity: queueCapacity)
         lock.lock()
+        active = pipeline
         let alreadyCancelled = isCancelled
-        activeQueues = [{ decoded.cancel() }]
         lock.unlock()
-        defer { lock.lock(); activeQueues = []; lock.unlock() }
-        if alreadyCancelled { decoded.cancel() }
-
-        // Outputs begin before any work so a bad output path fails fast.
-        var begun: [PoseOutput] = []
-        do {
-            for o in outputs { try o.begin(description); begun.append(o) }
-        } catch {
-            begun.forEach { $0.abort() }
-            throw error
-        }
-
-        let group = DispatchGroup()
-        // Decode + person boxes.
-        DispatchQueue(label: "posewarper.decode", qos: .userInitiated).async(group: group) {
-            defer { decoded.close() }
-            do {
-                while true {
-                    let t0 = ContinuousClock.now
-                    guard let frame = try source.next() else { break }
-                    times.add("decode", since: t0)
-                    let t1 = ContinuousClock.now
-                    // Frames outside the output range are only temporal context: no persons to find.
-                    let boxes = outputRange.contains(frame.index) ? try persons.boxes(in: frame) : []
-                    times.add("persons", since: t1)
-                    if !decoded.push(DecodedFrame(frame: frame, boxes: boxes)) { break }
-                }
-            } catch {
-                failure.record(error)
-                decoded.cancel()
-                finished.cancel()
-            }
-        }
-        // Temporal window + crops + network + keypoint decoding.
-        DispatchQueue(label: "posewarper.network", qos: .userInitiated).async(group: group) {
-            let window = TemporalWindow<DecodedFrame>(offsets: self.config.temporal.frameOffsets)
-            func process(_ windows: [TemporalWindow<DecodedFrame>.Window]) -> Bool {
-                for w in windows {
-                    guard outputRange.contains(w.index) else { continue }
-                    let t0 = ContinuousClock.now
-                    let persons = estimator.estimate(w)
-                    times.add("network", since: t0)
-                    let frame = w.current.frame
-                    let result = FrameResult(keypoints: FrameKeypoints(frame: frame.index, time: frame.time, persons: persons), image: frame)
-                    if !finished.push(result) { return false }
-                }
-                return true
-            }
-            var stopped = false
-            while let item = decoded.pop() {
-                if !process(window.add(item, index: item.frame.index)) { stopped = true; break }
-            }
-            // The end of the stream (not a cancellation): release the last windows, clipped.
-            if !stopped && !self.cancelled && failure.error == nil { _ = process(window.finish()) }
-            finished.close()
-        }
-
-        // Tracking + outputs, in frame order, on this thread.
-        let tracker = PoseTracker(method: config.tracking.method, threshold: config.tracking.threshold)
-        var writeError: Error?
-        while var result = finished.pop() {
-            let t0 = ContinuousClock.now
-            tracker.assign(&result.keypoints.persons)
-            times.add("tracking", since: t0)
-            do {
-                let t1 = ContinuousClock.now
-                for o in begun { try o.write(result) }
-                times.add("outputs", since: t1)
-            } catch let closed as OutputClosed {
-                _ = closed
-                summary.outputClosed = true
-                decoded.cancel(); finished.cancel()
-                break
-            } catch {
-                writeError = error
-                decoded.cancel(); finished.cancel()
-                break
-            }
-            summary.frames += 1
-            summary.persons += result.keypoints.persons.count
-            progress?(Progress(framesDone: summary.frames, framesTotal: description.frameCount,
-                               seconds: (ContinuousClock.now - clock).seconds))
-        }
-        group.wait()
-
-        if let error = writeError ?? failure.error {
-            begun.forEach { $0.abort() }
-            throw error
-        }
-        summary.cancelled = cancelled
+        defer { lock.lock(); active = nil; lock.unlock() }
+        if alreadyCancelled { pipeline.cancel() }
+        var summary = try pipeline.run(source: source, description: description, outputRange: outputRange, progress: progress)
         summary.decodeStopReason = (source as? VideoReader)?.stopReason
-        // Finish even after a closed stdout: the other outputs stay valid up to the last frame.
-        var finishError: Error?
-        let t2 = ContinuousClock.now
-        for o in begun {
-            do { try o.finish() } catch is OutputClosed { summary.outputClosed = true } catch {
-                if finishError == nil { finishError = error }
-                o.abort()
-            }
-        }
-        times.add("outputs", since: t2)
-        if let finishError { throw finishError }
-        summary.seconds = (ContinuousClock.now - clock).seconds
-        summary.stageSeconds = times.snapshot().merging(estimator.seconds) { a, _ in a }
-        summary.cropsEncoded = estimator.cropsEncoded
-        summary.cropsReused = estimator.cropsReused
         return summary
     }
-}
-
-/// The first error any stage hit.
-final class FirstError {
-    private let lock = NSLock()
-    private var first: Error?
-    func record(_ e: Error) { lock.lock(); if first == nil { first = e }; lock.unlock() }
-    var error: Error? { lock.lock(); defer { lock.unlock() }; return first }
-}
-
-/// Seconds per stage, summed from several threads.
-final class StageTimes {
-    private let lock = NSLock()
-    private var seconds: [String: Double] = [:]
-    func add(_ stage: String, since start: ContinuousClock.Instant) {
-        let s = (ContinuousClock.now - start).seconds
-        lock.lock(); seconds[stage, default: 0] += s; lock.unlock()
-    }
-    func snapshot() -> [String: Double] { lock.lock(); defer { lock.unlock() }; return seconds }
-}
-
-extension Duration {
-    var seconds: Double { Double(components.seconds) + Double(components.attoseconds) * 1e-18 }
 }

@@ -1,0 +1,90 @@
+import Keypoints
+import Tensors
+
+/// A model family: how its checkpoints are recognised (parameter names, then shapes), the
+/// architecture they hold, the built-in pipeline they run with, and which pipeline settings fit
+/// them. `ModelFamilies.all` is the registry: a new family is one file and one line there.
+public protocol ModelFamily: Sendable {
+    /// The family's identifier (`ModelDescription.family`), as `inspect` shows it.
+    var id: ModelDescription.Family { get }
+    /// The parameter that identifies the family's checkpoints, for "unrecognised" messages.
+    var signature: String { get }
+    /// mmpose-style name → the checkpoint's own name when the names are this family's (other
+    /// releases' names mapped onto mmpose's), else nil.
+    func canonicalNames(_ names: [String]) -> [String: String]?
+    /// The architecture from canonical names and shapes; throws for a layout the family does not build.
+    func describe(_ shapes: [String: [Int]]) throws -> ModelDescription
+    /// The built-in pipeline (`PipelineConfig.presets`) a checkpoint runs with when no pipeline file is given.
+    var defaultPipeline: String { get }
+    /// Why a pipeline's settings cannot run a checkpoint of `description` (nil when they can).
+    func problem(with settings: ModelSettings, description: ModelDescription) -> String?
+}
+
+/// The pipeline settings a model family checks against a checkpoint.
+public struct ModelSettings: Sendable {
+    /// The temporal window (frame offsets, current first; weights; neck dilations).
+    public var temporal: PoseWarperOptions
+    /// mmpose's flip test.
+    public var flipTest: Bool
+
+    public init(temporal: PoseWarperOptions, flipTest: Bool) {
+        self.temporal = temporal
+        self.flipTest = flipTest
+    }
+}
+
+/// A family whose networks turn person crops into keypoint heatmaps: an HRNet backbone, then a
+/// family-specific head.
+public protocol PoseModelFamily: ModelFamily {
+    /// Why `options` cannot build a checkpoint of `description` (nil when they can).
+    func problem(with options: PoseWarperOptions, description: ModelDescription) -> String?
+    /// Every parameter such a checkpoint holds, for `options` (validation and construction).
+    func spec(_ description: ModelDescription, options: PoseWarperOptions) -> ModelSpec
+    /// The network after the backbone, from verified parameters.
+    func head(_ spec: ModelSpec, description: ModelDescription, options: PoseWarperOptions,
+              read: @escaping WeightReader) throws -> HeatmapHead
+    /// The keypoint meaning the family's `joints`-keypoint checkpoints are trained for, when known.
+    func defaultSchema(joints: Int) -> KeypointSchema?
+}
+
+/// The part of a pose network after the backbone.
+public protocol HeatmapHead: AnyObject {
+    /// Frames per person one output takes (current first).
+    var framesPerSample: Int { get }
+    /// Backbone features of crops → what is kept per crop (the features, or their heatmaps).
+    func encode(_ features: Tensor) -> Tensor
+    /// Per-frame encodings (current first, each [N, …]) → heatmaps [N, K, h, w].
+    func combine(_ encodings: [Tensor]) -> Tensor
+}
+
+/// The registry of model families.
+public enum ModelFamilies {
+    /// Every family, asked in this order (a PoseWarper neck wins over a top-down head).
+    public static let all: [ModelFamily] = [
+        PoseWarperFamily(),
+        HRNetTopDownFamily(),
+    ]
+
+    /// The family whose names these are, with mmpose name → checkpoint name; nil when none knows them.
+    public static func recognise(_ names: [String]) -> (family: ModelFamily, names: [String: String])? {
+        for family in all {
+            if let map = family.canonicalNames(names) { return (family, map) }
+        }
+        return nil
+    }
+
+    /// The registered family with this identifier.
+    public static func family(_ id: ModelDescription.Family) -> ModelFamily? {
+        all.first { $0.id == id }
+    }
+
+    /// The family and architecture of mmpose-named shapes; throws when no family builds them.
+    public static func describe(_ shapes: [String: [Int]]) throws -> (family: ModelFamily, description: ModelDescription) {
+        guard let family = recognise(Array(shapes.keys))?.family else { throw unrecognised }
+        return (family, try family.describe(shapes))
+    }
+
+    static var unrecognised: ModelError {
+        ModelError("unrecognised model layout: neither " + all.map(\.signature).joined(separator: " nor "))
+    }
+}

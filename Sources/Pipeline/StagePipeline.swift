@@ -1,0 +1,256 @@
+import Dispatch
+import Foundation
+import Keypoints
+import Tensors
+import Video
+
+/// One frame on its way through the stages; each stage fills in its part.
+public struct PipelineFrame {
+    /// The decoded picture.
+    public var frame: VideoFrame
+    /// False for frames read only as temporal context (outside `--start`/`--end`): no persons are
+    /// looked for and no result is written.
+    public var isOutput: Bool
+    /// Person boxes (persons stage).
+    public var boxes: [PersonBox] = []
+    /// Heatmaps [P, K, h, w] of the boxes' persons and each person's crop (network stage).
+    public var heatmaps: Tensor?
+    public var crops: [CropTransform] = []
+    /// The persons found (keypoint decoding; track ids from the tracking stage).
+    public var persons: [PersonPose] = []
+
+    public init(frame: VideoFrame, isOutput: Bool = true) {
+        self.frame = frame
+        self.isOutput = isOutput
+    }
+}
+
+/// One step of a run. The pipeline calls `process` with every frame in order, on the stage's own
+/// queue, and passes what it returns on to the next stage; a stage may hold frames back (a
+/// temporal window) and release them later or in `flush`.
+public protocol PipelineStage: AnyObject {
+    /// The stage's name in `PoseJob.Summary.stageSeconds`.
+    var name: String { get }
+    /// A stage whose work per frame takes long (a network): `cancel()` drops the frames waiting in
+    /// front of it and of every stage before it; frames it already finished still reach the outputs.
+    var isCostly: Bool { get }
+    /// Before the first frame (outputs open their files here, so a bad path fails before any work).
+    func begin(_ run: RunDescription) throws
+    /// One frame in, zero or more frames out.
+    func process(_ frame: PipelineFrame) throws -> [PipelineFrame]
+    /// The input ended normally (not cancelled): the frames still held.
+    func flush() throws -> [PipelineFrame]
+    /// After a run without errors, also a cancelled one (outputs are finalised here); on failure the
+    /// stage cleans up what it could not complete itself.
+    func complete() throws
+    /// After a failed run (outputs remove what they wrote).
+    func abort()
+    /// Extra seconds (sub-steps) and counters for the summary.
+    func report(into summary: inout PoseJob.Summary)
+}
+
+extension PipelineStage {
+    public var isCostly: Bool { false }
+    public func begin(_ run: RunDescription) throws {}
+    public func flush() throws -> [PipelineFrame] { [] }
+    public func complete() throws {}
+    public func abort() {}
+    public func report(into summary: inout PoseJob.Summary) {}
+}
+
+/// Runs a frame source through an ordered list of stages, each on its own Dispatch queue, joined by
+/// bounded queues (back-pressure: memory is bounded by the queue capacities and what stages hold,
+/// not by the video's length). Frames keep their order. `PoseJob` builds the list:
+///
+///     FrameSource                      decode (VideoReader)
+///          │  PipelineFrame
+///     PersonsStage                     boxes file / whole frame / detector
+///          │
+///     PoseEstimationStage              temporal window + crops + backbone + neck → heatmaps
+///          │
+///     KeypointsStage                   heatmaps → keypoints in image pixels
+///          │
+///     TrackingStage                    track ids, frame to frame (needs the keypoints for OKS)
+///          │
+///     OutputsStage                     keypoint stream, COCO, PoseTrack, annotated video, custom
+///
+/// The pipeline, not the stages, handles what is common: the first error stops every stage and
+/// aborts them; `cancel()` stops the source and drops frames waiting for costly stages, while
+/// finished frames still reach the outputs; a closed output (`OutputClosed`, e.g. `| head -1`)
+/// stops the run quietly; the seconds of each stage and the summary are collected here.
+public final class StagePipeline {
+    public let stages: [PipelineStage]
+    /// Capacity of each queue between two stages.
+    public let queueCapacity: Int
+
+    private let lock = NSLock()
+    private var cancelled = false
+    private var links: [BoundedQueue<PipelineFrame>] = []
+
+    public init(stages: [PipelineStage], queueCapacity: Int = 2) {
+        precondition(!stages.isEmpty, "a pipeline needs at least one stage")
+        self.stages = stages
+        self.queueCapacity = queueCapacity
+    }
+
+    /// Stops the run soon; safe from any thread, also before `run` starts.
+    public func cancel() {
+        lock.lock()
+        cancelled = true
+        let links = self.links
+        lock.unlock()
+        // Links feeding the last costly stage and everything before it; later frames are finished work.
+        let last = stages.lastIndex { $0.isCostly } ?? 0
+        for link in links.prefix(last + 1) { link.cancel() }
+    }
+
+    var isCancelled: Bool { lock.lock(); defer { lock.unlock() }; return cancelled }
+
+    /// Runs every frame of `source` through the stages; frames outside `outputRange` are context only.
+    public func run(source: FrameSource, description: RunDescription, outputRange: Range<Int> = 0..<Int.max,
+                    progress: ((PoseJob.Progress) -> Void)? = nil) throws -> PoseJob.Summary {
+        let clock = ContinuousClock.now
+        let done = Tally()
+        let failure = FirstError()
+        let times = StageTimes()
+        let closedOutput = Flag()
+        let links = stages.map { _ in BoundedQueue<PipelineFrame>(capacity: queueCapacity) }
+        lock.lock()
+        self.links = links
+        let alreadyCancelled = cancelled
+        lock.unlock()
+        defer { lock.lock(); self.links = []; lock.unlock() }
+        if alreadyCancelled { cancel() }
+        let stopAll = { links.forEach { $0.cancel() } }
+
+        var begun: [PipelineStage] = []
+        do {
+            for stage in stages { try stage.begin(description); begun.append(stage) }
+        } catch {
+            begun.forEach { $0.abort() }
+            throw error
+        }
+
+        let group = DispatchGroup()
+        DispatchQueue(label: "posewarper.decode", qos: .userInitiated).async(group: group) {
+            defer { links[0].close() }
+            do {
+                while true {
+                    let t0 = ContinuousClock.now
+                    guard let frame = try source.next() else { break }
+                    times.add("decode", since: t0)
+                    if !links[0].push(PipelineFrame(frame: frame, isOutput: outputRange.contains(frame.index))) { break }
+                }
+            } catch {
+                failure.record(error)
+                stopAll()
+            }
+        }
+        for (i, stage) in stages.enumerated() {
+            let input = links[i]
+            let next = i + 1 < links.count ? links[i + 1] : nil
+            DispatchQueue(label: "posewarper.\(stage.name)", qos: .userInitiated).async(group: group) {
+                defer { next?.close() }
+                // Passes frames on; the last stage's frames are done: counted, progress reported.
+                func pass(_ frames: [PipelineFrame]) -> Bool {
+                    for frame in frames {
+                        if let next {
+                            if !next.push(frame) { return false }
+                        } else {
+                            let frames = done.add(persons: frame.persons.count)
+                            progress?(PoseJob.Progress(framesDone: frames, framesTotal: description.frameCount,
+                                                       seconds: (ContinuousClock.now - clock).seconds))
+                        }
+                    }
+                    return true
+                }
+                do {
+                    var open = true
+                    while let frame = input.pop() {
+                        let t0 = ContinuousClock.now
+                        let out = try stage.process(frame)
+                        times.add(stage.name, since: t0)
+                        if !pass(out) { open = false; break }
+                    }
+                    // The end of the stream (not a cancellation or failure): release what is held.
+                    if open && !self.isCancelled && failure.error == nil && !closedOutput.isSet {
+                        let t0 = ContinuousClock.now
+                        let out = try stage.flush()
+                        times.add(stage.name, since: t0)
+                        _ = pass(out)
+                    }
+                } catch is OutputClosed {
+                    closedOutput.set()
+                    stopAll()
+                } catch {
+                    failure.record(error)
+                    stopAll()
+                }
+            }
+        }
+        group.wait()
+
+        if let error = failure.error {
+            stages.forEach { $0.abort() }
+            throw error
+        }
+        var summary = PoseJob.Summary()
+        (summary.frames, summary.persons) = done.counts
+        summary.cancelled = isCancelled
+        summary.outputClosed = closedOutput.isSet
+        // Complete even after a closed stdout: the other outputs stay valid up to the last frame.
+        var completeError: Error?
+        for stage in stages {
+            let t0 = ContinuousClock.now
+            do { try stage.complete() } catch is OutputClosed { summary.outputClosed = true } catch {
+                if completeError == nil { completeError = error }
+            }
+            times.add(stage.name, since: t0)
+        }
+        if let completeError { throw completeError }
+        summary.seconds = (ContinuousClock.now - clock).seconds
+        summary.stageSeconds = times.snapshot()
+        for stage in stages { stage.report(into: &summary) }
+        return summary
+    }
+}
+
+/// The first error any stage hit.
+final class FirstError {
+    private let lock = NSLock()
+    private var first: Error?
+    func record(_ e: Error) { lock.lock(); if first == nil { first = e }; lock.unlock() }
+    var error: Error? { lock.lock(); defer { lock.unlock() }; return first }
+}
+
+/// Frames and persons that left the last stage.
+final class Tally {
+    private let lock = NSLock()
+    private var frames = 0, persons = 0
+    /// Counts one frame; returns the frames so far.
+    func add(persons n: Int) -> Int { lock.lock(); defer { lock.unlock() }; frames += 1; persons += n; return frames }
+    var counts: (Int, Int) { lock.lock(); defer { lock.unlock() }; return (frames, persons) }
+}
+
+/// A flag set from any thread.
+final class Flag {
+    private let lock = NSLock()
+    private var value = false
+    func set() { lock.lock(); value = true; lock.unlock() }
+    var isSet: Bool { lock.lock(); defer { lock.unlock() }; return value }
+}
+
+/// Seconds per stage, summed from several threads.
+final class StageTimes {
+    private let lock = NSLock()
+    private var seconds: [String: Double] = [:]
+    func add(_ stage: String, since start: ContinuousClock.Instant) {
+        let s = (ContinuousClock.now - start).seconds
+        lock.lock(); seconds[stage, default: 0] += s; lock.unlock()
+    }
+    func snapshot() -> [String: Double] { lock.lock(); defer { lock.unlock() }; return seconds }
+}
+
+extension Duration {
+    var seconds: Double { Double(components.seconds) + Double(components.attoseconds) * 1e-18 }
+}
