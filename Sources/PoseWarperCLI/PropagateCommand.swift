@@ -1,4 +1,5 @@
 import ArgumentParser
+import Engine
 import Foundation
 import Keypoints
 import Pipeline
@@ -104,7 +105,9 @@ struct PropagateCommand: ParsableCommand {
         case .copy, .interpolate:
             propagated = LabelPropagation.run(plan, method: method, joints: labelsFile.schema.keypoints.count)
         case .warp:
-            throw PipelineError.badInput("--method warp is not available yet; use interpolate or copy")
+            if let threads { EngineThreads.set(threads) }
+            let warper = try LabelWarper(config: config!, weights: weights)
+            propagated = try warper.run(plan, video: input)
         }
 
         let dense = DenseLabels(labels: labelsFile, propagated: propagated, frameNames: frameNames)

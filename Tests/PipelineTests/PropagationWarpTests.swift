@@ -39,6 +39,73 @@ final class PropagationWarpTests: XCTestCase {
         }
     }
 
+    /// The warp path on the tiny random PoseWarper against propagate_warp in posewarper_ref.py:
+    /// label heatmaps drawn here, the plan's per-joint weights, offsets from target − source, the
+    /// deformable warp, the weighted sum and the decoded keypoints.
+    func testWarpPathMatchesTheReference() throws {
+        let c = try Self.loadCase()
+        let config = try PipelineFile.load(Fixtures.tinyPipeline)
+        XCTAssertEqual(config.model.sigma, c.sigma)
+        let warper = try LabelWarper(config: config, weights: nil)
+        let (w, h) = (c.heatmapSize[0], c.heatmapSize[1])
+        let labels = c.sources.map { LabelHeatmaps.render(keypoints: $0, crop: c.crop, width: w, height: h, sigma: config.model.sigma) }
+        // Sources 1 and 2 frames away, weighted as the plan weights them.
+        let sources = zip(c.sources, [1, 2]).map { keypoints, d in
+            PropagationPlan.Source(frame: d, instance: LabelsFile.Instance(trackID: 0, box: nil, keypoints: keypoints, annotation: [:]),
+                                   distance: d, weight: d == 1 ? 2.0 / 3 : 1.0 / 3)
+        }
+        let task = PropagationPlan.Task(frame: 0, trackID: 0, sources: sources, box: PersonBox(x: 0, y: 0, width: 1, height: 1))
+        let weights = (0..<2).map { i in (0..<17).map { k in Float(task.weights(joint: k).first { $0.source == i }?.weight ?? 0) } }
+        for i in 0..<2 { for k in 0..<17 { XCTAssertEqual(weights[i][k], c.weights[i][k], accuracy: 1e-7, "source \(i), joint \(k)") } }
+
+        let out = warper.warpedHeatmaps(crops: try NPY.read(Self.folder + "/crops.npy"), sourcesPerTarget: [2],
+                                        labels: Tensor(shape: [2, 17, h, w], storage: labels.flatMap(\.storage)), weights: weights)
+        let d = TensorDifference(out, reference: try NPY.read(Self.folder + "/output.npy"))
+        XCTAssertLessThanOrEqual(d.relativeL2, 1e-5, "\(d)")
+        XCTAssertLessThanOrEqual(d.maxAbs, 1e-5, "\(d)")
+        XCTAssertEqual(out.storage[3 * h * w..<4 * h * w].max(), 0, "a joint no source labels gets nothing")
+
+        let decoded = warper.decoder.decode(out, crops: [c.crop])[0]
+        for k in 0..<17 where k != 3 {
+            XCTAssertEqual(Double(decoded[k].x), c.decoded[k][0], accuracy: 1e-3, "joint \(k)")
+            XCTAssertEqual(Double(decoded[k].y), c.decoded[k][1], accuracy: 1e-3, "joint \(k)")
+            XCTAssertEqual(Double(decoded[k].score), c.decoded[k][2], accuracy: 1e-5, "joint \(k)")
+        }
+    }
+
+    /// `propagate --method warp` end to end on a generated clip with the tiny model: poses carry
+    /// their tracks, labelled frames stay, and the output is the same at any thread count.
+    func testWarpCommandIsCompleteAndDeterministic() throws {
+        let dir = Fixtures.scratch()
+        try Fixtures.makeVideo(dir + "/clip.mp4", frames: 9)
+        let labels = try PropagationTests.write(PropagationTests.poseTrackLabels(frames: 9, step: 4), "sparse.json", in: dir)
+        var outputs: [Data] = []
+        for threads in ["1", "2"] {
+            let out = dir + "/dense\(threads).json"
+            let r = try CLITests.run(["propagate", dir + "/clip.mp4", "--labels", labels, "--out", out, "--pipeline", Fixtures.tinyPipeline,
+                                      "--max-gap", "2", "--threads", threads, "--keypoints", dir + "/k\(threads).jsonl"])
+            XCTAssertEqual(r.code, 0, r.stderr)
+            XCTAssertTrue(r.stderr.contains("(warp, max gap 2)"), r.stderr)
+            outputs.append(try Data(contentsOf: URL(fileURLWithPath: out)))
+        }
+        XCTAssertEqual(outputs[0], outputs[1], "bit-identical at 1 and 2 threads")
+        let doc = try XCTUnwrap(try JSONSerialization.jsonObject(with: outputs[0]) as? [String: Any])
+        let annotations = try XCTUnwrap(doc["annotations"] as? [[String: Any]])
+        let frame1 = annotations.filter { $0["image_id"] as? Int == BoxesFile.poseTrackFrameID(video: 1, frame: 1) }
+        XCTAssertEqual(frame1.compactMap { $0["track_id"] as? Int }, [2, 7])
+        let scores = frame1.flatMap { $0["scores"] as! [Double] }
+        XCTAssertTrue(scores.contains { $0 > 0 }, "some keypoints propagated")
+        for a in frame1 {
+            let keypoints = a["keypoints"] as! [Double]
+            XCTAssertEqual(Array(keypoints[9..<12]), [0, 0, 0], "slot 3 is labelled nowhere")
+        }
+        // Warp needs a PoseWarper: a top-down checkpoint is refused by name.
+        let topDown = try CLITests.run(["propagate", dir + "/clip.mp4", "--labels", labels, "--out", dir + "/td.json",
+                                        "--weights", Fixtures.tinyTopDown])
+        XCTAssertEqual(topDown.code, 1)
+        XCTAssertTrue(topDown.stderr.contains("needs a PoseWarper checkpoint"), topDown.stderr)
+    }
+
     /// A label heatmap decodes back to its label (the centre is not rounded to the heatmap grid).
     func testDecodedLabelHeatmapsGiveTheLabelsBack() throws {
         let geometry = TopDownGeometry(inputWidth: 288, inputHeight: 384)
@@ -62,9 +129,9 @@ final class PropagationWarpTests: XCTestCase {
         let dir = Fixtures.scratch()
         let labels = Self.folder + "/clip_labels.json"
         let input = try XCTUnwrap(PropagationTests.readJSON(labels) as? [String: Any])
-        for method in ["interpolate", "copy"] {
+        for method in ["warp", "interpolate", "copy"] {
             let out = dir + "/dense-\(method).json"
-            let r = try CLITests.run(["propagate", clip, "--labels", labels, "--out", out, "--method", method])
+            let r = try CLITests.run(["propagate", clip, "--labels", labels, "--out", out, "--method", method, "--pipeline", Fixtures.tinyPipeline])
             XCTAssertEqual(r.code, 0, r.stderr)
             let doc = try XCTUnwrap(PropagationTests.readJSON(out) as? [String: Any])
             XCTAssertEqual((doc["images"] as? [Any])?.count, 5)
