@@ -53,7 +53,8 @@ let package = Package(
         .testTarget(name: "ModelsTests", dependencies: ["Models", "Engine", "Checkpoints", "Tensors", "Keypoints"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "VideoTests", dependencies: ["Video", "Keypoints"]),
-        .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "Models", "Video", "Keypoints", "Tensors"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "Models", "Video", "Keypoints", "Tensors", "Checkpoints"],
+                    resources: [.copy("Fixtures")]),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -1,3 +1,4 @@
+import Checkpoints
 import Foundation
 import Keypoints
 import Models
@@ -104,6 +105,55 @@ final class PropagationWarpTests: XCTestCase {
                                         "--weights", Fixtures.tinyTopDown])
         XCTAssertEqual(topDown.code, 1)
         XCTAssertTrue(topDown.stderr.contains("needs a PoseWarper checkpoint"), topDown.stderr)
+    }
+
+    /// With a neck that does not move anything (offset layers zero, deformable convs the identity
+    /// on the centre tap, mmpose's initialisation), warping from one side must give exactly the
+    /// decoded label heatmaps of that side drawn in the target's crop: this pins the whole path
+    /// (streaming, the interpolated box, crops, rendering, batching, decoding) to the labels.
+    func testAnIdentityNeckCarriesTheLabelsUnchanged() throws {
+        let checkpoint = try Checkpoint.load(Fixtures.tinyPoseWarper)
+        var shapes: [String: [Int]] = [:]
+        for e in checkpoint.entries { shapes[e.name] = checkpoint.shape(e.name) }
+        let model = try PoseModel(shapes: shapes, file: "identity neck") { name in
+            let t = try checkpoint.tensor(name)
+            if name.hasPrefix("neck.offset_layers.") { return Tensor(shape: t.shape, repeating: 0) }
+            if name.hasPrefix("neck.deform_conv_layers.") {
+                var identity = Tensor(shape: t.shape, repeating: 0)
+                for k in 0..<t.shape[0] { identity.storage[((k * t.shape[1] + k) * 3 + 1) * 3 + 1] = 1 }
+                return identity
+            }
+            return t
+        }
+        let config = try PipelineFile.load(Fixtures.tinyPipeline)
+        let warper = try LabelWarper(config: config, model: model)
+        let dir = Fixtures.scratch()
+        try Fixtures.makeVideo(dir + "/clip.mp4", frames: 9, width: 320, height: 240)
+        let labels = try LabelsFile(path: try PropagationTests.write(PropagationTests.poseTrackLabels(frames: 9, step: 4), "sparse.json", in: dir),
+                                    frameCount: 9)
+        let plan = PropagationPlan(labels, maxGap: 1)
+        let poses = try warper.run(plan, video: dir + "/clip.mp4")
+        XCTAssertEqual(poses.keys.sorted(), [1, 3, 5, 7])
+        for (t, tasks) in plan.tasks {
+            for (task, pose) in zip(tasks, poses[t]!) {
+                XCTAssertEqual(task.sources.count, 1)
+                XCTAssertEqual(pose.trackID, task.trackID)
+                let crop = warper.crops.transform(for: task.box)
+                let maps = LabelHeatmaps.render(keypoints: task.sources[0].instance.keypoints, crop: crop,
+                                                width: warper.heatmapWidth, height: warper.heatmapHeight, sigma: config.model.sigma)
+                let expected = warper.decoder.decode(maps.reshaped([1] + maps.shape), crops: [crop])[0]
+                for k in 0..<17 {
+                    guard task.sources[0].instance.isLabelled(k) else { XCTAssertEqual(pose.keypoints[k], [0, 0, 0]); continue }
+                    XCTAssertEqual(pose.keypoints[k][0], Double(expected[k].x), accuracy: 1e-3, "frame \(t), track \(task.trackID), slot \(k)")
+                    XCTAssertEqual(pose.keypoints[k][1], Double(expected[k].y), accuracy: 1e-3, "frame \(t), track \(task.trackID), slot \(k)")
+                    XCTAssertEqual(pose.keypoints[k][2], Double(expected[k].score), accuracy: 1e-5)
+                    // And within a heatmap pixel of the label itself.
+                    let pixel = Double(crop.scale.w) * 200 / Double(warper.heatmapWidth)
+                    XCTAssertEqual(pose.keypoints[k][0], task.sources[0].instance.keypoints[k][0], accuracy: pixel)
+                    XCTAssertEqual(pose.flags[k], 1)
+                }
+            }
+        }
     }
 
     /// A label heatmap decodes back to its label (the centre is not rounded to the heatmap grid).
