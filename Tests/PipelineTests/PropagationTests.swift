@@ -166,6 +166,31 @@ final class PropagationTests: XCTestCase {
         XCTAssertEqual(tight.tasks[6]?.map(\.trackID), [2, 7])
     }
 
+    /// A COCO document marking a frame labelled (is_labeled) without persons: nobody is carried
+    /// across it, and the persons on either side are not linked into one track.
+    func testALabelledEmptyFrameStopsPropagation() throws {
+        let dir = Fixtures.scratch()
+        var images: [[String: Any]] = []
+        var annotations: [[String: Any]] = []
+        for f in 0..<9 {
+            images.append(["id": f, "file_name": String(format: "%06d.jpg", f), "is_labeled": f % 4 == 0])
+            if f == 0 || f == 8 {
+                annotations.append(["id": f + 1, "image_id": f, "category_id": 1, "keypoints": Self.pose(50, 20, flag: 2),
+                                    "bbox": [40, 10, 40, 90]])
+            }
+        }
+        let path = try Self.write(["images": images, "annotations": annotations], "coco.json", in: dir)
+        let labels = try LabelsFile(path: path, frameCount: 9)
+        XCTAssertEqual(labels.format, .coco)
+        XCTAssertEqual(labels.labelledFrames, [0, 4, 8])
+        XCTAssertNotEqual(labels.instances[0]?.first?.trackID, labels.instances[8]?.first?.trackID,
+                          "the empty labelled frame 4 ends the track")
+        let plan = PropagationPlan(labels, maxGap: 3)
+        XCTAssertEqual(Set(plan.tasks.keys), [1, 2, 3, 5, 6, 7])
+        XCTAssertEqual(plan.tasks[3]?.first?.sources.map(\.frame), [0], "frame 4 has no one to bring")
+        XCTAssertEqual(plan.tasks[5]?.first?.sources.map(\.frame), [8])
+    }
+
     // MARK: methods
 
     func testInterpolateIsLinearPerJointAndCopyTakesTheNearestFrame() throws {
