@@ -70,10 +70,12 @@ def main():
     p.add_argument('--pipeline', required=True)
     p.add_argument('--weights')
     p.add_argument('--binary', default='.build/release/posewarper')
+    p.add_argument('--evaluator', help='the binary with the evaluate command (default: --binary)')
     p.add_argument('--out', default='accuracy/propagation')
     p.add_argument('--ks', default='3,5,7')
     p.add_argument('--clips', type=int, default=0, help='only the first N clips (0 = all)')
     a = p.parse_args()
+    evaluator = a.evaluator or a.binary
     os.makedirs(a.out, exist_ok=True)
     model = ['--pipeline', a.pipeline] + (['--weights', a.weights] if a.weights else [])
     categories, videos = clips(a.split)
@@ -100,8 +102,8 @@ def main():
                 stream = f'{base}.k{k}.{method}.jsonl'
                 run([a.binary, 'propagate', clip, '--labels', labels, '--out', f'{base}.k{k}.{method}.json',
                      '--method', method, '--max-gap', str(k - 1), '--keypoints', stream, '--quiet', *model])
-                per_clip[(k, method)][video] = score(a.binary, gt, stream)
-            per_clip[(k, 'per-frame')][video] = score(a.binary, gt, estimated)
+                per_clip[(k, method)][video] = score(evaluator, gt, stream)
+            per_clip[(k, 'per-frame')][video] = score(evaluator, gt, estimated)
         print(f'clip {video:06d} done', file=sys.stderr)
 
     lines = ['| k | method | PCK@0.2 | PCK@0.1 | AP |', '| --- | --- | --- | --- | --- |']
