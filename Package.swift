@@ -61,7 +61,7 @@ let package = Package(
         .testTarget(name: "DetectorTests", dependencies: ["Models", "Engine", "Checkpoints", "Tensors"], resources: [.copy("Fixtures")]),
         .testTarget(name: "VideoTests", dependencies: ["Video", "Keypoints", "Failures"]),
         .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "Keypoints"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "Models", "Video", "Keypoints", "Tensors", "Failures"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "Models", "Video", "Keypoints", "Tensors", "Failures", "Checkpoints"], resources: [.copy("Fixtures")]),
     ],
     swiftLanguageModes: [.v5]
 )

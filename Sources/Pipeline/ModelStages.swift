@@ -94,6 +94,11 @@ public final class HeatmapKeypointStage: KeypointDecodingStage {
 extension PoseJob {
     /// A job running a checkpoint with a pipeline's settings; `weights` overrides the pipeline's.
     public convenience init(pipeline config: PipelineConfig, weights: String? = nil) throws {
+        try self.init(config: config, model: PoseJob.loadModel(config, weights: weights))
+    }
+
+    /// The checkpoint a pipeline names (or `weights`), built with its temporal options.
+    public static func loadModel(_ config: PipelineConfig, weights: String? = nil) throws -> PoseModel {
         guard let path = weights ?? config.model.weights else {
             throw PipelineError.badInput("no weights: pass --weights FILE (or set model.weights in the pipeline file)")
         }
@@ -103,11 +108,9 @@ extension PoseJob {
             throw PipelineError.badInput("\(path): weights file not found\(hint)")
         }
         let options = config.temporal.poseWarperOptions
-        let model: PoseModel
-        do { model = try PoseModel.load(weights: path, options: options) } catch {
+        do { return try PoseModel.load(weights: path, options: options) } catch {
             throw PipelineError.badInput("\(error)")
         }
-        try self.init(config: config, model: model)
     }
 
     /// A job with an already loaded model; checks that the model and the pipeline agree.

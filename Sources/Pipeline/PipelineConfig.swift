@@ -28,6 +28,9 @@ public struct PipelineConfig: Sendable {
         public var postProcess: PostProcess
         /// Gaussian kernel size for "unbiased" decoding (mmpose modulate_kernel).
         public var modulateKernel: Int
+        /// Sigma in heatmap pixels of the Gaussians the model was trained on (mmpose
+        /// TopDownGenerateTarget sigma); `propagate --method warp` draws label heatmaps with it.
+        public var sigma: Double = 2
     }
 
     /// Heatmap decoding method (mmpose test_cfg.post_process); pipeline files take default or unbiased.
@@ -147,6 +150,7 @@ public struct PipelineConfig: Sendable {
         (config.model.inputWidth, config.model.inputHeight) = (288, 384)
         (config.model.heatmapWidth, config.model.heatmapHeight) = (72, 96)
         config.temporal = Temporal(PoseWarperOptions.mmposeStage2)
+        config.model.sigma = 3   // TopDownGenerateTarget sigma of the stage-2 config
         return config
     }()
 

@@ -76,6 +76,11 @@ public enum PipelineFile {
             guard k > 0, k % 2 == 1 else { throw model.error(node, "model.modulate_kernel must be a positive odd number (got \(k))") }
             config.model.modulateKernel = k
         }
+        if let node = model["sigma"] {
+            let sigma = try model.double("sigma", node)
+            guard sigma > 0 else { throw model.error(node, "model.sigma must be a positive number (got \(sigma))") }
+            config.model.sigma = sigma
+        }
         try model.rejectUnknownKeys()
 
         // temporal (absent = single-frame model)

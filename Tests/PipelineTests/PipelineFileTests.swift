@@ -16,6 +16,7 @@ final class PipelineFileTests: XCTestCase {
         XCTAssertEqual([c.model.heatmapWidth, c.model.heatmapHeight], [72, 96])
         XCTAssertFalse(c.model.flipTest)
         XCTAssertTrue(c.model.shiftHeatmap)
+        XCTAssertEqual(c.model.sigma, 3, "TopDownGenerateTarget sigma of the stage-2 config")
         XCTAssertEqual(c.temporal.frameOffsets, [0, -2, -1, 1, 2])
         XCTAssertEqual(c.temporal.frameWeights, [0.3, 0.1, 0.25, 0.25, 0.1])
         XCTAssertEqual(c.temporal.dilations, [3, 6, 12, 18, 24])
@@ -42,6 +43,7 @@ final class PipelineFileTests: XCTestCase {
             XCTAssertEqual(c.model.std, builtIn.model.std, file)
             XCTAssertEqual([c.model.flipTest, c.model.shiftHeatmap], [builtIn.model.flipTest, builtIn.model.shiftHeatmap], file)
             XCTAssertEqual(c.model.postProcess, builtIn.model.postProcess, file)
+            XCTAssertEqual(c.model.sigma, builtIn.model.sigma, file)
             XCTAssertEqual(c.temporal.frameOffsets, builtIn.temporal.frameOffsets, file)
             XCTAssertEqual(c.temporal.frameWeights, builtIn.temporal.frameWeights, file)
             XCTAssertEqual(c.persons.scoreThreshold, builtIn.persons.scoreThreshold, file)
@@ -89,7 +91,7 @@ final class PipelineFileTests: XCTestCase {
 
     func testUnknownKeyNamesFileAndLine() {
         XCTAssertEqual(error(base + "  flip: true\n"),
-                       "/tmp/p.yml:4: unknown key 'flip' in model (known keys: flip_test, heatmap_size, input_size, mean, modulate_kernel, post_process, schema, shift_heatmap, std, weights)")
+                       "/tmp/p.yml:4: unknown key 'flip' in model (known keys: flip_test, heatmap_size, input_size, mean, modulate_kernel, post_process, schema, shift_heatmap, sigma, std, weights)")
         XCTAssertTrue(error(base + "trackng:\n  method: iou\n").hasPrefix("/tmp/p.yml:4: unknown key 'trackng' in pipeline file"))
     }
 
@@ -106,6 +108,7 @@ final class PipelineFileTests: XCTestCase {
                        "/tmp/p.yml:5: persons.score_threshold must be between 0 and 1 (got 1.5)")
         XCTAssertEqual(error(base + "tracking:\n  threshold: high\n"), "/tmp/p.yml:5: tracking.threshold must be a number")
         XCTAssertEqual(error(base + "  flip_test: maybe\n"), "/tmp/p.yml:4: model.flip_test must be true or false")
+        XCTAssertEqual(error(base + "  sigma: 0\n"), "/tmp/p.yml:4: model.sigma must be a positive number (got 0.0)")
         XCTAssertEqual(error("model: [1, 2]\n"), "/tmp/p.yml:1: model must be a mapping of keys to values")
         XCTAssertEqual(error("output:\n  radius: 3\n"), "/tmp/p.yml:1: missing required section 'model'")
         XCTAssertTrue(error("model:\n  schema: [\n").hasPrefix("/tmp/p.yml: not valid YAML: line"))

@@ -260,6 +260,19 @@ class PoseWarperNeck(nn.Module):
             conv.dilation = d
         self.dilations = list(dilations)
 
+    def offsets(self, reference, support):
+        """Offsets per dilation that warp `support` heatmaps onto `reference` (from their
+        difference reference - support, as forward computes them for every frame)."""
+        diff = self.offset_feats(reference - support)
+        return [layer(diff) for layer in self.offset_layers]
+
+    def warp(self, heatmaps, offsets):
+        """Any heatmaps through the deformable convs with given offsets, averaged over dilations."""
+        warped = 0
+        for deform, offset in zip(self.deform_conv_layers, offsets):
+            warped = warped + deform(heatmaps, offset) / len(self.offset_layers)
+        return warped
+
     def forward(self, features, frame_weights):
         heats = [self.trans_layer(f) for f in features]
         diffs = [self.offset_feats(heats[0] - h) for h in heats]
@@ -579,3 +592,42 @@ def shift_heatmap(heatmaps):
     out = heatmaps.copy()
     out[:, :, :, 1:] = heatmaps[:, :, :, :-1]
     return out
+
+# ---------------------------------------------------------------------------------------------
+# Pose propagation (`posewarper propagate --method warp`)
+
+def label_heatmaps(keypoints, center, scale, heatmap_size, sigma):
+    """[K, h, w] float32 label heatmaps of one person in a crop: an unnormalised Gaussian (peak 1)
+    at each labelled keypoint's exact heatmap position (the inverse of transform_preds, not rounded
+    to a pixel as mmpose's training targets are); unlabelled keypoints (flag <= 0) stay zero."""
+    w, h = heatmap_size
+    sw = float(np.float32(scale[0]) * np.float32(200.0))
+    sh = float(np.float32(scale[1]) * np.float32(200.0))
+    left = float(np.float32(center[0])) - sw * 0.5
+    top = float(np.float32(center[1])) - sh * 0.5
+    xs = np.arange(w, dtype=np.float64)
+    ys = np.arange(h, dtype=np.float64)
+    den = 2 * sigma * sigma
+    out = np.zeros((len(keypoints), h, w), dtype=np.float32)
+    for k, (x, y, flag) in enumerate(keypoints):
+        if flag <= 0:
+            continue
+        mx = (x - left) * w / sw
+        my = (y - top) * h / sh
+        gx = np.exp(-(xs - mx) ** 2 / den)
+        gy = np.exp(-(ys - my) ** 2 / den)
+        out[k] = (gy[:, None] * gx[None, :]).astype(np.float32)
+    return out
+
+
+def propagate_warp(model, crops, labels, weights):
+    """PoseWarper's reversed application for one target: crops [1 + S, 3, H, W] (the target, then
+    its S labelled sources, all cropped with the target's box), labels [S, K, h, w] (the sources'
+    label heatmaps in that crop), weights [S, K] (each source's share per joint; 0 where the source
+    does not label the joint). Offsets come from the heatmap difference target - source, as the neck
+    computes them; the label heatmaps are warped with them and summed with the weights -> [1, K, h, w]."""
+    s = crops.shape[0] - 1
+    heats = model.neck.trans_layer(model.backbone(crops)[0])
+    reference = heats[:1].expand(s, -1, -1, -1)
+    warped = model.neck.warp(labels, model.neck.offsets(reference, heats[1:]))
+    return (warped * weights[:, :, None, None]).sum(0, keepdim=True)
