@@ -1,6 +1,7 @@
 import ArgumentParser
 import Checkpoints
 import Engine
+import Failures
 import Foundation
 import Keypoints
 import Models
@@ -71,11 +72,7 @@ struct DetectCommand: ParsableCommand {
         FileHandle.standardError.write(Data("posewarper detect: \(message)\n".utf8))
     }
 
-    private static func exitCode(for error: Error) -> Int32 {
-        if let e = error as? PipelineError { return e.kind == .badInput ? 1 : 2 }
-        if error is CheckpointError || error is VideoError || error is ModelError { return 1 }
-        return 2
-    }
+    private static func exitCode(for error: Error) -> Int32 { ExitStatus.code(for: error) }
 
     func run() throws {
         let code = DetectCommand.execute(self)

@@ -70,13 +70,9 @@ struct PropagateCommand: ParsableCommand {
 
     func run() throws {
         signal(SIGPIPE, SIG_IGN)
-        do {
-            try execute()
-        } catch let closed as OutputClosed {
-            _ = closed
-        } catch {
-            FileHandle.standardError.write(Data("posewarper propagate: \(error)\n".utf8))
-            throw ExitCode(RunCommand.exitCode(for: error))
+        // A closed stdout (`--keypoints - | head`) ends quietly; other errors through the one mapping.
+        try reportingErrors("propagate") {
+            do { try execute() } catch is OutputClosed {}
         }
     }
 
