@@ -45,10 +45,8 @@ print("machine: \(ProcessInfo.processInfo.activeProcessorCount) cores; \(cpuDesc
 print("kernels: \(KernelTier.active.name) (supported: \(KernelTier.supported.map(\.name).joined(separator: ", ")))"
       + "; convolution GEMM \(convolutionGemmName); OpenBLAS kernels \(blasCoreName) (OPENBLAS_CORETYPE \(coretype))")
 
-// Arguments pick sections by name substring (`posewarper-bench engine models`); none runs them all.
-let wanted = CommandLine.arguments.dropFirst().map { $0.lowercased() }
 var failed = false
-for section in sections where wanted.isEmpty || wanted.contains(where: { section.name.lowercased().contains($0) }) {
+for section in sections {
     print("== \(section.name)")
     do { try section.run() } catch {
         FileHandle.standardError.write(Data("bench \(section.name): \(error)\n".utf8))

@@ -92,6 +92,7 @@ struct DetectCommand: ParsableCommand {
         }
         let detector: DetectorPersons
         let reader: VideoReader
+        let renderer: SkeletonRenderer
         do {
             if let threads = o.threads { EngineThreads.set(threads) }
             var section = try o.pipeline.map { try DetectorSection.load(pipeline: $0) } ?? DetectorSection()
@@ -104,6 +105,7 @@ struct DetectCommand: ParsableCommand {
             }
             detector = try DetectorPersons(weights: weights, section: section)
             reader = try VideoReader(o.input)
+            renderer = try SkeletonRenderer(schema: .coco17, style: RenderStyle(keypointThreshold: 2, boxThickness: 2))
         } catch {
             fail("\(error)")
             return exitCode(for: error)
@@ -117,7 +119,6 @@ struct DetectCommand: ParsableCommand {
         sigint.resume()
 
         var writer: VideoWriter? = nil
-        let renderer = SkeletonRenderer(schema: .coco17, style: RenderStyle(keypointThreshold: 2, boxThickness: 2))
         var entries: [String] = []
         var frames = 0, persons = 0
         let started = Date()
