@@ -66,7 +66,9 @@ public final class PoseModel {
 
     /// mmpose-named shapes of a checkpoint and mmpose name → the checkpoint's own name.
     static func canonicalShapes(_ checkpoint: Checkpoint) throws -> (shapes: [String: [Int]], names: [String: String]) {
-        guard let (_, names) = ModelFamilies.recognise(checkpoint.entries.map(\.name)) else {
+        let all = checkpoint.entries.map(\.name)
+        guard let (_, names) = ModelFamilies.recognise(all) else {
+            if let error = notAPoseModel(all, file: checkpoint.path) { throw error }
             throw ModelError("\(checkpoint.path): \(ModelFamilies.unrecognised.description)")
         }
         var shapes: [String: [Int]] = [:]
@@ -78,7 +80,7 @@ public final class PoseModel {
     public static func describe(_ checkpoint: Checkpoint) throws -> ModelDescription {
         let shapes = try canonicalShapes(checkpoint).shapes
         do { return try ModelFamilies.describe(shapes).description } catch let error as ModelError {
-            throw notAPoseModel(shapes, file: checkpoint.path) ?? ModelError("\(checkpoint.path): \(error.description)")
+            throw notAPoseModel(Array(shapes.keys), file: checkpoint.path) ?? ModelError("\(checkpoint.path): \(error.description)")
         }
     }
 
@@ -98,7 +100,7 @@ public final class PoseModel {
                 read: @escaping (String) throws -> Tensor) throws {
         let found: (family: ModelFamily, description: ModelDescription)
         do { found = try ModelFamilies.describe(shapes) } catch let error as ModelError {
-            throw Self.notAPoseModel(shapes, file: file) ?? ModelError("\(file): \(error.description)")
+            throw Self.notAPoseModel(Array(shapes.keys), file: file) ?? ModelError("\(file): \(error.description)")
         }
         guard let family = found.family as? PoseModelFamily else {
             throw ModelError("\(file): a \(found.family.id.rawValue) checkpoint is not a pose model")
