@@ -44,6 +44,9 @@ public protocol PipelineStage: AnyObject {
     /// false when the run stopped early (cancel, closed output), so files that must cover every
     /// frame are not produced. On failure the stage cleans up what it could not complete itself.
     func complete(allFrames: Bool) throws
+    /// After the stage's last frame, whether the input ended, was cancelled or failed (on the
+    /// stage's queue; a stage that others wait on releases them here).
+    func stopped()
     /// After a failed run (outputs remove what they wrote).
     func abort()
     /// Extra seconds (sub-steps) and counters for the summary.
@@ -55,6 +58,7 @@ extension PipelineStage {
     public func begin(_ run: RunDescription) throws {}
     public func flush() throws -> [PipelineFrame] { [] }
     public func complete(allFrames: Bool) throws {}
+    public func stopped() {}
     public func abort() {}
     public func report(into summary: inout PoseJob.Summary) {}
 }
@@ -65,13 +69,15 @@ extension PipelineStage {
 ///
 ///     FrameSource                      decode (VideoReader)
 ///          │  PipelineFrame
-///     PersonsStage                     boxes file / whole frame / detector
+///     PersonsStage | DetectorStage     boxes file / whole frame | detector network ◀─┐
+///          │                                                                        │ keypoint boxes for
+///     PoseEstimationStage              temporal window + crops + backbone + neck    │ the frames the
+///          │                           → heatmaps                                   │ detector skips
+///     KeypointsStage                   heatmaps → keypoints in image pixels         │ (KeypointBoxes,
+///          │                                                                        │ every_n_frames)
+///     TrackingStage                    track ids (needs the keypoints for OKS) ─────┘
 ///          │
-///     PoseEstimationStage              temporal window + crops + backbone + neck → heatmaps
-///          │
-///     KeypointsStage                   heatmaps → keypoints in image pixels
-///          │
-///     TrackingStage                    track ids, frame to frame (needs the keypoints for OKS)
+///     SmoothingStage                   (optional) keypoint filters per track
 ///          │
 ///     OutputsStage                     keypoint stream, COCO, PoseTrack, annotated video, custom
 ///
@@ -163,7 +169,7 @@ public final class StagePipeline {
             let input = links[i]
             let next = i + 1 < links.count ? links[i + 1] : nil
             DispatchQueue(label: "posewarper.\(stage.name)", qos: .userInitiated).async(group: group) {
-                defer { next?.close() }
+                defer { stage.stopped(); next?.close() }
                 // Passes frames on; the last stage's frames are done: counted, progress reported.
                 func pass(_ frames: [PipelineFrame]) -> Bool {
                     for frame in frames {

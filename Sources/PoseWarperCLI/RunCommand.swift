@@ -48,7 +48,7 @@ struct RunCommand: ParsableCommand {
     @Flag(help: "One person box covering each whole frame (single-person clips).")
     var wholeFrame = false
 
-    @Option(help: "Person detector checkpoint (YOLOX or RTMDet), run on every frame with its release's settings.")
+    @Option(help: "Person detector checkpoint (YOLOX or RTMDet), with its release's settings or the pipeline file's persons.detector section.")
     var detector: String?
 
     @Option(help: "JSON Lines keypoint stream: a file, or - for stdout.")
@@ -158,7 +158,6 @@ struct RunCommand: ParsableCommand {
         let job: PoseJob
         var detector: DetectorPersons? = nil
         do {
-            if let weights = options.detector { detector = try DetectorPersons(weights: weights) }
             if let threads = options.threads { EngineThreads.set(threads) }
             var config: PipelineConfig
             if let file = options.pipeline {
@@ -171,7 +170,8 @@ struct RunCommand: ParsableCommand {
                 config = try PoseJob.defaultConfig(forWeights: weights)
             }
             // Every output checked before the model is loaded or any file touched.
-            let inputs = [options.input, options.pipeline, options.weights ?? config.model.weights, options.boxes, options.detector].compactMap { $0 }
+            let detectorWeights = options.detector ?? (config.persons.source == .detector ? config.persons.detector.weights : nil)
+            let inputs = [options.input, options.pipeline, options.weights ?? config.model.weights, options.boxes, detectorWeights].compactMap { $0 }
                 + (options.boxes == nil && !options.wholeFrame ? PoseJob.Persons.pipeline.boxesFiles(config) : [])
             try OutputPlan.check(options.outputs, inputs: inputs, schema: config.model.schema)
             options.overrideOverlay(&config.output)
@@ -180,6 +180,8 @@ struct RunCommand: ParsableCommand {
                 if smooth == "none" { config.smoothing.method = nil }
                 else if config.smoothing.method?.name != smooth { config.smoothing.method = SmoothingMethod.named(smooth) }
             }
+            // --detector takes the pipeline file's persons.detector settings (weights aside).
+            if let weights = options.detector { detector = try DetectorPersons(weights: weights, section: config.persons.detector) }
             job = try PoseJob(pipeline: config, weights: options.weights)
         } catch {
             fail("\(error)")
