@@ -213,13 +213,15 @@ struct RunCommand: ParsableCommand {
             if !options.quiet && !summary.outputClosed {
                 let written = [options.keypoints.map { $0 == "-" ? "stdout" : $0 }, options.coco, options.posetrack, options.video]
                     .compactMap { $0 }.filter { !summary.notWritten.contains($0) }.joined(separator: ", ")
+                let sparse = summary.framesFromKeypoints > 0
+                    ? " (detector on \(summary.framesDetected) frames, keypoint boxes on \(summary.framesFromKeypoints))" : ""
                 let rate = summary.seconds > 0 ? String(format: "%.2f", Double(summary.frames) / summary.seconds) : "-"
                 FileHandle.standardError.write(Data(
-                    "posewarper run: \(summary.frames) frames, \(summary.persons) persons in \(String(format: "%.1f", summary.seconds)) s (\(rate) fps) → \(written)\n".utf8))
+                    "posewarper run: \(summary.frames) frames, \(summary.persons) persons\(sparse) in \(String(format: "%.1f", summary.seconds)) s (\(rate) fps) → \(written)\n".utf8))
                 let t = summary.stageSeconds
                 func s(_ k: String) -> String { String(format: "%.2f", t[k] ?? 0) }
                 FileHandle.standardError.write(Data(
-                    "posewarper run: stage seconds (stages overlap): network \(s("network")) [backbone \(s("backbone")), neck \(s("neck")), crop \(s("crop")), keypoints \(s("keypoint decoding"))], decode \(s("decode")), outputs \(s("outputs")); backbone crops \(summary.cropsEncoded) computed, \(summary.cropsReused) reused\n".utf8))
+                    "posewarper run: stage seconds (stages overlap): network \(s("network")) [backbone \(s("backbone")), neck \(s("neck")), crop \(s("crop")), keypoints \(s("keypoint decoding"))], decode \(s("decode")),\(t["detector"] == nil ? "" : " detector \(s("detector")),") outputs \(s("outputs")); backbone crops \(summary.cropsEncoded) computed, \(summary.cropsReused) reused\n".utf8))
             }
             if !summary.complete, let code = signals.exitCode { return code }
             return ExitStatus.ok

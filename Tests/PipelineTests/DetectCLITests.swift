@@ -142,9 +142,10 @@ final class RunWithDetectorCLITests: XCTestCase {
         // every_n_frames runs end to end.
         try (model + "persons:\n  source: detector\n  detector:\n    weights: det.pth\n    input_size: [96, 64]\n    every_n_frames: 2\n")
             .write(toFile: yml, atomically: true, encoding: .utf8)
-        let sparse = try CLITests.run(["run", clip, "--weights", Fixtures.tinyTopDown, "--pipeline", yml, "--keypoints", "-", "--quiet"])
+        let sparse = try CLITests.run(["run", clip, "--weights", Fixtures.tinyTopDown, "--pipeline", yml, "--keypoints", "-"])
         XCTAssertEqual(sparse.code, 0, sparse.stderr)
         XCTAssertEqual(frames(sparse.stdout).count, 3)
+        XCTAssertTrue(sparse.stderr.contains("(detector on 2 frames, keypoint boxes on 1)"), sparse.stderr)
 
         // No weights anywhere: refused before any output is written.
         try (model + "persons:\n  source: detector\n  detector:\n    every_n_frames: 2\n").write(toFile: yml, atomically: true, encoding: .utf8)
