@@ -8,7 +8,7 @@ APT_PKGS   := libavcodec-dev libavformat-dev libswscale-dev libavutil-dev libope
 # The overlay's label font (fonts-dejavu-core); `--font` / `output.font` name another.
 LABEL_FONT := /usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf
 
-.PHONY: deps build test bench demo parity clean
+.PHONY: deps build test bench demo cluster-demo parity clean
 
 deps:
 	@if ! command -v pkg-config >/dev/null 2>&1 || \
@@ -42,6 +42,13 @@ demo: deps
 	@echo "make demo: for real poses, get hrnet_w48_posetrack18_384x288_posewarper_stage2-4abf88db_20211130.pth from the"
 	@echo "           mmpose model zoo and run: $(BIN) run VIDEO --pipeline Pipelines/posewarper-hrnet-w48-posetrack18-384x288.yml \\"
 	@echo "           --weights hrnet_w48_posetrack18_384x288_posewarper_stage2-4abf88db_20211130.pth --whole-frame --video out.mp4"
+
+# A cluster job simulated locally: N processes over the segments of the bundled clip, then
+# `posewarper merge`, checked byte for byte against a single run (Samples/cluster/cluster-demo.sh).
+N ?= 4
+cluster-demo: deps
+	$(SWIFT) build $(RELEASE) --product posewarper
+	POSEWARPER=$(BIN) N=$(N) sh Samples/cluster/cluster-demo.sh
 
 # Full-size random checkpoints built with PyTorch vs `posewarper forward` (not part of `make test`).
 # Uses the system python when torch + torchvision import, else a local .venv (CPU wheels).

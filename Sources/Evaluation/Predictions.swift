@@ -79,7 +79,7 @@ public struct PredictionSet: Sendable {
                         throw EvaluationError("\(path): frame \(frame.frame) person \(i): \(person.keypoints.count) keypoints, the ground truth has \(slots)")
                     }
                     let flat = person.keypoints.flatMap { $0 }
-                    preds.append(Prediction(imageID: imageID, keypoints: flat, score: instanceScore(person),
+                    preds.append(Prediction(imageID: imageID, keypoints: flat, score: person.rescoredScore(),
                                             area: keypointExtentArea(flat), trackID: person.trackID))
                 }
             }
@@ -138,14 +138,6 @@ public struct PredictionSet: Sendable {
         let listed = unknown.sorted().prefix(5).map(String.init).joined(separator: ", ")
         throw EvaluationError("\(path): \(unknown.count) image id(s) are not in the ground truth \(gt.path): \(listed)")
     }
-}
-
-/// mmpose's instance score for evaluation, as `posewarper run --coco` writes it: the mean of the
-/// keypoint scores above 0.2, times the box score.
-func instanceScore(_ person: PersonPose) -> Double {
-    let kept = person.keypoints.map { $0[2] }.filter { $0 > 0.2 }
-    let mean = kept.isEmpty ? 0 : kept.reduce(0, +) / Double(kept.count)
-    return mean * (person.bboxScore ?? 1)
 }
 
 /// pycocotools `loadRes`'s area for keypoint results without boxes: the keypoints' bounding extent.

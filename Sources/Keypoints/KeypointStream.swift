@@ -27,6 +27,19 @@ public struct PersonPose: Sendable, Equatable, Codable {
     }
 }
 
+extension PersonPose {
+    /// mmpose's vis_thr: keypoints scoring above it count toward the rescored instance score.
+    public static let defaultRescoreThreshold = 0.2
+
+    /// mmpose's rescored instance score, as COCO and PoseTrack results carry it: the mean of the
+    /// keypoint scores above `threshold` (vis_thr, 0.2 by default) times the box score.
+    public func rescoredScore(threshold: Double = PersonPose.defaultRescoreThreshold) -> Double {
+        let kept = keypoints.map { $0[2] }.filter { $0 > threshold }
+        let mean = kept.isEmpty ? 0 : kept.reduce(0, +) / Double(kept.count)
+        return mean * (bboxScore ?? 1)
+    }
+}
+
 /// All persons of one video frame: one line of the JSON Lines keypoint stream.
 public struct FrameKeypoints: Sendable, Equatable, Codable {
     /// 0-based frame index in presentation order.
@@ -71,8 +84,38 @@ public struct KeypointStreamHeader: Sendable, Equatable, Codable {
         }
     }
 
+    /// Which part of the input a segment's stream covers (`run --segment i/n`), so `merge` can
+    /// order the parts, find gaps and overlaps, and continue track ids across the borders.
+    public struct Segment: Sendable, Equatable, Codable {
+        /// 0-based segment number and the number of segments.
+        public var index: Int
+        public var count: Int
+        /// The frames this part covers: start ..< end.
+        public var start: Int
+        public var end: Int
+        /// Frames of the whole input.
+        public var sourceFrames: Int
+        /// The run's tracking method ("iou", "oks", "none") and threshold, for matching across borders.
+        public var tracking: String
+        public var trackingThreshold: Double
+        public init(index: Int, count: Int, start: Int, end: Int, sourceFrames: Int, tracking: String, trackingThreshold: Double) {
+            self.index = index
+            self.count = count
+            self.start = start
+            self.end = end
+            self.sourceFrames = sourceFrames
+            self.tracking = tracking
+            self.trackingThreshold = trackingThreshold
+        }
+        enum CodingKeys: String, CodingKey {
+            case index, count, start, end, sourceFrames = "source_frames", tracking, trackingThreshold = "tracking_threshold"
+        }
+    }
+
     public var schema: Schema
     public var video: VideoInfo?
+    /// Present only in a segment's stream.
+    public var segment: Segment?
 
     public init(schema: KeypointSchema, video: VideoInfo?) {
         self.schema = Schema(schema)

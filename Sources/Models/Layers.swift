@@ -65,8 +65,8 @@ final class HRModuleLayer {
         }
     }
 
-    func callAsFunction(_ xs: [Tensor]) -> [Tensor] {
-        let ys = zip(branches, xs).map { runBlocks($0, $1) }
+    func callAsFunction(_ xs: [Tensor], planBatch: Int? = nil) -> [Tensor] {
+        let ys = zip(branches, xs).map { runBlocks($0, $1, planBatch: planBatch) }
         if branches.count == 1 { return ys }
         return fuse.enumerated().map { i, row in
             // Running sum in branch order j = 0, 1, … like mmpose's `y += …`; the path of the last
@@ -79,16 +79,16 @@ final class HRModuleLayer {
                 case nil:
                     sum = sum.map { add($0, ys[j]) } ?? ys[j]
                 case .up(let conv, let factor)?:
-                    let term = upsampleNearest(conv(ys[j]), factor: factor)
+                    let term = upsampleNearest(conv(ys[j], planBatch: planBatch), factor: factor)
                     sum = sum.map { add($0, term) } ?? term
                 case .down(let chain)?:
                     var t = ys[j]
-                    for conv in chain.dropLast() { t = conv(t, relu: true) }
+                    for conv in chain.dropLast() { t = conv(t, relu: true, planBatch: planBatch) }
                     if let s = sum {
-                        sum = chain.last!(t, residual: s, relu: last)
+                        sum = chain.last!(t, residual: s, relu: last, planBatch: planBatch)
                         if last { return sum! }
                     } else {
-                        sum = chain.last!(t)
+                        sum = chain.last!(t, planBatch: planBatch)
                     }
                 }
             }
@@ -111,19 +111,20 @@ final class HRNetBackbone {
         stages = try spec.stages.map { try $0.map { try HRModuleLayer($0, read) } }
     }
 
-    func callAsFunction(_ x: Tensor) -> Tensor {
+    /// `planBatch` as in `Conv2d`.
+    func callAsFunction(_ x: Tensor, planBatch: Int? = nil) -> Tensor {
         var y = x
-        for conv in stem { y = conv(y, relu: true) }
-        var ys = [runBlocks(layer1, y)]
+        for conv in stem { y = conv(y, relu: true, planBatch: planBatch) }
+        var ys = [runBlocks(layer1, y, planBatch: planBatch)]
         for (trans, modules) in zip(transitions, stages) {
             // mmpose quirk: a transition always reads the LAST branch of the previous stage.
             var xs: [Tensor] = trans.enumerated().map { i, chain in
                 guard let chain else { return ys[i] }
                 var t = ys[ys.count - 1]
-                for conv in chain { t = conv(t, relu: true) }
+                for conv in chain { t = conv(t, relu: true, planBatch: planBatch) }
                 return t
             }
-            for module in modules { xs = module(xs) }
+            for module in modules { xs = module(xs, planBatch: planBatch) }
             ys = xs
         }
         return ys[0]

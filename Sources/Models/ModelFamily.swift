@@ -1,3 +1,4 @@
+import Checkpoints
 import Keypoints
 import Tensors
 
@@ -14,13 +15,24 @@ public protocol ModelFamily: Sendable {
     /// mmpose-style name → the checkpoint's own name when the names are this family's (other
     /// releases' names mapped onto mmpose's), else nil.
     func canonicalNames(_ names: [String]) -> [String: String]?
-    /// The architecture from canonical names and shapes; throws for a layout the family does not build.
-    func describe(_ shapes: [String: [Int]]) throws -> ModelDescription
+    /// The architecture from canonical names and shapes, every key checked; throws for a layout the
+    /// family does not build.
+    func architecture(_ shapes: [String: [Int]]) throws -> any ModelArchitecture
     /// The built-in pipeline (`PipelineConfig.presets`) a checkpoint runs with when no pipeline file is given.
     var defaultPipeline: String { get }
-    /// Why a pipeline's settings cannot run a checkpoint of `description` (nil when they can).
-    func problem(with settings: ModelSettings, description: ModelDescription) -> String?
+    /// Why a pipeline's settings cannot run a checkpoint of this architecture (nil when they can).
+    func problem(with settings: ModelSettings, architecture: any ModelArchitecture) -> String?
 }
+
+/// What a family infers from a checkpoint (HRNet families: `ModelDescription`).
+public protocol ModelArchitecture: Sendable {
+    /// One line for humans, e.g. "PoseWarper HRNet-W48 (17 joints, …)".
+    var title: String { get }
+    /// A compact JSON object (`posewarper inspect --json`'s "architecture").
+    var summaryJSON: String { get }
+}
+
+extension ModelDescription: ModelArchitecture {}
 
 /// The pipeline settings a model family checks against a checkpoint.
 public struct ModelSettings: Sendable {
@@ -38,6 +50,10 @@ public struct ModelSettings: Sendable {
 /// A family whose networks turn person crops into keypoint heatmaps: an HRNet backbone, then a
 /// family-specific head.
 public protocol PoseModelFamily: ModelFamily {
+    /// The HRNet architecture from canonical names and shapes, every key checked.
+    func describe(_ shapes: [String: [Int]]) throws -> ModelDescription
+    /// Why a pipeline's settings cannot run a checkpoint of `description` (nil when they can).
+    func problem(with settings: ModelSettings, description: ModelDescription) -> String?
     /// Why `options` cannot build a checkpoint of `description` (nil when they can).
     func problem(with options: PoseWarperOptions, description: ModelDescription) -> String?
     /// Every parameter such a checkpoint holds, for `options` (validation and construction).
@@ -47,6 +63,14 @@ public protocol PoseModelFamily: ModelFamily {
               read: @escaping WeightReader) throws -> HeatmapHead
     /// The keypoint meaning the family's `joints`-keypoint checkpoints are trained for, when known.
     func defaultSchema(joints: Int) -> KeypointSchema?
+}
+
+extension PoseModelFamily {
+    public func architecture(_ shapes: [String: [Int]]) throws -> any ModelArchitecture { try describe(shapes) }
+
+    public func problem(with settings: ModelSettings, architecture: any ModelArchitecture) -> String? {
+        (architecture as? ModelDescription).flatMap { problem(with: settings, description: $0) }
+    }
 }
 
 /// The part of a pose network after the backbone.
@@ -113,10 +137,31 @@ public enum ModelFamilies {
         all.first { $0.id == id }
     }
 
-    /// The family and architecture of mmpose-named shapes; throws when no family builds them.
-    public static func describe(_ shapes: [String: [Int]]) throws -> (family: ModelFamily, description: ModelDescription) {
+    /// The family and architecture of canonical shapes; throws when no family builds them.
+    public static func architecture(_ shapes: [String: [Int]]) throws -> (family: ModelFamily, architecture: any ModelArchitecture) {
         guard let family = recognise(Array(shapes.keys))?.family else { throw unrecognised }
-        return (family, try family.describe(shapes))
+        return (family, try family.architecture(shapes))
+    }
+
+    /// The pose family and HRNet description of mmpose-named shapes; throws when no pose family builds them.
+    public static func describe(_ shapes: [String: [Int]]) throws -> (family: PoseModelFamily, description: ModelDescription) {
+        guard let family = recognise(Array(shapes.keys))?.family else { throw unrecognised }
+        guard let pose = family as? PoseModelFamily else {
+            throw ModelError("a \(family.id.rawValue) checkpoint is not a pose model")
+        }
+        return (pose, try pose.describe(shapes))
+    }
+
+    /// The architecture of a checkpoint (names mapped, every key checked), for `inspect`.
+    public static func architecture(of checkpoint: Checkpoint) throws -> any ModelArchitecture {
+        guard let (family, names) = recognise(checkpoint.entries.map(\.name)) else {
+            throw ModelError("\(checkpoint.path): \(unrecognised.description)")
+        }
+        var shapes: [String: [Int]] = [:]
+        for (canonical, original) in names { shapes[canonical] = checkpoint.shape(original) }
+        do { return try family.architecture(shapes) } catch let error as ModelError {
+            throw ModelError("\(checkpoint.path): \(error.description)")
+        }
     }
 
     static var unrecognised: ModelError {

@@ -98,14 +98,10 @@ public final class PoseModel {
     /// (used with checkpoints, and with random weights in benchmarks).
     public init(shapes: [String: [Int]], options: PoseWarperOptions = .init(), file: String,
                 read: @escaping (String) throws -> Tensor) throws {
-        let found: (family: ModelFamily, description: ModelDescription)
-        do { found = try ModelFamilies.describe(shapes) } catch let error as ModelError {
+        let family: PoseModelFamily, description: ModelDescription
+        do { (family, description) = try ModelFamilies.describe(shapes) } catch let error as ModelError {
             throw Self.notAPoseModel(Array(shapes.keys), file: file) ?? ModelError("\(file): \(error.description)")
         }
-        guard let family = found.family as? PoseModelFamily else {
-            throw ModelError("\(file): a \(found.family.id.rawValue) checkpoint is not a pose model")
-        }
-        let description = found.description
         if let problem = options.problem { throw ModelError("\(file): invalid PoseWarper options: \(problem)") }
         if let problem = family.problem(with: options, description: description) { throw ModelError("\(file): \(problem)") }
         let spec = family.spec(description, options: options)
@@ -129,7 +125,10 @@ public final class PoseModel {
         precondition(x.rank == 4 && x.shape[1] == 3, "input must be [N, 3, H, W], got \(x.shape)")
         precondition(x.shape[2] % inputMultiple == 0 && x.shape[3] % inputMultiple == 0,
                      "input height and width must be multiples of \(inputMultiple), got \(x.shape)")
-        return backbone(x)
+        // Convolution algorithms are chosen as for one crop whatever the batch, so a crop's features
+        // do not depend on the crops it is batched with: a run from --start (or a segment) computes
+        // the same bits as a whole run, which batches its first windows differently.
+        return backbone(x, planBatch: 1)
     }
 
     /// What a crop contributes to the windows it is part of: backbone features (PoseWarper) or

@@ -33,8 +33,9 @@ public final class KeypointStreamOutput: PoseOutput {
     public func begin(_ run: RunDescription) throws {
         let file = try OutputFile(path: path, atomic: false)
         self.file = file
-        let header = KeypointStreamHeader(schema: run.schema, video: .init(width: run.width, height: run.height,
+        var header = KeypointStreamHeader(schema: run.schema, video: .init(width: run.width, height: run.height,
                                                                              fps: run.fps, frames: run.frameCount))
+        header.segment = run.segment
         try file.write(KeypointStream.encode(header) + "\n")
     }
 
@@ -47,14 +48,6 @@ public final class KeypointStreamOutput: PoseOutput {
         // A stream is valid JSON Lines up to its last line; keep what was written.
         file?.discard()
     }
-}
-
-/// mmpose's instance score for evaluation files: the mean of the keypoint scores above
-/// `threshold` (vis_thr), times the box score.
-func rescoredInstanceScore(_ person: PersonPose, threshold: Double) -> Double {
-    let kept = person.keypoints.map { $0[2] }.filter { $0 > threshold }
-    let mean = kept.isEmpty ? 0 : kept.reduce(0, +) / Double(kept.count)
-    return mean * (person.bboxScore ?? 1)
 }
 
 /// COCO keypoint results (`[{image_id, category_id: 1, keypoints: [x,y,s ×17], score}]`), the file
@@ -84,7 +77,7 @@ public final class COCOResultsOutput: PoseOutput {
             count += 1
             let keypoints = person.keypoints.flatMap { $0 }.map(jsonNumber).joined(separator: ",")
             text += "{\"image_id\":\(imageIDs.id(frame: frame.keypoints.frame)),\"category_id\":1,\"keypoints\":[\(keypoints)],"
-            text += "\"score\":\(jsonNumber(rescoredInstanceScore(person, threshold: rescoreThreshold)))}"
+            text += "\"score\":\(jsonNumber(person.rescoredScore(threshold: rescoreThreshold)))}"
         }
         if !text.isEmpty { try file?.write(text) }
     }
@@ -141,7 +134,7 @@ public final class PoseTrackOutput: PoseOutput {
             let bbox = person.bbox.map(jsonNumber).joined(separator: ",")
             text += "{\"image_id\":\(ids.id(frame: frame.keypoints.frame)),\"track_id\":\(person.trackID ?? 0),"
             text += "\"keypoints\":[\(keypoints)],\"scores\":[\(scores)],"
-            text += "\"score\":\(jsonNumber(rescoredInstanceScore(person, threshold: rescoreThreshold))),"
+            text += "\"score\":\(jsonNumber(person.rescoredScore(threshold: rescoreThreshold))),"
             text += "\"bbox\":[\(bbox)],\"category_id\":1}"
         }
         if !text.isEmpty { try file?.write(text) }

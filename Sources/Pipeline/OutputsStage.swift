@@ -5,6 +5,8 @@ import Keypoints
 /// closed stdout, so each stays valid up to the last frame written) and are aborted after a failure.
 public final class OutputsStage: PipelineStage {
     public let name = "outputs"
+    /// Rendering and encoding overlap with the network.
+    public var runsOnOwnQueue: Bool { true }
     public let outputs: [PoseOutput]
     /// Outputs not produced because the run stopped early (their paths).
     private var notWritten: [String] = []

@@ -140,7 +140,7 @@ public struct PipelineConfig: Sendable {
         persons: Persons(source: .boxesFile, boxesFile: nil, scoreThreshold: 0.2, nmsThreshold: nil, bboxPadding: 1.25),
         tracking: Tracking(method: .iou, threshold: 0.3),
         smoothing: Smoothing(method: nil, scoreThreshold: 0.3),
-        output: Output(drawThreshold: 0.3, radius: nil, thickness: nil, drawBoxes: true, rescoreThreshold: 0.2),
+        output: Output(drawThreshold: 0.3, radius: nil, thickness: nil, drawBoxes: true, rescoreThreshold: PersonPose.defaultRescoreThreshold),
         path: nil)
 
     /// mmpose's stage-2 PoseTrack18 PoseWarper settings (the shipped posewarper pipeline file).

@@ -11,7 +11,7 @@ import Video
 ///     try job.run(input: "clip.mp4", persons: .wholeFrame, outputs: [.keypoints("clip.jsonl"), .video("clip-pose.mp4")])
 ///
 /// A run is a `StagePipeline` (decode → persons → temporal window + crops + network → keypoint
-/// decoding → tracking → outputs), each stage on its own Dispatch queue joined by bounded queues.
+/// decoding → tracking → outputs) on Dispatch queues joined by bounded queues.
 /// Memory is bounded by the temporal window and the queue capacities, not by the video's length.
 public final class PoseJob {
     /// Where person boxes come from for one run.
@@ -126,10 +126,21 @@ public final class PoseJob {
 
     /// Runs the job on `input` (file, image folder, printf pattern or URL); frames `start..<end` only
     /// when given (neighbouring frames outside the range are still read for the temporal window,
-    /// so a segment's keypoints equal those of a whole-video run).
+    /// so a segment's keypoints equal those of a whole-video run). `segment` picks that range from the
+    /// frame count instead (`FrameSegment`) and records it in the keypoint stream's header for `merge`.
     @discardableResult
     public func run(input: String, persons: Persons = .pipeline, outputs: [Output], start: Int? = nil, end: Int? = nil,
-                    decoderThreads: Int = 0, progress: ((Progress) -> Void)? = nil) throws -> Summary {
+                    segment: FrameSegment? = nil, decoderThreads: Int = 0, progress: ((Progress) -> Void)? = nil) throws -> Summary {
+        // A segment is a --start/--end range computed from the frame count, recorded in the stream's header.
+        var start = start, end = end
+        var segmentHeader: KeypointStreamHeader.Segment?
+        if let segment {
+            guard start == nil && end == nil else { throw PipelineError.badInput("--segment and --start/--end exclude each other") }
+            let (range, n) = try frames(of: segment, in: input)
+            (start, end) = (range.lowerBound, range.upperBound)
+            segmentHeader = .init(index: segment.index, count: segment.count, start: range.lowerBound, end: range.upperBound,
+                                  sourceFrames: n, tracking: config.tracking.method.rawValue, trackingThreshold: config.tracking.threshold)
+        }
         if let start, start < 0 { throw PipelineError.badInput("--start must be 0 or more (got \(start))") }
         if let start, let end, end <= start { throw PipelineError.badInput("--end (\(end)) must be after --start (\(start))") }
         try OutputPlan.check(outputs, inputs: [input, config.model.weights].compactMap { $0 } + persons.boxesFiles(config), schema: config.model.schema)
@@ -157,6 +168,7 @@ public final class PoseJob {
                                  fps: reader.info.averageFPS, frameCount: nil, frameNames: frameNames, source: reader.info)
         if let video = poseTrackVideo { description.imageIDs = .poseTrack(video: video); description.poseTrackVideo = video }
         description.audioPackets = reader.audioPackets
+        description.segment = segmentHeader
         if let n = reader.info.frameCount {
             let first = start ?? 0
             let last = min(n, end ?? n)

@@ -29,28 +29,37 @@ public final class PoseTracker {
             for i in persons.indices { persons[i].trackID = nil }
             return
         }
-        var pairs: [(current: Int, previous: Int, similarity: Double)] = []
-        for (c, person) in persons.enumerated() {
-            for (p, last) in previous.enumerated() {
-                let s = method == .oks ? PoseTracker.oks(person, last) : PoseTracker.box(person).iou(PoseTracker.box(last))
-                if s > threshold { pairs.append((c, p, s)) }
-            }
-        }
-        // Best pairs first; ties keep mmpose's order (current person order, then previous order).
-        pairs.sort { $0.similarity != $1.similarity ? $0.similarity > $1.similarity
-            : ($0.current, $0.previous) < ($1.current, $1.previous) }
-        var assigned = [Int?](repeating: nil, count: persons.count)
-        var taken = Set<Int>()
-        for pair in pairs where assigned[pair.current] == nil && !taken.contains(pair.previous) {
-            assigned[pair.current] = previous[pair.previous].trackID
-            taken.insert(pair.previous)
-        }
+        let assigned = PoseTracker.match(persons, to: previous, method: method, threshold: threshold).map { $0.map { previous[$0].trackID } ?? nil }
         var inUse = Set(assigned.compactMap { $0 })
         for i in persons.indices {
             if let id = assigned[i] { persons[i].trackID = id; continue }
             persons[i].trackID = newID(avoiding: &inUse)
         }
         previous = persons
+    }
+
+    /// For each person of `current`, the index of the `previous` person whose track it continues
+    /// (nil: a new track). Greedy over all pairs above `threshold`, best first; ties keep mmpose's
+    /// order (current person order, then previous order). `merge` uses the same rule at segment borders.
+    public static func match(_ current: [PersonPose], to previous: [PersonPose], method: PipelineConfig.TrackingMethod,
+                             threshold: Double) -> [Int?] {
+        var assigned = [Int?](repeating: nil, count: current.count)
+        guard method != .none else { return assigned }
+        var pairs: [(current: Int, previous: Int, similarity: Double)] = []
+        for (c, person) in current.enumerated() {
+            for (p, last) in previous.enumerated() {
+                let s = method == .oks ? PoseTracker.oks(person, last) : PoseTracker.box(person).iou(PoseTracker.box(last))
+                if s > threshold { pairs.append((c, p, s)) }
+            }
+        }
+        pairs.sort { $0.similarity != $1.similarity ? $0.similarity > $1.similarity
+            : ($0.current, $0.previous) < ($1.current, $1.previous) }
+        var taken = Set<Int>()
+        for pair in pairs where assigned[pair.current] == nil && !taken.contains(pair.previous) {
+            assigned[pair.current] = pair.previous
+            taken.insert(pair.previous)
+        }
+        return assigned
     }
 
     /// The next free id; after 9999 ids wrap around to 0, skipping ids alive in this frame.

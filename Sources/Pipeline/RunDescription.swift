@@ -24,6 +24,8 @@ public struct RunDescription: Sendable {
     public var poseTrackVideo: Int?
     /// The audio of a source read once (stdin, live stream), kept while decoding for the annotated video.
     public var audioPackets: AudioPackets?
+    /// The segment this run covers (`--segment i/n`), written into the keypoint stream's header.
+    public var segment: KeypointStreamHeader.Segment?
 
     /// Image ids in the COCO and PoseTrack outputs.
     public enum ImageIDs: Sendable, Equatable {

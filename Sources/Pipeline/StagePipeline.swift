@@ -34,6 +34,10 @@ public protocol PipelineStage: AnyObject {
     /// A stage whose work per frame takes long (a network): `cancel()` drops the frames waiting in
     /// front of it and of every stage before it; frames it already finished still reach the outputs.
     var isCostly: Bool { get }
+    /// Whether the stage gets a queue of its own (costly stages and slow I/O, so they overlap with
+    /// the rest); other stages run on the queue of the stage before them, since a queue between two
+    /// light stages would only add frames in flight.
+    var runsOnOwnQueue: Bool { get }
     /// Before the first frame (outputs open their files here, so a bad path fails before any work).
     func begin(_ run: RunDescription) throws
     /// One frame in, zero or more frames out.
@@ -55,6 +59,7 @@ public protocol PipelineStage: AnyObject {
 
 extension PipelineStage {
     public var isCostly: Bool { false }
+    public var runsOnOwnQueue: Bool { isCostly }
     public func begin(_ run: RunDescription) throws {}
     public func flush() throws -> [PipelineFrame] { [] }
     public func complete(allFrames: Bool) throws {}
@@ -63,23 +68,25 @@ extension PipelineStage {
     public func report(into summary: inout PoseJob.Summary) {}
 }
 
-/// Runs a frame source through an ordered list of stages, each on its own Dispatch queue, joined by
-/// bounded queues (back-pressure: memory is bounded by the queue capacities and what stages hold,
-/// not by the video's length). Frames keep their order. `PoseJob` builds the list:
+/// Runs a frame source through an ordered list of stages on Dispatch queues joined by bounded
+/// queues (back-pressure: memory is bounded by the queue capacities and what stages hold, not by the
+/// video's length). Frames keep their order. A costly stage (a network) and the outputs run on
+/// queues of their own; a light stage runs on the queue of the stage before it. `PoseJob` builds
+/// the list:
 ///
-///     FrameSource                      decode (VideoReader)
-///          │  PipelineFrame
-///     PersonsStage | DetectorStage     boxes file / whole frame | detector network ◀─┐
-///          │                                                                        │ keypoint boxes for
-///     PoseEstimationStage              temporal window + crops + backbone + neck    │ the frames the
-///          │                           → heatmaps                                   │ detector skips
-///     KeypointsStage                   heatmaps → keypoints in image pixels         │ (KeypointBoxes,
-///          │                                                                        │ every_n_frames)
-///     TrackingStage                    track ids (needs the keypoints for OKS) ─────┘
-///          │
-///     SmoothingStage                   (optional) keypoint filters per track
-///          │
-///     OutputsStage                     keypoint stream, COCO, PoseTrack, annotated video, custom
+///     FrameSource                      decode (VideoReader)                        ┐ queue 1
+///          │  PipelineFrame                                                        │
+///     PersonsStage                     boxes file / whole frame                    ┘
+///       or DetectorStage               detector network (own queue)  ◀─────────┐
+///          │                                                               │ KeypointBoxes:
+///     PoseEstimationStage              temporal window + crops + backbone  ┐ │ boxes of earlier
+///          │                           + neck → heatmaps                   │ │ keypoints for the
+///     KeypointsStage                   heatmaps → keypoints in image pixels│ │ frames the detector
+///          │                                                               │ │ skips (every_n_frames)
+///     TrackingStage                    track ids (after decoding: OKS      │ │
+///          │                           compares keypoints) ────────────────┘─┘ queue 2
+///     OutputsStage                     keypoint stream, COCO, PoseTrack,           ┐ queue 3
+///                                      annotated video, custom                     ┘
 ///
 /// The pipeline, not the stages, handles what is common: the first error stops every stage and
 /// aborts them; `cancel()` stops the source and drops frames waiting for costly stages, while
@@ -89,7 +96,9 @@ public final class StagePipeline {
     public let stages: [PipelineStage]
     /// Capacity of each queue between two stages.
     public let queueCapacity: Int
-    /// Live sources: a frame that finds the first stage's queue full is dropped (counted in
+    /// Stage indices per Dispatch queue; the first queue also runs the source.
+    let queues: [[Int]]
+    /// Live sources: a frame that finds the queue after the source's full is dropped (counted in
     /// `Summary.framesDropped`) instead of holding the source back.
     public var dropsFramesWhenBehind = false
 
@@ -98,9 +107,13 @@ public final class StagePipeline {
     private var links: [BoundedQueue<PipelineFrame>] = []
 
     public init(stages: [PipelineStage], queueCapacity: Int = 2) {
-        precondition(!stages.isEmpty, "a pipeline needs at least one stage")
         self.stages = stages
         self.queueCapacity = queueCapacity
+        var queues: [[Int]] = [[]]
+        for (i, stage) in stages.enumerated() {
+            if stage.runsOnOwnQueue { queues.append([i]) } else { queues[queues.count - 1].append(i) }
+        }
+        self.queues = queues
     }
 
     /// Stops the run soon; safe from any thread, also before `run` starts.
@@ -109,9 +122,9 @@ public final class StagePipeline {
         cancelled = true
         let links = self.links
         lock.unlock()
-        // Links feeding the last costly stage and everything before it; later frames are finished work.
-        let last = stages.lastIndex { $0.isCostly } ?? 0
-        for link in links.prefix(last + 1) { link.cancel() }
+        // Links into the last costly stage's queue and those before it; later frames are finished work.
+        let lastCostly = stages.lastIndex { $0.isCostly } ?? -1
+        for (q, link) in links.enumerated() where queues[q + 1][0] <= lastCostly { link.cancel() }
     }
 
     var isCancelled: Bool { lock.lock(); defer { lock.unlock() }; return cancelled }
@@ -125,7 +138,8 @@ public final class StagePipeline {
         let times = StageTimes()
         let closedOutput = Flag()
         let dropped = Tally(), flushed = Tally()
-        let links = stages.map { _ in BoundedQueue<PipelineFrame>(capacity: queueCapacity) }
+        // links[q − 1] feeds queue q.
+        let links = queues.dropFirst().map { _ in BoundedQueue<PipelineFrame>(capacity: queueCapacity) }
         lock.lock()
         self.links = links
         let alreadyCancelled = cancelled
@@ -143,41 +157,37 @@ public final class StagePipeline {
         }
 
         let group = DispatchGroup()
-        DispatchQueue(label: "posewarper.decode", qos: .userInitiated).async(group: group) {
-            defer { links[0].close() }
-            do {
-                while true {
-                    let t0 = ContinuousClock.now
-                    guard let frame = try source.next() else { break }
-                    times.add("decode", since: t0)
-                    let item = PipelineFrame(frame: frame, isOutput: outputRange.contains(frame.index))
-                    if self.dropsFramesWhenBehind && item.isOutput {
-                        if links[0].tryPush(item) { continue }
-                        guard links[0].isOpen else { break }
-                        // Behind a live source: drop this frame rather than stall the reading.
-                        _ = dropped.add(persons: 0)
-                        continue
+        for (q, indices) in queues.enumerated() {
+            let chain = indices.map { stages[$0] }
+            let next = q < links.count ? links[q] : nil
+            let label = "posewarper." + (q == 0 ? "decode" : chain[0].name)
+            DispatchQueue(label: label, qos: .userInitiated).async(group: group) {
+                defer { chain.forEach { $0.stopped() }; next?.close() }
+                // Frames through chain[from...], then on to the next queue; the last queue's frames
+                // are done (counted, progress reported). False when the next queue is gone.
+                func feed(_ frames: [PipelineFrame], from first: Int) throws -> Bool {
+                    var frames = frames
+                    for stage in chain[first...] {
+                        var out: [PipelineFrame] = []
+                        for frame in frames {
+                            let t0 = ContinuousClock.now
+                            out += try stage.process(frame)
+                            times.add(stage.name, since: t0)
+                        }
+                        frames = out
                     }
-                    if !links[0].push(item) { break }
-                }
-            } catch {
-                failure.record(error)
-                stopAll()
-            }
-        }
-        for (i, stage) in stages.enumerated() {
-            let input = links[i]
-            let next = i + 1 < links.count ? links[i + 1] : nil
-            DispatchQueue(label: "posewarper.\(stage.name)", qos: .userInitiated).async(group: group) {
-                defer { stage.stopped(); next?.close() }
-                // Passes frames on; the last stage's frames are done: counted, progress reported.
-                func pass(_ frames: [PipelineFrame]) -> Bool {
                     for frame in frames {
-                        if let next {
+                        if let next, q == 0 && self.dropsFramesWhenBehind && frame.isOutput {
+                            // Behind a live source: drop this frame rather than stall the reading.
+                            if !next.tryPush(frame) {
+                                guard next.isOpen else { return false }
+                                _ = dropped.add(persons: 0)
+                            }
+                        } else if let next {
                             if !next.push(frame) { return false }
                         } else {
-                            let frames = done.add(persons: frame.persons.count)
-                            progress?(PoseJob.Progress(framesDone: frames, framesTotal: description.frameCount,
+                            let count = done.add(persons: frame.persons.count)
+                            progress?(PoseJob.Progress(framesDone: count, framesTotal: description.frameCount,
                                                        seconds: (ContinuousClock.now - clock).seconds))
                         }
                     }
@@ -185,18 +195,30 @@ public final class StagePipeline {
                 }
                 do {
                     var open = true
-                    while let frame = input.pop() {
-                        let t0 = ContinuousClock.now
-                        let out = try stage.process(frame)
-                        times.add(stage.name, since: t0)
-                        if !pass(out) { open = false; break }
+                    if q == 0 {
+                        while !self.isCancelled {
+                            let t0 = ContinuousClock.now
+                            guard let frame = try source.next() else { break }
+                            times.add("decode", since: t0)
+                            let item = PipelineFrame(frame: frame, isOutput: outputRange.contains(frame.index))
+                            if !(try feed([item], from: 0)) { open = false; break }
+                        }
+                    } else {
+                        while let frame = links[q - 1].pop() {
+                            if !(try feed([frame], from: 0)) { open = false; break }
+                        }
                     }
-                    // The end of the stream (not a cancellation or failure): release what is held.
+                    // The end of the stream (not a cancellation or failure): release what is held,
+                    // stage by stage.
                     if open && !self.isCancelled && failure.error == nil && !closedOutput.isSet {
-                        let t0 = ContinuousClock.now
-                        let out = try stage.flush()
-                        times.add(stage.name, since: t0)
-                        if pass(out) { _ = flushed.add(persons: 0) }
+                        var released = true
+                        for (k, stage) in chain.enumerated() {
+                            let t0 = ContinuousClock.now
+                            let held = try stage.flush()
+                            times.add(stage.name, since: t0)
+                            if !(try feed(held, from: k + 1)) { released = false; break }
+                        }
+                        if released { _ = flushed.add(persons: 0) }
                     }
                 } catch is OutputClosed {
                     closedOutput.set()
@@ -218,8 +240,8 @@ public final class StagePipeline {
         summary.cancelled = isCancelled
         summary.outputClosed = closedOutput.isSet
         summary.framesDropped = dropped.counts.0
-        // Every stage released its last frames: the outputs saw the whole input (or range).
-        summary.complete = flushed.counts.0 == stages.count && !summary.cancelled && !summary.outputClosed
+        // Every queue released its last frames: the outputs saw the whole input (or range).
+        summary.complete = flushed.counts.0 == queues.count && !summary.cancelled && !summary.outputClosed
         // Complete even after a closed stdout: the other outputs stay valid up to the last frame.
         var completeError: Error?
         for stage in stages {

@@ -105,6 +105,7 @@ struct DetectCommand: ParsableCommand {
             }
             detector = try DetectorPersons(weights: weights, section: section)
             reader = try VideoReader(o.input)
+            // Boxes only (the threshold hides every keypoint); a missing label font fails here, before any output.
             renderer = try SkeletonRenderer(schema: .coco17, style: RenderStyle(keypointThreshold: 2, boxThickness: 2))
         } catch {
             fail("\(error)")

@@ -24,7 +24,11 @@ struct RunCommand: ParsableCommand {
         abstract: "Estimate the poses of every person in every frame of a video.",
         discussion: """
         INPUT is a video file, an image folder (frames sorted by their number), a printf pattern \
-        (frames/%06d.jpg), a URL, or - for stdin. Without --pipeline, the settings follow the checkpoint: \
+        (frames/%06d.jpg), a URL, or - for stdin. Several inputs, a folder of videos, a glob or --inputs LIST \
+        make a batch: outputs are then templates ({stem}, {name}, {index}, {segment}), the model is loaded \
+        once, and a bad input does not stop the others (exit 1 if any input was bad, 2 if any output or \
+        internal failure). --segment i/n runs the i-th of n frame ranges; posewarper merge joins the parts. \
+        Without --pipeline, the settings follow the checkpoint: \
         mmpose's stage-2 PoseTrack18 PoseWarper, or HRNet COCO top-down. Every output path is checked \
         before any work; files are written to temporary files and renamed when complete. Progress goes \
         to stderr when it is a terminal. Exit codes: 0 ok (also when a reader closes stdout), 1 bad \
@@ -33,8 +37,9 @@ struct RunCommand: ParsableCommand {
         files are written only when every frame was).
         """)
 
-    @Argument(help: "Video file, image folder, printf pattern, URL, or - (stdin).")
-    var input: String
+    @Argument(help: ArgumentHelp("Video file, image folder, printf pattern, URL, or - (stdin); several, a folder of videos, or a glob for a batch.",
+                                 valueName: "input"))
+    var inputArguments: [String] = []
 
     @Option(help: "Pipeline file (Pipelines/*.yml).")
     var pipeline: String?
@@ -102,7 +107,16 @@ struct RunCommand: ParsableCommand {
     @Flag(help: "Annotated video: draw keypoints below the threshold hollow (overrides output.show_low).")
     var showLow = false
 
+    // MARK: Batches and segments (BatchRun.swift)
+
+    @Option(name: .customLong("inputs"), help: "A file listing inputs, one a line (# comments; relative paths from the current folder).")
+    var inputList: String?
+
+    @Option(help: "Process the i-th of n frame ranges of each input (0-based i/n), or auto/n: i from POSEWARPER_SEGMENT, SLURM_ARRAY_TASK_ID or JOB_COMPLETION_INDEX.")
+    var segment: String?
+
     func validate() throws {
+        try validateBatch()
         if [boxes != nil, wholeFrame, detector != nil].filter({ $0 }).count > 1 {
             throw ValidationError("--boxes, --whole-frame and --detector exclude each other")
         }
@@ -127,7 +141,7 @@ struct RunCommand: ParsableCommand {
     }
 
     func run() throws {
-        let code = RunCommand.execute(self)
+        let code = isBatch ? BatchRun.execute(self) : RunCommand.execute(self)
         if code != 0 { throw ExitCode(code) }
     }
 
@@ -158,44 +172,19 @@ struct RunCommand: ParsableCommand {
         let job: PoseJob
         var detector: DetectorPersons? = nil
         do {
-            if let threads = options.threads { EngineThreads.set(threads) }
-            var config: PipelineConfig
-            if let file = options.pipeline {
-                config = try PipelineFile.load(file)
-            } else {
-                guard let weights = options.weights else {
-                    fail("no model: pass --weights FILE (and optionally --pipeline FILE)")
-                    return ExitStatus.badInput
-                }
-                config = try PoseJob.defaultConfig(forWeights: weights)
-            }
+            let config = try options.loadConfig()
             // Every output checked before the model is loaded or any file touched.
-            let detectorWeights = options.detector ?? (config.persons.source == .detector ? config.persons.detector.weights : nil)
-            let inputs = [options.input, options.pipeline, options.weights ?? config.model.weights, options.boxes, detectorWeights].compactMap { $0 }
-                + (options.boxes == nil && !options.wholeFrame ? PoseJob.Persons.pipeline.boxesFiles(config) : [])
-            try OutputPlan.check(options.outputs, inputs: inputs, schema: config.model.schema)
-            options.overrideOverlay(&config.output)
-            if let smooth = options.smooth {
-                // The pipeline file's parameters apply when it names the same method.
-                if smooth == "none" { config.smoothing.method = nil }
-                else if config.smoothing.method?.name != smooth { config.smoothing.method = SmoothingMethod.named(smooth) }
-            }
-            // --detector takes the pipeline file's persons.detector settings (weights aside).
-            if let weights = options.detector { detector = try DetectorPersons(weights: weights, section: config.persons.detector) }
-            job = try PoseJob(pipeline: config, weights: options.weights)
+            try OutputPlan.check(options.outputs, inputs: [options.input] + options.modelInputs(config), schema: config.model.schema)
+            detector = try options.loadDetector(config)
+            job = try options.makeJob(config)
         } catch {
             fail("\(error)")
             return ExitStatus.code(for: error)
         }
-        job.imageSequenceFPS = options.imageFPS
-        job.videoOptions = VideoWriterOptions(crf: options.crf, preset: options.preset)
-        job.warn = { fail("warning: \($0)") }
-        job.realtime = options.realtime
         // The first SIGINT/SIGTERM stops after the frame in progress and finishes the outputs.
         signals.onStop(command: "run") { job.cancel() }
 
-        let persons: PoseJob.Persons = options.wholeFrame ? .wholeFrame
-            : options.boxes.map { .boxesFile($0) } ?? detector.map { .source($0) } ?? .pipeline
+        let persons = options.persons(detector: detector)
         let progress = ProgressLine(enabled: !options.quiet && isatty(STDERR_FILENO) == 1)
         do {
             let summary = try job.run(input: options.input, persons: persons, outputs: options.outputs, start: options.start,
@@ -257,5 +246,56 @@ final class ProgressLine {
 
     func finish() {
         if shown { FileHandle.standardError.write(Data("\n".utf8)); shown = false }
+    }
+}
+
+// MARK: - Shared by the single-input run and batch runs (BatchRun.swift): settings that make a job.
+extension RunCommand {
+    /// The one input of a single run.
+    var input: String { inputArguments.first ?? "" }
+
+    /// Where person boxes come from (`detector`: the loaded `--detector`).
+    func persons(detector: DetectorPersons?) -> PoseJob.Persons {
+        wholeFrame ? .wholeFrame : boxes.map { .boxesFile($0) } ?? detector.map { .source($0) } ?? .pipeline
+    }
+
+    /// The pipeline file's settings, or the checkpoint's defaults.
+    func loadConfig() throws -> PipelineConfig {
+        if let threads { EngineThreads.set(threads) }
+        var config: PipelineConfig
+        if let file = pipeline {
+            config = try PipelineFile.load(file)
+        } else {
+            guard let weights else { throw PipelineError.badInput("no model: pass --weights FILE (and optionally --pipeline FILE)") }
+            config = try PoseJob.defaultConfig(forWeights: weights)
+        }
+        overrideOverlay(&config.output)
+        if let smooth {
+            // The pipeline file's parameters apply when it names the same method.
+            if smooth == "none" { config.smoothing.method = nil }
+            else if config.smoothing.method?.name != smooth { config.smoothing.method = SmoothingMethod.named(smooth) }
+        }
+        return config
+    }
+
+    /// Files the model side of a run reads (no output may replace them).
+    func modelInputs(_ config: PipelineConfig) -> [String] {
+        [pipeline, weights ?? config.model.weights, boxes, detector ?? (config.persons.source == .detector ? config.persons.detector.weights : nil)].compactMap { $0 }
+            + (boxes == nil && !wholeFrame ? PoseJob.Persons.pipeline.boxesFiles(config) : [])
+    }
+
+    /// The job with the model loaded and the command's settings applied.
+    /// The `--detector` checkpoint with the pipeline file's persons.detector settings (weights aside), if given.
+    func loadDetector(_ config: PipelineConfig) throws -> DetectorPersons? {
+        try detector.map { try DetectorPersons(weights: $0, section: config.persons.detector) }
+    }
+
+    func makeJob(_ config: PipelineConfig) throws -> PoseJob {
+        let job = try PoseJob(pipeline: config, weights: weights)
+        job.imageSequenceFPS = imageFPS
+        job.videoOptions = VideoWriterOptions(crf: crf, preset: preset)
+        job.warn = { RunCommand.fail("warning: \($0)") }
+        job.realtime = realtime
+        return job
     }
 }

@@ -65,7 +65,11 @@ final class StagePipelineTests: XCTestCase {
 
     func testTheJobBuildsTheDocumentedStageList() {
         let (job, _) = fakeJob()
-        XCTAssertEqual(job.stages(persons: WholeFramePersons(), outputs: []).map(\.name),
-                       ["persons", "network", "keypoint decoding", "tracking", "outputs"])
+        let stages = job.stages(persons: WholeFramePersons(), outputs: [])
+        XCTAssertEqual(stages.map(\.name), ["persons", "network", "keypoint decoding", "tracking", "outputs"])
+        // The network and the outputs get queues of their own; light stages ride along, so no more
+        // frames are in flight than the memory test allows.
+        XCTAssertEqual(StagePipeline(stages: stages).queues.map { $0.map { stages[$0].name } },
+                       [["persons"], ["network", "keypoint decoding", "tracking"], ["outputs"]])
     }
 }
