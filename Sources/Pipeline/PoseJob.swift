@@ -143,7 +143,7 @@ public final class PoseJob {
         }
         if let start, start < 0 { throw PipelineError.badInput("--start must be 0 or more (got \(start))") }
         if let start, let end, end <= start { throw PipelineError.badInput("--end (\(end)) must be after --start (\(start))") }
-        try OutputPlan.check(outputs, inputs: [input, config.model.weights].compactMap { $0 } + persons.boxesFiles(config), schema: config.model.schema)
+        try OutputPlan.check(outputs, inputs: [input, config.model.weights].compactMap { $0 } + persons.inputFiles(config), schema: config.model.schema)
         let readStart = start.map { max(0, $0 - config.lookBehind) }
         let readEnd = end.map { $0 + config.lookAhead }
         let reader: VideoReader
@@ -267,11 +267,12 @@ public final class PoseJob {
 }
 
 extension PoseJob.Persons {
-    /// The boxes file this source reads, if any (an input no output may replace).
-    public func boxesFiles(_ config: PipelineConfig) -> [String] {
+    /// The files this source reads (a boxes file, the detector weights): inputs no output may replace.
+    public func inputFiles(_ config: PipelineConfig) -> [String] {
         switch self {
         case let .boxesFile(path): return [path]
         case .pipeline where config.persons.source == .boxesFile: return config.persons.boxesFile.map { [$0] } ?? []
+        case .pipeline where config.persons.source == .detector: return config.persons.detector.weights.map { [$0] } ?? []
         default: return []
         }
     }

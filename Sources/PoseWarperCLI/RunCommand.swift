@@ -280,8 +280,8 @@ extension RunCommand {
 
     /// Files the model side of a run reads (no output may replace them).
     func modelInputs(_ config: PipelineConfig) -> [String] {
-        [pipeline, weights ?? config.model.weights, boxes, detector ?? (config.persons.source == .detector ? config.persons.detector.weights : nil)].compactMap { $0 }
-            + (boxes == nil && !wholeFrame ? PoseJob.Persons.pipeline.boxesFiles(config) : [])
+        [pipeline, weights ?? config.model.weights, boxes, detector].compactMap { $0 }
+            + (boxes == nil && !wholeFrame ? PoseJob.Persons.pipeline.inputFiles(config) : [])
     }
 
     /// The job with the model loaded and the command's settings applied.

@@ -154,5 +154,13 @@ final class RunWithDetectorCLITests: XCTestCase {
         XCTAssertEqual(missing.code, 1)
         XCTAssertTrue(missing.stderr.contains("\(yml): persons.source is detector but persons.detector.weights is not set"), missing.stderr)
         XCTAssertFalse(FileManager.default.fileExists(atPath: out))
+
+        // The pipeline's detector weights are an input: no output may replace them.
+        try (model + "persons:\n  source: detector\n  detector:\n    weights: det.pth\n").write(toFile: yml, atomically: true, encoding: .utf8)
+        let clash = try CLITests.run(["run", clip, "--weights", Fixtures.tinyTopDown, "--pipeline", yml, "--keypoints", dir + "/det.pth"])
+        XCTAssertEqual(clash.code, 2, clash.stderr)
+        XCTAssertTrue(clash.stderr.contains("would replace the input"), clash.stderr)
+        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: dir + "/det.pth")),
+                       try Data(contentsOf: URL(fileURLWithPath: DetectCLITests.tinyYOLOX)))
     }
 }
