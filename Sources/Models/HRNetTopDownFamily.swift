@@ -12,6 +12,7 @@ extension ModelDescription.Family {
 public struct HRNetTopDownFamily: PoseModelFamily {
     public init() {}
     public var id: ModelDescription.Family { .topDown }
+    public var title: String { "an HRNet top-down pose model" }
     public var signature: String { "'keypoint_head.final_layer.weight' (top-down head)" }
     public var defaultPipeline: String { "hrnet-w32-coco-256x192" }
 

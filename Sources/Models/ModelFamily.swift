@@ -8,6 +8,8 @@ import Tensors
 public protocol ModelFamily: Sendable {
     /// The family's identifier (`ModelDescription.family`), as `inspect` shows it.
     var id: ModelDescription.Family { get }
+    /// "a PoseWarper pose model", for messages saying what a file is.
+    var title: String { get }
     /// The parameter that identifies the family's checkpoints, for "unrecognised" messages.
     var signature: String { get }
     /// mmpose-style name → the checkpoint's own name when the names are this family's (other
@@ -81,15 +83,48 @@ public protocol HeatmapHead: AnyObject {
     func combine(_ encodings: [Tensor]) -> Tensor
 }
 
-/// The registry of model families.
+/// What a checkpoint is, as the registry recognises it from its parameter names.
+public enum RecognisedModel: Sendable {
+    /// A pose model of `family`, with mmpose name → the checkpoint's own name.
+    case pose(ModelFamily, names: [String: String])
+    /// A person detector of `family`, in the names of `layout`'s release.
+    case detector(DetectorFamily, layout: DetectorDescription.Layout)
+
+    /// "a PoseWarper pose model", "a YOLOX person detector".
+    public var title: String {
+        switch self {
+        case let .pose(family, _): return family.title
+        case let .detector(family, _): return family.title
+        }
+    }
+}
+
+/// The registry of model families: the one place that answers "which model is this?" for pose
+/// and detector checkpoints alike (`inspect`, `forward`, `run`, `detect`).
 public enum ModelFamilies {
-    /// Every family, asked in this order (a PoseWarper neck wins over a top-down head).
+    /// Every pose family, asked in this order (a PoseWarper neck wins over a top-down head).
     public static let all: [ModelFamily] = [
         PoseWarperFamily(),
         HRNetTopDownFamily(),
     ]
 
-    /// The family whose names these are, with mmpose name → checkpoint name; nil when none knows them.
+    /// Every person-detector family, asked after the pose families.
+    public static let detectors: [DetectorFamily] = [
+        YOLOXFamily(),
+        RTMDetFamily(),
+    ]
+
+    /// The family of a checkpoint's parameter names, pose or detector; nil when none knows them.
+    public static func identify(_ names: [String]) -> RecognisedModel? {
+        if let (family, map) = recognise(names) { return .pose(family, names: map) }
+        let set = Set(names)
+        for family in detectors {
+            if let layout = family.layout(of: set) { return .detector(family, layout: layout) }
+        }
+        return nil
+    }
+
+    /// The pose family whose names these are, with mmpose name → checkpoint name; nil when none knows them.
     public static func recognise(_ names: [String]) -> (family: ModelFamily, names: [String: String])? {
         for family in all {
             if let map = family.canonicalNames(names) { return (family, map) }

@@ -66,10 +66,10 @@ public final class PoseModel {
 
     /// mmpose-named shapes of a checkpoint and mmpose name → the checkpoint's own name.
     static func canonicalShapes(_ checkpoint: Checkpoint) throws -> (shapes: [String: [Int]], names: [String: String]) {
-        guard let (_, names) = ModelFamilies.recognise(checkpoint.entries.map(\.name)) else {
-            var raw: [String: [Int]] = [:]
-            for entry in checkpoint.entries { raw[entry.name] = checkpoint.shape(entry.name) }
-            throw notAPoseModel(raw, file: checkpoint.path) ?? ModelError("\(checkpoint.path): \(ModelFamilies.unrecognised.description)")
+        let all = checkpoint.entries.map(\.name)
+        guard let (_, names) = ModelFamilies.recognise(all) else {
+            if let error = notAPoseModel(all, file: checkpoint.path) { throw error }
+            throw ModelError("\(checkpoint.path): \(ModelFamilies.unrecognised.description)")
         }
         var shapes: [String: [Int]] = [:]
         for (canonical, original) in names { shapes[canonical] = checkpoint.shape(original) }
@@ -80,7 +80,7 @@ public final class PoseModel {
     public static func describe(_ checkpoint: Checkpoint) throws -> ModelDescription {
         let shapes = try canonicalShapes(checkpoint).shapes
         do { return try ModelFamilies.describe(shapes).description } catch let error as ModelError {
-            throw notAPoseModel(shapes, file: checkpoint.path) ?? ModelError("\(checkpoint.path): \(error.description)")
+            throw notAPoseModel(Array(shapes.keys), file: checkpoint.path) ?? ModelError("\(checkpoint.path): \(error.description)")
         }
     }
 
@@ -100,7 +100,7 @@ public final class PoseModel {
                 read: @escaping (String) throws -> Tensor) throws {
         let family: PoseModelFamily, description: ModelDescription
         do { (family, description) = try ModelFamilies.describe(shapes) } catch let error as ModelError {
-            throw Self.notAPoseModel(shapes, file: file) ?? ModelError("\(file): \(error.description)")
+            throw Self.notAPoseModel(Array(shapes.keys), file: file) ?? ModelError("\(file): \(error.description)")
         }
         if let problem = options.problem { throw ModelError("\(file): invalid PoseWarper options: \(problem)") }
         if let problem = family.problem(with: options, description: description) { throw ModelError("\(file): \(problem)") }

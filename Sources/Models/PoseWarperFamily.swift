@@ -12,6 +12,7 @@ extension ModelDescription.Family {
 public struct PoseWarperFamily: PoseModelFamily {
     public init() {}
     public var id: ModelDescription.Family { .poseWarper }
+    public var title: String { "a PoseWarper pose model" }
     public var signature: String { "'neck.trans_layer.weight' (PoseWarper neck)" }
     public var defaultPipeline: String { "posewarper-hrnet-w48-posetrack18-384x288" }
 

@@ -18,6 +18,9 @@ public struct DetectorSection: Sendable, Equatable {
     public var maxDetections: Int?
     public var personClass: Int?
     public var expOnRegression: Bool?
+    /// Run the network on every n-th output frame only; the frames between take their boxes from
+    /// earlier keypoints (`DetectorStage`). nil = 1, every frame.
+    public var everyNFrames: Int?
     /// The file the section came from, for errors.
     public var source = "command line"
 
@@ -115,6 +118,11 @@ public struct DetectorSection: Sendable, Equatable {
             out.personClass = v
         }
         if let node = d["exp_on_regression"] { out.expOnRegression = try d.bool("exp_on_regression", node) }
+        if let node = d["every_n_frames"] {
+            let v = try d.int("every_n_frames", node)
+            guard v >= 1 else { throw d.error(node, "persons.detector.every_n_frames must be at least 1 (got \(v))") }
+            out.everyNFrames = v
+        }
         try d.rejectUnknownKeys()
         return out
     }

@@ -76,6 +76,9 @@ public struct PipelineConfig: Sendable {
         public var nmsThreshold: Double?
         /// Crop size relative to the box (mmpose's 1.25 in `_box2cs`).
         public var bboxPadding: Double
+        /// The person detector's weights and settings (`persons.detector`; used when `source` is
+        /// `detector` or a run passes `--detector`); unset values take the family's defaults.
+        public var detector = DetectorSection()
     }
 
     /// How track ids are assigned.

@@ -115,9 +115,6 @@ public enum PipelineFile {
                 guard let kind = PipelineConfig.PersonSourceKind(rawValue: name) else {
                     throw persons.error(node, "persons.source must be one of boxes_file, whole_frame, detector (got '\(name)')")
                 }
-                if kind == .detector {
-                    throw persons.error(node, "persons.source 'detector': the person detector is not available yet; use boxes_file (--boxes FILE) or whole_frame (--whole-frame)")
-                }
                 config.persons.source = kind
             }
             if let node = persons["boxes_file"], node.null == nil {
@@ -138,8 +135,9 @@ public enum PipelineFile {
                 guard p > 0, p <= 10 else { throw persons.error(node, "persons.bbox_padding must be in (0, 10] (got \(p))") }
                 config.persons.bboxPadding = p
             }
-            // Reserved for the person-detector issue: its settings are not interpreted yet.
-            _ = persons["detector"]
+            if let detector = try persons.section("detector") {
+                config.persons.detector = try DetectorSection.parse(detector, folder: folder)
+            }
             try persons.rejectUnknownKeys()
         }
 

@@ -67,6 +67,10 @@ public final class PoseJob {
         /// Backbone crops computed, and crops whose encoding was reused from the cache.
         public var cropsEncoded = 0
         public var cropsReused = 0
+        /// Frames the person detector ran on, and frames that took boxes from earlier keypoints
+        /// instead (`persons.detector.every_n_frames`).
+        public var framesDetected = 0
+        public var framesFromKeypoints = 0
     }
 
     /// Progress after each written frame.
@@ -139,7 +143,7 @@ public final class PoseJob {
         }
         if let start, start < 0 { throw PipelineError.badInput("--start must be 0 or more (got \(start))") }
         if let start, let end, end <= start { throw PipelineError.badInput("--end (\(end)) must be after --start (\(start))") }
-        try OutputPlan.check(outputs, inputs: [input, config.model.weights].compactMap { $0 } + persons.boxesFiles(config), schema: config.model.schema)
+        try OutputPlan.check(outputs, inputs: [input, config.model.weights].compactMap { $0 } + persons.inputFiles(config), schema: config.model.schema)
         let readStart = start.map { max(0, $0 - config.lookBehind) }
         let readEnd = end.map { $0 + config.lookAhead }
         let reader: VideoReader
@@ -188,7 +192,10 @@ public final class PoseJob {
             switch config.persons.source {
             case .wholeFrame: return WholeFramePersons()
             case .detector:
-                throw PipelineError.badInput("the person detector is not available yet; use --boxes FILE or --whole-frame")
+                guard let weights = config.persons.detector.weights else {
+                    throw PipelineError.badInput("\(config.path ?? "pipeline"): persons.source is detector but persons.detector.weights is not set; set it or pass --detector FILE")
+                }
+                return try DetectorPersons(weights: weights, section: config.persons.detector)
             case .boxesFile:
                 guard let path = config.persons.boxesFile else {
                     throw PipelineError.badInput("no person boxes: pass --boxes FILE (COCO detections or PoseWarper boxes) or --whole-frame")
@@ -225,11 +232,16 @@ public final class PoseJob {
 
     /// The stages of a run, in order (`StagePipeline` draws the flow). A new stage is one line here.
     func stages(persons: PersonSource, outputs: [PoseOutput]) -> [PipelineStage] {
+        let detector = persons as? PersonDetector
+        let everyN = config.persons.detector.everyNFrames ?? 1
+        // Keypoints reach the tracking stage `lag` frames after the detector stage passed their frame on.
+        let lag = 1 + config.lookAhead
+        let keypointBoxes = detector != nil && everyN > 1 ? KeypointBoxes() : nil
         let stages: [PipelineStage?] = [
-            PersonsStage(persons),
+            detector.map { DetectorStage($0, everyNFrames: everyN, lag: lag, keypointBoxes: keypointBoxes) } ?? PersonsStage(persons),
             PoseEstimationStage(crops: crops, network: network, frameOffsets: config.temporal.frameOffsets),
             KeypointsStage(decoder),
-            TrackingStage(PoseTracker(method: config.tracking.method, threshold: config.tracking.threshold)),
+            TrackingStage(PoseTracker(method: config.tracking.method, threshold: config.tracking.threshold), keypointBoxes: keypointBoxes),
             config.smoothing.method.map { SmoothingStage(method: $0, scoreThreshold: config.smoothing.scoreThreshold) },
             OutputsStage(outputs),
         ]
@@ -255,11 +267,12 @@ public final class PoseJob {
 }
 
 extension PoseJob.Persons {
-    /// The boxes file this source reads, if any (an input no output may replace).
-    public func boxesFiles(_ config: PipelineConfig) -> [String] {
+    /// The files this source reads (a boxes file, the detector weights): inputs no output may replace.
+    public func inputFiles(_ config: PipelineConfig) -> [String] {
         switch self {
         case let .boxesFile(path): return [path]
         case .pipeline where config.persons.source == .boxesFile: return config.persons.boxesFile.map { [$0] } ?? []
+        case .pipeline where config.persons.source == .detector: return config.persons.detector.weights.map { [$0] } ?? []
         default: return []
         }
     }

@@ -48,6 +48,9 @@ public protocol PipelineStage: AnyObject {
     /// false when the run stopped early (cancel, closed output), so files that must cover every
     /// frame are not produced. On failure the stage cleans up what it could not complete itself.
     func complete(allFrames: Bool) throws
+    /// After the stage's last frame, whether the input ended, was cancelled or failed (on the
+    /// stage's queue; a stage that others wait on releases them here).
+    func stopped()
     /// After a failed run (outputs remove what they wrote).
     func abort()
     /// Extra seconds (sub-steps) and counters for the summary.
@@ -60,6 +63,7 @@ extension PipelineStage {
     public func begin(_ run: RunDescription) throws {}
     public func flush() throws -> [PipelineFrame] { [] }
     public func complete(allFrames: Bool) throws {}
+    public func stopped() {}
     public func abort() {}
     public func report(into summary: inout PoseJob.Summary) {}
 }
@@ -72,14 +76,15 @@ extension PipelineStage {
 ///
 ///     FrameSource                      decode (VideoReader)                        ┐ queue 1
 ///          │  PipelineFrame                                                        │
-///     PersonsStage                     boxes file / whole frame (a detector: own queue)
-///          │                                                                       ┘
-///     PoseEstimationStage              temporal window + crops + backbone + neck   ┐ queue 2
-///          │                           → heatmaps                                  │
-///     KeypointsStage                   heatmaps → keypoints in image pixels        │
-///          │                                                                       │
-///     TrackingStage                    track ids, frame to frame (after decoding:  │
-///          │                           OKS matching compares keypoints)            ┘
+///     PersonsStage                     boxes file / whole frame                    ┘
+///       or DetectorStage               detector network (own queue)  ◀─────────┐
+///          │                                                               │ KeypointBoxes:
+///     PoseEstimationStage              temporal window + crops + backbone  ┐ │ boxes of earlier
+///          │                           + neck → heatmaps                   │ │ keypoints for the
+///     KeypointsStage                   heatmaps → keypoints in image pixels│ │ frames the detector
+///          │                                                               │ │ skips (every_n_frames)
+///     TrackingStage                    track ids (after decoding: OKS      │ │
+///          │                           compares keypoints) ────────────────┘─┘ queue 2
 ///     OutputsStage                     keypoint stream, COCO, PoseTrack,           ┐ queue 3
 ///                                      annotated video, custom                     ┘
 ///
@@ -157,7 +162,7 @@ public final class StagePipeline {
             let next = q < links.count ? links[q] : nil
             let label = "posewarper." + (q == 0 ? "decode" : chain[0].name)
             DispatchQueue(label: label, qos: .userInitiated).async(group: group) {
-                defer { next?.close() }
+                defer { chain.forEach { $0.stopped() }; next?.close() }
                 // Frames through chain[from...], then on to the next queue; the last queue's frames
                 // are done (counted, progress reported). False when the next queue is gone.
                 func feed(_ frames: [PipelineFrame], from first: Int) throws -> Bool {

@@ -12,12 +12,21 @@ extension PoseTracker: PoseTracking {}
 public final class TrackingStage: PipelineStage {
     public let name = "tracking"
     public let tracker: PoseTracking
+    /// Where each output frame's keypoint boxes go for the detector stage (`every_n_frames` > 1).
+    public let keypointBoxes: KeypointBoxes?
 
-    public init(_ tracker: PoseTracking) { self.tracker = tracker }
+    public init(_ tracker: PoseTracking, keypointBoxes: KeypointBoxes? = nil) {
+        self.tracker = tracker
+        self.keypointBoxes = keypointBoxes
+    }
 
     public func process(_ frame: PipelineFrame) throws -> [PipelineFrame] {
         var frame = frame
         tracker.assign(&frame.persons)
+        if frame.isOutput { keypointBoxes?.record(frame: frame.frame.index, persons: frame.persons) }
         return [frame]
     }
+
+    /// Nothing more will be recorded: a detector stage waiting for keypoints stops waiting.
+    public func stopped() { keypointBoxes?.close() }
 }

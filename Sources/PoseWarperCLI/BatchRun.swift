@@ -153,7 +153,7 @@ enum BatchRun {
                 }
             }
             try OutputPlan.check(planned, inputs: inputs + options.modelInputs(config), schema: config.model.schema)
-            if let weights = options.detector { detector = try DetectorPersons(weights: weights) }
+            detector = try options.loadDetector(config)
             job = try options.makeJob(config)
         } catch {
             RunCommand.fail("\(error)")

@@ -10,7 +10,8 @@ import Tensors
 enum DetectorForward {
     /// True when `weights` holds a YOLOX or RTMDet detector.
     static func isDetector(_ weights: String) throws -> Bool {
-        DetectorDescription.looksLikeDetector(Set(try Checkpoint.load(weights).entries.map(\.name)))
+        if case .detector? = ModelFamilies.identify(try Checkpoint.load(weights).entries.map(\.name)) { return true }
+        return false
     }
 
     static func run(weights: String, input x: Tensor) throws -> Tensor {

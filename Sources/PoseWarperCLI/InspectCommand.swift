@@ -53,7 +53,11 @@ struct InspectCommand: ParsableCommand {
     /// The recognised architecture (the Models module's inference from names and shapes) as a JSON
     /// object, or nil when the layout is not one the product can build.
     static func architectureJSON(for checkpoint: Checkpoint) -> String? {
-        if let pose = try? PoseModel.describe(checkpoint) { return pose.summaryJSON }
+        switch ModelFamilies.identify(checkpoint.entries.map(\.name)) {
+        case .pose?: return (try? PoseModel.describe(checkpoint))?.summaryJSON
+        case nil: return nil
+        case .detector?: break
+        }
         guard let detector = try? DetectorModel.describe(checkpoint),
               let data = try? JSONSerialization.data(withJSONObject: detector.summary, options: [.sortedKeys]) else { return nil }
         return String(decoding: data, as: UTF8.self)

@@ -53,7 +53,7 @@ struct RunCommand: ParsableCommand {
     @Flag(help: "One person box covering each whole frame (single-person clips).")
     var wholeFrame = false
 
-    @Option(help: "Person detector checkpoint (YOLOX or RTMDet), run on every frame with its release's settings.")
+    @Option(help: "Person detector checkpoint (YOLOX or RTMDet), with its release's settings or the pipeline file's persons.detector section.")
     var detector: String?
 
     @Option(help: "JSON Lines keypoint stream: a file, or - for stdout.")
@@ -172,10 +172,10 @@ struct RunCommand: ParsableCommand {
         let job: PoseJob
         var detector: DetectorPersons? = nil
         do {
-            if let weights = options.detector { detector = try DetectorPersons(weights: weights) }
             let config = try options.loadConfig()
             // Every output checked before the model is loaded or any file touched.
             try OutputPlan.check(options.outputs, inputs: [options.input] + options.modelInputs(config), schema: config.model.schema)
+            detector = try options.loadDetector(config)
             job = try options.makeJob(config)
         } catch {
             fail("\(error)")
@@ -202,13 +202,15 @@ struct RunCommand: ParsableCommand {
             if !options.quiet && !summary.outputClosed {
                 let written = [options.keypoints.map { $0 == "-" ? "stdout" : $0 }, options.coco, options.posetrack, options.video]
                     .compactMap { $0 }.filter { !summary.notWritten.contains($0) }.joined(separator: ", ")
+                let sparse = summary.framesFromKeypoints > 0
+                    ? " (detector on \(summary.framesDetected) frames, keypoint boxes on \(summary.framesFromKeypoints))" : ""
                 let rate = summary.seconds > 0 ? String(format: "%.2f", Double(summary.frames) / summary.seconds) : "-"
                 FileHandle.standardError.write(Data(
-                    "posewarper run: \(summary.frames) frames, \(summary.persons) persons in \(String(format: "%.1f", summary.seconds)) s (\(rate) fps) → \(written)\n".utf8))
+                    "posewarper run: \(summary.frames) frames, \(summary.persons) persons\(sparse) in \(String(format: "%.1f", summary.seconds)) s (\(rate) fps) → \(written)\n".utf8))
                 let t = summary.stageSeconds
                 func s(_ k: String) -> String { String(format: "%.2f", t[k] ?? 0) }
                 FileHandle.standardError.write(Data(
-                    "posewarper run: stage seconds (stages overlap): network \(s("network")) [backbone \(s("backbone")), neck \(s("neck")), crop \(s("crop")), keypoints \(s("keypoint decoding"))], decode \(s("decode")), outputs \(s("outputs")); backbone crops \(summary.cropsEncoded) computed, \(summary.cropsReused) reused\n".utf8))
+                    "posewarper run: stage seconds (stages overlap): network \(s("network")) [backbone \(s("backbone")), neck \(s("neck")), crop \(s("crop")), keypoints \(s("keypoint decoding"))], decode \(s("decode")),\(t["detector"] == nil ? "" : " detector \(s("detector")),") outputs \(s("outputs")); backbone crops \(summary.cropsEncoded) computed, \(summary.cropsReused) reused\n".utf8))
             }
             if !summary.complete, let code = signals.exitCode { return code }
             return ExitStatus.ok
@@ -279,10 +281,15 @@ extension RunCommand {
     /// Files the model side of a run reads (no output may replace them).
     func modelInputs(_ config: PipelineConfig) -> [String] {
         [pipeline, weights ?? config.model.weights, boxes, detector].compactMap { $0 }
-            + (boxes == nil && !wholeFrame ? PoseJob.Persons.pipeline.boxesFiles(config) : [])
+            + (boxes == nil && !wholeFrame ? PoseJob.Persons.pipeline.inputFiles(config) : [])
     }
 
     /// The job with the model loaded and the command's settings applied.
+    /// The `--detector` checkpoint with the pipeline file's persons.detector settings (weights aside), if given.
+    func loadDetector(_ config: PipelineConfig) throws -> DetectorPersons? {
+        try detector.map { try DetectorPersons(weights: $0, section: config.persons.detector) }
+    }
+
     func makeJob(_ config: PipelineConfig) throws -> PoseJob {
         let job = try PoseJob(pipeline: config, weights: weights)
         job.imageSequenceFPS = imageFPS

@@ -111,4 +111,56 @@ final class RunWithDetectorCLITests: XCTestCase {
                                      "--whole-frame", "--keypoints", "-"])
         XCTAssertEqual(both.code, 64)
     }
+
+    func testRunWithPipelineDetectorSectionMatchesDetectorOption() throws {
+        let dir = Fixtures.scratch()
+        let clip = dir + "/clip.mp4"
+        try Fixtures.makeVideo(clip, frames: 3, width: 64, height: 64)
+        // Weights relative to the pipeline file.
+        try FileManager.default.copyItem(atPath: DetectCLITests.tinyYOLOX, toPath: dir + "/det.pth")
+        let yml = dir + "/with-detector.yml"
+        let model = "model:\n  schema: coco17\n  input_size: [192, 256]\n  flip_test: true\n"
+        try (model + "persons:\n  source: detector\n  detector:\n    weights: det.pth\n    score_threshold: 0.3\n")
+            .write(toFile: yml, atomically: true, encoding: .utf8)
+        let viaFile = try CLITests.run(["run", clip, "--weights", Fixtures.tinyTopDown, "--pipeline", yml, "--keypoints", "-", "--quiet"])
+        XCTAssertEqual(viaFile.code, 0, viaFile.stderr)
+        let viaOption = try CLITests.run(["run", clip, "--weights", Fixtures.tinyTopDown, "--detector", DetectCLITests.tinyYOLOX,
+                                          "--keypoints", "-", "--quiet"])
+        XCTAssertEqual(viaOption.code, 0, viaOption.stderr)
+        let frames = { (out: String) in Array(out.split(separator: "\n").dropFirst()) }
+        XCTAssertEqual(frames(viaFile.stdout).count, 3)
+        XCTAssertEqual(frames(viaFile.stdout), frames(viaOption.stdout))
+        XCTAssertTrue(frames(viaFile.stdout).contains { $0.contains("bbox_score") }, "the detector found persons")
+
+        // The section's settings apply: a threshold no box reaches leaves every frame empty.
+        try (model + "persons:\n  source: detector\n  detector:\n    weights: det.pth\n    input_size: [96, 64]\n    score_threshold: 1\n")
+            .write(toFile: yml, atomically: true, encoding: .utf8)
+        let none = try CLITests.run(["run", clip, "--weights", Fixtures.tinyTopDown, "--pipeline", yml, "--keypoints", "-", "--quiet"])
+        XCTAssertEqual(none.code, 0, none.stderr)
+        XCTAssertFalse(none.stdout.contains("bbox_score"), none.stdout)
+
+        // every_n_frames runs end to end.
+        try (model + "persons:\n  source: detector\n  detector:\n    weights: det.pth\n    input_size: [96, 64]\n    every_n_frames: 2\n")
+            .write(toFile: yml, atomically: true, encoding: .utf8)
+        let sparse = try CLITests.run(["run", clip, "--weights", Fixtures.tinyTopDown, "--pipeline", yml, "--keypoints", "-"])
+        XCTAssertEqual(sparse.code, 0, sparse.stderr)
+        XCTAssertEqual(frames(sparse.stdout).count, 3)
+        XCTAssertTrue(sparse.stderr.contains("(detector on 2 frames, keypoint boxes on 1)"), sparse.stderr)
+
+        // No weights anywhere: refused before any output is written.
+        try (model + "persons:\n  source: detector\n  detector:\n    every_n_frames: 2\n").write(toFile: yml, atomically: true, encoding: .utf8)
+        let out = dir + "/k.jsonl"
+        let missing = try CLITests.run(["run", clip, "--weights", Fixtures.tinyTopDown, "--pipeline", yml, "--keypoints", out])
+        XCTAssertEqual(missing.code, 1)
+        XCTAssertTrue(missing.stderr.contains("\(yml): persons.source is detector but persons.detector.weights is not set"), missing.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: out))
+
+        // The pipeline's detector weights are an input: no output may replace them.
+        try (model + "persons:\n  source: detector\n  detector:\n    weights: det.pth\n").write(toFile: yml, atomically: true, encoding: .utf8)
+        let clash = try CLITests.run(["run", clip, "--weights", Fixtures.tinyTopDown, "--pipeline", yml, "--keypoints", dir + "/det.pth"])
+        XCTAssertEqual(clash.code, 2, clash.stderr)
+        XCTAssertTrue(clash.stderr.contains("would replace the input"), clash.stderr)
+        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: dir + "/det.pth")),
+                       try Data(contentsOf: URL(fileURLWithPath: DetectCLITests.tinyYOLOX)))
+    }
 }

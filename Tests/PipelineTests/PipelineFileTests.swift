@@ -114,9 +114,52 @@ final class PipelineFileTests: XCTestCase {
         XCTAssertTrue(error("model:\n  schema: [\n").hasPrefix("/tmp/p.yml: not valid YAML: line"))
     }
 
-    func testDetectorSourceIsReservedWithAClearError() {
-        XCTAssertEqual(error(base + "persons:\n  source: detector\n  detector: {model: rtmdet}\n"),
-                       "/tmp/p.yml:5: persons.source 'detector': the person detector is not available yet; use boxes_file (--boxes FILE) or whole_frame (--whole-frame)")
+    func testDetectorSectionIsReadWithRelativeWeightsAndEveryKeyChecked() throws {
+        let c = try PipelineFile.parse(base + """
+        persons:
+          source: detector
+          detector:
+            weights: models/yolox_s.pth
+            input_size: [320, 256]
+            channel_order: rgb
+            mean: [123.675, 116.28, 103.53]
+            std: [58.395, 57.12, 57.375]
+            letterbox: center
+            pad_value: 0
+            resize: bilinear
+            score_threshold: 0.5
+            nms_threshold: 0.6
+            every_n_frames: 5
+        """, path: "/x/p.yml")
+        XCTAssertEqual(c.persons.source, .detector)
+        let d = c.persons.detector
+        XCTAssertEqual(d.weights, "/x/models/yolox_s.pth")
+        XCTAssertEqual(d.inputSize, [320, 256])
+        XCTAssertEqual(d.channelOrder, .rgb)
+        XCTAssertEqual(d.mean, [123.675, 116.28, 103.53])
+        XCTAssertEqual(d.std, [58.395, 57.12, 57.375])
+        XCTAssertEqual(d.letterbox, .center)
+        XCTAssertEqual(d.padValue, 0)
+        XCTAssertEqual(d.scoreThreshold, 0.5)
+        XCTAssertEqual(d.nmsThreshold, 0.6)
+        XCTAssertEqual(d.everyNFrames, 5)
+        XCTAssertEqual(d.source, "/x/p.yml")
+        // Unset keys stay unset: the checkpoint's family and layout give them.
+        let bare = try PipelineFile.parse(base + "persons:\n  source: detector\n  detector:\n    weights: /abs/d.pth\n", path: "/x/p.yml")
+        XCTAssertEqual(bare.persons.detector.weights, "/abs/d.pth")
+        XCTAssertNil(bare.persons.detector.inputSize)
+        XCTAssertNil(bare.persons.detector.everyNFrames)
+
+        XCTAssertTrue(error(base + "persons:\n  source: detector\n  detector: {model: rtmdet}\n")
+                        .hasPrefix("/tmp/p.yml:6: unknown key 'model' in detector"))
+        XCTAssertEqual(error(base + "persons:\n  detector:\n    every_n_frames: 0\n"),
+                       "/tmp/p.yml:6: persons.detector.every_n_frames must be at least 1 (got 0)")
+        XCTAssertEqual(error(base + "persons:\n  detector:\n    input_size: [100, 64]\n"),
+                       "/tmp/p.yml:6: persons.detector.input_size must be [width, height], positive multiples of 32 (got [100, 64])")
+        XCTAssertEqual(error(base + "persons:\n  detector:\n    channel_order: bgra\n"),
+                       "/tmp/p.yml:6: persons.detector.channel_order must be one of bgr, rgb (got 'bgra')")
+        XCTAssertEqual(error(base + "persons:\n  detector:\n    resize: bicubic\n"),
+                       "/tmp/p.yml:6: persons.detector.resize: only 'bilinear' (OpenCV INTER_LINEAR) is implemented (got 'bicubic')")
     }
 
     func testDefaultsAndOverrides() throws {

@@ -55,12 +55,6 @@ public struct DetectorDescription: Codable, Equatable, Sendable {
         "\(family.rawValue)-\(sizeName) (\(layout == .megvii ? "Megvii" : "mmdet") layout, \(classes) class\(classes == 1 ? "" : "es"))"
     }
 
-    /// True when the names look like a YOLOX or RTMDet detector (either layout).
-    public static func looksLikeDetector(_ names: Set<String>) -> Bool {
-        names.contains("backbone.backbone.stem.conv.conv.weight") || names.contains("backbone.stem.conv.conv.weight")
-            || names.contains("bbox_head.rtm_cls.0.weight") || names.contains("head.cls_preds.0.weight")
-    }
-
     /// Infers the description from canonical (mmdet) names → shapes; throws for layouts it does not know.
     static func infer(layout: Layout, shape: (String) -> [Int]?) throws -> DetectorDescription {
         func need(_ name: String) throws -> [Int] {

@@ -31,12 +31,13 @@ public final class DetectorModel: @unchecked Sendable {   // immutable after ini
 
     /// Builds the network from a checkpoint's names → shapes and a reader of its tensors (original names).
     init(shapes: [String: [Int]], file: String, zeros: Bool = false, read: @escaping (String) throws -> Tensor) throws {
-        let names = Set(shapes.keys)
-        guard let layout = DetectorNames.layout(of: names) else {
-            if let what = PoseModel.recognisedPoseModel(shapes) {
-                throw ModelError("\(file): this is \(what) checkpoint, not a person detector (YOLOX or RTMDet)")
-            }
-            throw ModelError("\(file): not a YOLOX or RTMDet detector checkpoint (no 'backbone.stem.conv.conv.weight', 'backbone.backbone.stem.conv.conv.weight' or 'backbone.stem.0.conv.weight')")
+        let layout: DetectorDescription.Layout
+        switch ModelFamilies.identify(Array(shapes.keys)) {
+        case let .detector(_, found)?: layout = found
+        case let .pose(family, _)?:
+            throw ModelError("\(file): this is \(family.title) checkpoint, not a person detector (YOLOX or RTMDet)")
+        case nil:
+            throw ModelError("\(file): not a YOLOX or RTMDet detector checkpoint (no \(ModelFamilies.detectors.map(\.signature).joined(separator: " and no ")))")
         }
         let description: DetectorDescription
         do {

@@ -49,11 +49,4 @@ enum DetectorNames {
     static func original(_ canonical: String, _ layout: DetectorDescription.Layout) -> String {
         layout == .megvii ? megvii(canonical) : canonical
     }
-
-    /// The layout of a detector checkpoint's names, or nil when neither fits.
-    static func layout(of names: Set<String>) -> DetectorDescription.Layout? {
-        if names.contains("backbone.backbone.stem.conv.conv.weight") || names.contains("head.cls_preds.0.weight") { return .megvii }
-        if names.contains("backbone.stem.conv.conv.weight") || names.contains("backbone.stem.0.conv.weight") { return .mmdet }
-        return nil
-    }
 }
