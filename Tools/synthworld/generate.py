@@ -1,6 +1,6 @@
 """Render the synthetic video world: clips as MP4 plus COCO / PoseTrack18-style ground truth.
 
-    python Tools/synthworld/generate.py --out DIR [--train 360 --val 16 --test 64 --frames 24 --jobs 2]
+    python Tools/synthworld/generate.py --out DIR [--train 148 --val 16 --test 64 --frames 24 --jobs 2]
     python Tools/synthworld/generate.py --demo Samples/synth-demo   # the held-out demo clip
 
 Splits (every clip seeded by its video id, so any clip can be re-rendered alone):
@@ -193,7 +193,7 @@ def motion_stat_frames(coco):
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument('--out', default='/work/synthdata')
-    ap.add_argument('--train', type=int, default=360)
+    ap.add_argument('--train', type=int, default=148)
     ap.add_argument('--val', type=int, default=16)
     ap.add_argument('--test', type=int, default=64)
     ap.add_argument('--frames', type=int, default=24)

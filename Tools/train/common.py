@@ -68,10 +68,16 @@ def decode_video(path):
 class Split:
     """A split of the world: decoded frames per video and its COCO annotations."""
 
-    def __init__(self, root):
+    def __init__(self, root, max_videos=None):
         self.root = root
         with open(os.path.join(root, 'annotations.json')) as f:
             self.coco = json.load(f)
+        if max_videos:
+            keep = sorted({im['vid_id'] for im in self.coco['images']})[:max_videos]
+            keep = set(keep)
+            self.coco['images'] = [im for im in self.coco['images'] if im['vid_id'] in keep]
+            ids = {im['id'] for im in self.coco['images']}
+            self.coco['annotations'] = [a for a in self.coco['annotations'] if a['image_id'] in ids]
         self.images = {im['id']: im for im in self.coco['images']}
         self.videos = {}
         for im in self.coco['images']:

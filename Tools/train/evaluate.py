@@ -2,6 +2,7 @@
 
     python Tools/train/evaluate.py --data /work/synthdata --splits test_clean,test_hard \
         --topdown Models/X.pth --posewarper Models/Y.pth [--json out.json]
+    python Tools/train/evaluate.py --gt Samples/synth-demo.gt.json --results coco_results.json
 
 Variants (all cropped with frame t's box, 'default' decoding, no flip test):
   single      the top-down model on frame t alone
@@ -104,10 +105,61 @@ def coco_ap(split, preds, scores):
     return dict(AP=float(st[0]), AP50=float(st[1]), AP75=float(st[2]), AR=float(st[5]))
 
 
-def metrics(split, hm, centers, scales, post_process='default'):
-    preds, maxvals = R.keypoints_from_heatmaps(hm, centers, scales, post_process=post_process)
+def metrics(split, hm, centers, scales, post_process='default', kernel=9):
+    preds, maxvals = R.keypoints_from_heatmaps(hm, centers, scales, post_process=post_process, kernel=kernel)
     m = {'PCK@0.2': pck(split, preds, 0.2), 'PCK@0.1': pck(split, preds, 0.1)}
     m.update(coco_ap(split, preds, maxvals))
+    return m
+
+
+class GroundTruth:
+    """A COCO ground-truth file alone (no videos): what scoring a results file needs."""
+
+    def __init__(self, path):
+        with open(path) as f:
+            self.coco = json.load(f)
+        self.anns = [a for a in self.coco['annotations'] if a['num_keypoints'] > 0]
+
+
+def oks(gt, kps):
+    sig = np.array([.26, .25, .25, .35, .35, .79, .79, .72, .72, .62, .62, 1.07, 1.07, .87, .87, .89, .89]) / 10.0
+    g = np.array(gt['keypoints'], float).reshape(17, 3)
+    vis = g[:, 2] > 0
+    d2 = ((kps[:, :2] - g[:, :2]) ** 2).sum(1) / (2 * (2 * sig) ** 2 * (gt['area'] + np.spacing(1)))
+    return float(np.exp(-d2[vis]).mean()) if vis.any() else 0.0
+
+
+def score_results(gt_path, results_path):
+    """PCK and AP of a COCO keypoint results file (e.g. `posewarper run --coco`). For PCK each
+    ground-truth person takes the result in its image with the highest OKS (one result each)."""
+    gt = GroundTruth(gt_path)
+    with open(results_path) as f:
+        results = json.load(f)
+    by_image = {}
+    for r in results:
+        by_image.setdefault(r['image_id'], []).append(np.array(r['keypoints'], float).reshape(17, 3))
+    preds, missing = [], 0
+    for a in gt.anns:
+        cands = by_image.get(a['image_id'], [])
+        if not cands:
+            missing += 1
+            preds.append(np.full((17, 2), -1e6))
+            continue
+        best = max(range(len(cands)), key=lambda i: oks(a, cands[i]))
+        preds.append(cands.pop(best)[:, :2])
+    m = {'PCK@0.2': pck(gt, np.array(preds), 0.2), 'PCK@0.1': pck(gt, np.array(preds), 0.1)}
+    from pycocotools.coco import COCO
+    from pycocotools.cocoeval import COCOeval
+    with contextlib.redirect_stdout(io.StringIO()):
+        g = COCO()
+        g.dataset = gt.coco
+        g.createIndex()
+        ev = COCOeval(g, g.loadRes(results), 'keypoints')
+        ev.evaluate()
+        ev.accumulate()
+        ev.summarize()
+    m.update(AP=float(ev.stats[0]), AP50=float(ev.stats[1]), AP75=float(ev.stats[2]), AR=float(ev.stats[5]),
+             unmatched=missing)
     return m
 
 
@@ -131,19 +183,28 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument('--data', default='/work/synthdata')
     ap.add_argument('--splits', default='test_clean,test_hard')
-    ap.add_argument('--topdown', required=True)
+    ap.add_argument('--topdown')
+    ap.add_argument('--gt', help='with --results: score a COCO keypoint results file against this GT')
+    ap.add_argument('--results')
+    ap.add_argument('--modulate-kernel', type=int, default=9)
     ap.add_argument('--posewarper')
     ap.add_argument('--post-process', default='default')
     ap.add_argument('--threads', type=int, default=2)
+    ap.add_argument('--max-videos', type=int, help='the first N clips of each split only')
     ap.add_argument('--json')
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
+    if a.results:
+        m = score_results(a.gt, a.results)
+        print(' '.join(f'{k} {v:.4f}' for k, v in m.items()))
+        return
     td, neck = load_models(a.topdown, a.posewarper)
     report = {}
     for name in a.splits.split(','):
-        split = C.Split(os.path.join(a.data, name))
+        split = C.Split(os.path.join(a.data, name), a.max_videos)
         hms, centers, scales = heatmaps(split, td.backbone, td.keypoint_head.final_layer, neck)
-        report[name] = {k: metrics(split, v, centers, scales, a.post_process) for k, v in hms.items()}
+        report[name] = {k: metrics(split, v, centers, scales, a.post_process, a.modulate_kernel)
+                         for k, v in hms.items()}
         for k, m in report[name].items():
             print(f'{name:12s} {k:11s} ' + ' '.join(f'{mk} {mv:.4f}' for mk, mv in m.items()), flush=True)
     if a.json:

@@ -86,6 +86,7 @@ def main():
     ap.add_argument('--budget-min', type=float, default=12)
     ap.add_argument('--eval-min', type=float, default=6)
     ap.add_argument('--eval-split', default='val_hard')
+    ap.add_argument('--eval-videos', type=int, default=6, help='clips of the eval split used (cost)')
     ap.add_argument('--batch', type=int, default=32)
     ap.add_argument('--lr', type=float, default=1e-3)
     ap.add_argument('--sigma', type=float, default=1.5)
@@ -99,7 +100,7 @@ def main():
     torch.manual_seed(a.seed)
     rng = np.random.default_rng(a.seed)
     train = C.Split(os.path.join(a.data, 'train'))
-    val = C.Split(os.path.join(a.data, a.eval_split))
+    val = C.Split(os.path.join(a.data, a.eval_split), a.eval_videos)
     model = build_posewarper()
     init_from_stage1(model, a.stage1)
     for m in model.neck.deform_conv_layers:
