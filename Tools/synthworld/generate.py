@@ -177,6 +177,9 @@ def write_demo(prefix, vid, n_frames):
     result = render_clip((vid, n_frames, False, prefix + '.mp4'))
     os.remove(prefix + '.gt.pkl')
     coco, boxes, _ = coco_and_posetrack([result], n_frames, '.', frame_ids=True)
+    for im in coco['images']:
+        im['video'] = os.path.basename(prefix) + '.mp4'
+        im['file_name'] = f'{im["frame_index"]:06d}.jpg'
     with open(prefix + '.gt.json', 'w') as f:
         json.dump(coco, f)
     with open(prefix + '.boxes.json', 'w') as f:

@@ -69,8 +69,12 @@ class Split:
     """A split of the world: decoded frames per video and its COCO annotations."""
 
     def __init__(self, root, max_videos=None):
+        """root: a split folder (its annotations.json), or a COCO ground-truth file whose images
+        name their `video` relative to the file's folder."""
+        gt = root if root.endswith('.json') else os.path.join(root, 'annotations.json')
+        root = os.path.dirname(gt)
         self.root = root
-        with open(os.path.join(root, 'annotations.json')) as f:
+        with open(gt) as f:
             self.coco = json.load(f)
         if max_videos:
             keep = sorted({im['vid_id'] for im in self.coco['images']})[:max_videos]

@@ -188,7 +188,7 @@ def main():
     ap.add_argument('--results')
     ap.add_argument('--modulate-kernel', type=int, default=9)
     ap.add_argument('--posewarper')
-    ap.add_argument('--post-process', default='default')
+    ap.add_argument('--post-process', default='default', help="comma-separated: default,unbiased")
     ap.add_argument('--threads', type=int, default=2)
     ap.add_argument('--max-videos', type=int, help='the first N clips of each split only')
     ap.add_argument('--json')
@@ -201,12 +201,15 @@ def main():
     td, neck = load_models(a.topdown, a.posewarper)
     report = {}
     for name in a.splits.split(','):
-        split = C.Split(os.path.join(a.data, name), a.max_videos)
+        split = C.Split(name if name.endswith('.json') else os.path.join(a.data, name), a.max_videos)
         hms, centers, scales = heatmaps(split, td.backbone, td.keypoint_head.final_layer, neck)
-        report[name] = {k: metrics(split, v, centers, scales, a.post_process, a.modulate_kernel)
-                         for k, v in hms.items()}
-        for k, m in report[name].items():
-            print(f'{name:12s} {k:11s} ' + ' '.join(f'{mk} {mv:.4f}' for mk, mv in m.items()), flush=True)
+        for pp in a.post_process.split(','):
+            key = name if pp == 'default' else f'{name}/{pp}'
+            report[key] = {k: metrics(split, v, centers, scales, pp, a.modulate_kernel) for k, v in hms.items()}
+            for k, m in report[key].items():
+                print(f'{key:21s} {k:11s} ' + ' '.join(f'{mk} {mv:.4f}' for mk, mv in m.items()), flush=True)
+        report[name + '/persons'] = len(split.anns)
+        report[name + '/videos'] = len(split.videos)
     if a.json:
         with open(a.json, 'w') as f:
             json.dump(report, f, indent=1)

@@ -87,6 +87,7 @@ def main():
     ap.add_argument('--eval-min', type=float, default=6)
     ap.add_argument('--eval-split', default='val_hard')
     ap.add_argument('--eval-videos', type=int, default=6, help='clips of the eval split used (cost)')
+    ap.add_argument('--skip-initial-eval', action='store_true')
     ap.add_argument('--batch', type=int, default=32)
     ap.add_argument('--lr', type=float, default=1e-3)
     ap.add_argument('--sigma', type=float, default=1.5)
@@ -121,7 +122,7 @@ def main():
         rng = np.random.default_rng([a.seed, step])
         log(f'resumed at step {step}, {elapsed / 60:.1f} min elapsed')
     log(f'neck {json.dumps(NECK)}: {sum(p.numel() for p in trainable)} trainable parameters')
-    if step == 0:
+    if step == 0 and not a.skip_initial_eval:
         m = quick_eval(model, val)
         log(f'eval step 0 {a.eval_split} ' + json.dumps({k: {mk: round(mv, 4) for mk, mv in v.items()} for k, v in m.items()}))
     budget = a.budget_min * 60
