@@ -202,6 +202,7 @@ def joints_mse(out, target, weight):
 # Schedule and checkpoints
 
 def cosine_lr(base, elapsed, budget, warmup_s=60.0):
+    """One cosine from base to 0 over `budget` with a linear warm-up (seconds, or steps with --steps)."""
     f = min(elapsed / budget, 1.0)
     lr = base * 0.5 * (1 + math.cos(math.pi * f))
     return lr * min(1.0, 0.001 + elapsed / warmup_s)

@@ -90,6 +90,7 @@ def main():
     ap.add_argument('--skip-initial-eval', action='store_true')
     ap.add_argument('--batch', type=int, default=32)
     ap.add_argument('--lr', type=float, default=1e-3)
+    ap.add_argument('--steps', type=int, help='schedule over this many steps instead of the wall-clock budget (reruns)')
     ap.add_argument('--sigma', type=float, default=1.5)
     ap.add_argument('--threads', type=int, default=2)
     ap.add_argument('--seed', type=int, default=0)
@@ -132,7 +133,8 @@ def main():
     window = (time.time(), seen)
     model.backbone.eval()
     model.neck.train()
-    while elapsed < budget:
+    done = lambda: step >= a.steps if a.steps else elapsed >= budget  # noqa: E731
+    while not done():
         if cursor + a.batch > len(order):
             order, cursor = rng.permutation(len(train.anns)), 0
         anns = [train.anns[i] for i in order[cursor:cursor + a.batch]]
@@ -141,7 +143,7 @@ def main():
         n = len(anns)
         with torch.no_grad():
             feats = model.backbone(x.contiguous(memory_format=torch.channels_last))[0]
-        lr = C.cosine_lr(a.lr, elapsed, budget, warmup_s=20.0)
+        lr = C.cosine_lr(a.lr, step, a.steps, warmup_s=10) if a.steps else C.cosine_lr(a.lr, elapsed, budget, warmup_s=20.0)
         for g in opt.param_groups:
             g['lr'] = lr
         out = model.neck([feats[:n], feats[n:]], [0.0, 1.0])
@@ -158,7 +160,7 @@ def main():
             window = (now, seen)
             log(f'step {step} seen {seen} loss {loss.item():.6f} lr {lr:.2e} {rate:.1f} pairs/s '
                 f'elapsed {elapsed / 60:.1f}/{a.budget_min:.0f} min')
-        if elapsed - last_eval >= a.eval_min * 60 or elapsed >= budget:
+        if elapsed - last_eval >= a.eval_min * 60 or done():
             last_eval = elapsed
             m = quick_eval(model, val)
             log(f'eval step {step} {a.eval_split} ' + json.dumps({k: {mk: round(mv, 4) for mk, mv in v.items()} for k, v in m.items()}))

@@ -62,6 +62,7 @@ def main():
     ap.add_argument('--eval-min', type=float, default=10)
     ap.add_argument('--batch', type=int, default=32)
     ap.add_argument('--lr', type=float, default=1e-3)
+    ap.add_argument('--steps', type=int, help='schedule over this many steps instead of the wall-clock budget (reruns)')
     ap.add_argument('--sigma', type=float, default=1.5)
     ap.add_argument('--threads', type=int, default=2)
     ap.add_argument('--seed', type=int, default=0)
@@ -99,13 +100,14 @@ def main():
     t0 = time.time() - elapsed
     window = (time.time(), seen)
     model.train()
-    while elapsed < budget:
+    done = lambda: step >= a.steps if a.steps else elapsed >= budget  # noqa: E731
+    while not done():
         if cursor + a.batch > len(order):
             order, cursor = rng.permutation(len(train.anns)), 0
         anns = [train.anns[i] for i in order[cursor:cursor + a.batch]]
         cursor += a.batch
         x, target, weight = make_batch(train, anns, rng, a.sigma)
-        lr = C.cosine_lr(a.lr, elapsed, budget)
+        lr = C.cosine_lr(a.lr, step, a.steps, warmup_s=30) if a.steps else C.cosine_lr(a.lr, elapsed, budget)
         for g in opt.param_groups:
             g['lr'] = lr
         x = x.to(a.device).contiguous(memory_format=torch.channels_last)
@@ -122,7 +124,7 @@ def main():
             window = (now, seen)
             log(f'step {step} seen {seen} loss {loss.item():.6f} lr {lr:.2e} {rate:.1f} crops/s '
                 f'elapsed {elapsed / 60:.1f}/{a.budget_min:.0f} min')
-        if elapsed - last_eval >= a.eval_min * 60 or elapsed >= budget:
+        if elapsed - last_eval >= a.eval_min * 60 or done():
             last_eval = elapsed
             if val is None:
                 val = C.Split(os.path.join(a.data, 'val_clean'))
