@@ -128,8 +128,9 @@ def half_body(kps, rng):
     return center.astype(np.float32), np.array([w / 200.0, h / 200.0], np.float32) * 1.5
 
 
-def augment(ann, rng, train=True):
-    """mmpose 0.x top-down training augmentation -> (center, scale, rotation, flip)."""
+def augment(ann, rng, train=True, rot_factor=40.0, rot_prob=0.6, scale_factor=0.35):
+    """mmpose 0.x top-down training augmentation -> (center, scale, rotation, flip); the defaults
+    are mmpose's COCO config (rot_factor 40, rotation p 0.6, scale_factor 0.35)."""
     kps = np.array(ann['keypoints'], np.float32).reshape(17, 3)
     center, scale = box_center_scale(ann['bbox'])
     if not train:
@@ -140,8 +141,8 @@ def augment(ann, rng, train=True):
         hb = half_body(kps, rng)
         if hb is not None:
             center, scale = hb
-    s = np.clip(rng.normal() * 0.35 + 1, 0.65, 1.35)       # TopDownGetRandomScaleRotation
-    r = np.clip(rng.normal() * 40, -80, 80) if rng.random() <= 0.6 else 0.0
+    s = np.clip(rng.normal() * scale_factor + 1, 1 - scale_factor, 1 + scale_factor)  # TopDownGetRandomScaleRotation
+    r = np.clip(rng.normal() * rot_factor, -2 * rot_factor, 2 * rot_factor) if rng.random() <= rot_prob else 0.0
     flip = rng.random() < 0.5
     return center, scale * s, float(r), flip
 

@@ -105,7 +105,7 @@ def coco_ap(split, preds, scores):
     return dict(AP=float(st[0]), AP50=float(st[1]), AP75=float(st[2]), AR=float(st[5]))
 
 
-def metrics(split, hm, centers, scales, post_process='default', kernel=9):
+def metrics(split, hm, centers, scales, post_process='default', kernel=11):
     preds, maxvals = R.keypoints_from_heatmaps(hm, centers, scales, post_process=post_process, kernel=kernel)
     m = {'PCK@0.2': pck(split, preds, 0.2), 'PCK@0.1': pck(split, preds, 0.1)}
     m.update(coco_ap(split, preds, maxvals))
@@ -186,7 +186,7 @@ def main():
     ap.add_argument('--topdown')
     ap.add_argument('--gt', help='with --results: score a COCO keypoint results file against this GT')
     ap.add_argument('--results')
-    ap.add_argument('--modulate-kernel', type=int, default=9)
+    ap.add_argument('--modulate-kernel', type=int, default=11)
     ap.add_argument('--posewarper')
     ap.add_argument('--post-process', default='default', help="comma-separated: default,unbiased")
     ap.add_argument('--threads', type=int, default=2)

@@ -91,7 +91,7 @@ def main():
     ap.add_argument('--batch', type=int, default=32)
     ap.add_argument('--lr', type=float, default=1e-3)
     ap.add_argument('--steps', type=int, help='schedule over this many steps instead of the wall-clock budget (reruns)')
-    ap.add_argument('--sigma', type=float, default=1.5)
+    ap.add_argument('--sigma', type=float, default=2.0)
     ap.add_argument('--threads', type=int, default=2)
     ap.add_argument('--seed', type=int, default=0)
     a = ap.parse_args()

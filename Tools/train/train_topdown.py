@@ -27,11 +27,11 @@ def build_topdown(arch=C.ARCH):
     return R.TopDownModel(C.extra_config(arch))
 
 
-def make_batch(split, anns, rng, sigma, train=True):
+def make_batch(split, anns, rng, sigma, aug):
     imgs, targets, weights = [], [], []
     for a in anns:
         frame = split.frame(a['image_id'])
-        center, scale, rot, flip = C.augment(a, rng, train)
+        center, scale, rot, flip = C.augment(a, rng, True, **aug)
         img, m, _ = C.crop(frame, center, scale, rot, flip)
         xy, vis = C.keypoints_in_crop(a, frame.shape[1], m, flip)
         t, w = C.heatmap_target(xy, vis, sigma)
@@ -63,7 +63,10 @@ def main():
     ap.add_argument('--batch', type=int, default=32)
     ap.add_argument('--lr', type=float, default=1e-3)
     ap.add_argument('--steps', type=int, help='schedule over this many steps instead of the wall-clock budget (reruns)')
-    ap.add_argument('--sigma', type=float, default=1.5)
+    ap.add_argument('--sigma', type=float, default=2.0)
+    ap.add_argument('--rot-factor', type=float, default=40.0)
+    ap.add_argument('--rot-prob', type=float, default=0.6)
+    ap.add_argument('--scale-factor', type=float, default=0.35)
     ap.add_argument('--threads', type=int, default=2)
     ap.add_argument('--seed', type=int, default=0)
     ap.add_argument('--device', default='cpu')
@@ -94,6 +97,7 @@ def main():
     params = sum(p.numel() for p in model.parameters())
     log(f'model: {params} parameters, extra {json.dumps(C.ARCH)}')
     budget = a.budget_min * 60
+    aug = dict(rot_factor=a.rot_factor, rot_prob=a.rot_prob, scale_factor=a.scale_factor)
     order = rng.permutation(len(train.anns))
     cursor = 0
     last_eval = elapsed
@@ -106,7 +110,7 @@ def main():
             order, cursor = rng.permutation(len(train.anns)), 0
         anns = [train.anns[i] for i in order[cursor:cursor + a.batch]]
         cursor += a.batch
-        x, target, weight = make_batch(train, anns, rng, a.sigma)
+        x, target, weight = make_batch(train, anns, rng, a.sigma, aug)
         lr = C.cosine_lr(a.lr, step, a.steps, warmup_s=30) if a.steps else C.cosine_lr(a.lr, elapsed, budget)
         for g in opt.param_groups:
             g['lr'] = lr
