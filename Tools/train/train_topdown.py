@@ -70,6 +70,7 @@ def main():
     ap.add_argument('--threads', type=int, default=2)
     ap.add_argument('--seed', type=int, default=0)
     ap.add_argument('--device', default='cpu')
+    ap.add_argument('--init', help='start from the weights of an mmpose-layout checkpoint (e.g. Models/...pth)')
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
     os.makedirs(a.work, exist_ok=True)
@@ -84,6 +85,9 @@ def main():
         f'({time.time() - t_load:.0f} s to decode)')
     # channels_last: oneDNN's fastest CPU convolution layout (measured 10% faster per step here).
     model = build_topdown().to(a.device).to(memory_format=torch.channels_last)
+    if a.init:
+        model.load_state_dict(torch.load(a.init, map_location=a.device)['state_dict'])
+        log(f'initialised from {a.init}')
     opt = torch.optim.Adam(model.parameters(), lr=a.lr)
     state_path = os.path.join(a.work, 'state.pt')
     elapsed, step, seen, best = 0.0, 0, 0, -1.0
