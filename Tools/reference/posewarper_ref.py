@@ -20,15 +20,17 @@ from torchvision.ops import deform_conv2d
 # Configurations
 
 def hrnet_config(widths, blocks=4, modules=(1, 4, 3), stage1_channels=64, stage1_blocks=4):
-    """mmpose `extra` for an HRNet with the given branch widths (W32: [32, 64, 128, 256])."""
+    """mmpose `extra` for an HRNet with the given branch widths (W32: [32, 64, 128, 256]);
+    `blocks` is one count for stages 2-4 or a tuple of three."""
+    per_stage = tuple(blocks) if isinstance(blocks, (tuple, list)) else (blocks,) * 3
     return dict(
         stage1=dict(num_modules=1, num_branches=1, block='BOTTLENECK', num_blocks=(stage1_blocks,),
                     num_channels=(stage1_channels,)),
-        stage2=dict(num_modules=modules[0], num_branches=2, block='BASIC', num_blocks=(blocks,) * 2,
+        stage2=dict(num_modules=modules[0], num_branches=2, block='BASIC', num_blocks=(per_stage[0],) * 2,
                     num_channels=tuple(widths[:2])),
-        stage3=dict(num_modules=modules[1], num_branches=3, block='BASIC', num_blocks=(blocks,) * 3,
+        stage3=dict(num_modules=modules[1], num_branches=3, block='BASIC', num_blocks=(per_stage[1],) * 3,
                     num_channels=tuple(widths[:3])),
-        stage4=dict(num_modules=modules[2], num_branches=4, block='BASIC', num_blocks=(blocks,) * 4,
+        stage4=dict(num_modules=modules[2], num_branches=4, block='BASIC', num_blocks=(per_stage[2],) * 4,
                     num_channels=tuple(widths[:4])),
     )
 
@@ -225,15 +227,41 @@ class TopDownModel(nn.Module):
         return self.keypoint_head.final_layer(self.backbone(x)[0])
 
 
+def deform_conv_grid_sample(x, offset, weight, dilation):
+    """The same DCNv1 (3x3, stride 1, padding = dilation, one deform group per input channel) as
+    torchvision's deform_conv2d, written with grid_sample: its CPU backward is far faster, which
+    is what training the neck needs. Zero padding with align_corners=True gives mmcv's rule
+    (out-of-image corners count 0, fully outside samples are 0)."""
+    n, c, h, w = x.shape
+    taps = weight.shape[2] * weight.shape[3]
+    off = offset.view(n, c, taps, 2, h, w)
+    ys = torch.arange(h, dtype=x.dtype, device=x.device).view(1, 1, 1, h, 1)
+    xs = torch.arange(w, dtype=x.dtype, device=x.device).view(1, 1, 1, 1, w)
+    k = torch.arange(taps, device=x.device)
+    ky = ((k // 3 - 1) * dilation).to(x.dtype).view(1, 1, taps, 1, 1)
+    kx = ((k % 3 - 1) * dilation).to(x.dtype).view(1, 1, taps, 1, 1)
+    py = ys + ky + off[:, :, :, 0]
+    px = xs + kx + off[:, :, :, 1]
+    grid = torch.stack((px * (2.0 / max(w - 1, 1)) - 1.0, py * (2.0 / max(h - 1, 1)) - 1.0), dim=-1)
+    sampled = F.grid_sample(x.reshape(n * c, 1, h, w), grid.reshape(n * c, taps * h, w, 2),
+                            mode='bilinear', padding_mode='zeros', align_corners=True)
+    sampled = sampled.view(n, c * taps, h * w)
+    return torch.matmul(weight.reshape(weight.shape[0], c * taps), sampled).view(n, -1, h, w)
+
+
 class DeformConv(nn.Module):
-    """mmcv DeformConv2d (v1, no bias) through torchvision's deform_conv2d (same offset layout)."""
+    """mmcv DeformConv2d (v1, no bias) through torchvision's deform_conv2d (same offset layout),
+    or through `deform_conv_grid_sample` when `use_grid_sample` is set (training)."""
 
     def __init__(self, channels, dilation, groups):
         super().__init__()
         self.weight = nn.Parameter(torch.zeros(channels, channels // 1, 3, 3))
         self.dilation = dilation
+        self.use_grid_sample = False
 
     def forward(self, x, offset):
+        if self.use_grid_sample:
+            return deform_conv_grid_sample(x, offset, self.weight, self.dilation)
         return deform_conv2d(x, offset, self.weight, None, stride=1, padding=self.dilation,
                              dilation=self.dilation)
 

@@ -1,0 +1,181 @@
+"""Stage 2: the PoseWarper neck on frame pairs, backbone frozen, as mmpose's stage-2 recipe.
+
+    python Tools/train/train_neck.py --data /work/synthdata --stage1 Models/X.pth \
+        --work /work/train/neck --export Models/Y.pth --budget-min 12
+
+Each sample is a person at frame t and the same box's crop at t+d, d uniform in -2..2 (mmpose's
+frame_index_rand over [-2, 2], frame_weight_train (0, 1)): the neck warps the neighbour's heatmap
+with offsets computed from heat_t - heat_{t+d}, and the loss compares it with frame t's target.
+Both crops share the top-down augmentation. Initialisation as mmpose's PoseWarperNeck: deform
+convs the identity on the centre tap, offset layers zero, so training starts at "copy the
+neighbour"; trans_layer is the stage-1 keypoint head, frozen with the backbone. The deformable
+convolution runs through its grid_sample form (same function, far faster backward on the CPU).
+"""
+import argparse
+import json
+import os
+import sys
+import time
+
+import numpy as np
+import torch
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import common as C  # noqa: E402
+from common import R  # noqa: E402
+
+# mmpose's neck (128 inner channels, 20 blocks, dilations 3..24) is sized for 96x72 heatmaps of
+# W48; at 32x24 heatmaps dilations beyond 8 mostly sample outside the map, and the offset layers
+# dominate the cost (9 * inner * 306 MACs per pixel each), so: 24 channels, 3 blocks, 3 dilations.
+NECK = dict(inner=24, blocks=3, dilations=[2, 4, 8])
+
+
+def build_posewarper(neck=NECK):
+    return R.PoseWarperModel(C.extra_config(), inner=neck['inner'], blocks=neck['blocks'],
+                             dilations=tuple(neck['dilations']))
+
+
+def init_from_stage1(model, stage1_path):
+    sd = torch.load(stage1_path, map_location='cpu')['state_dict']
+    model.backbone.load_state_dict({k[len('backbone.'):]: v for k, v in sd.items() if k.startswith('backbone.')})
+    model.neck.trans_layer.weight.data.copy_(sd['keypoint_head.final_layer.weight'])
+    model.neck.trans_layer.bias.data.copy_(sd['keypoint_head.final_layer.bias'])
+    with torch.no_grad():
+        for conv in model.neck.offset_layers:
+            conv.weight.zero_()
+        for deform in model.neck.deform_conv_layers:
+            deform.weight.zero_()
+            for k in range(deform.weight.shape[0]):
+                deform.weight[k, k, 1, 1] = 1.0
+
+
+def make_pairs(split, anns, rng, sigma):
+    cur, nb, targets, weights = [], [], [], []
+    for a in anns:
+        frame = split.frame(a['image_id'])
+        center, scale, rot, flip = C.augment(a, rng, True)
+        d = int(rng.integers(-2, 3))
+        img, m, _ = C.crop(frame, center, scale, rot, flip)
+        img_b, _, _ = C.crop(split.frame(a['image_id'], d), center, scale, rot, flip)
+        xy, vis = C.keypoints_in_crop(a, frame.shape[1], m, flip)
+        t, w = C.heatmap_target(xy, vis, sigma)
+        cur.append(img)
+        nb.append(img_b)
+        targets.append(t)
+        weights.append(w)
+    return C.to_tensor(cur + nb), torch.from_numpy(np.stack(targets)), torch.from_numpy(np.stack(weights))
+
+
+@torch.no_grad()
+def quick_eval(model, split):
+    import evaluate as E
+    model.eval()
+    backbone = lambda x: model.backbone(x.contiguous(memory_format=torch.channels_last))  # noqa: E731
+    hms, c, s = E.heatmaps(split, backbone, model.neck.trans_layer, model.neck)
+    model.neck.train()
+    return {k: E.metrics(split, v, c, s) for k, v in hms.items()}
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument('--data', default='/work/synthdata')
+    ap.add_argument('--stage1', required=True)
+    ap.add_argument('--work', default='/work/train/neck')
+    ap.add_argument('--export', required=True)
+    ap.add_argument('--log')
+    ap.add_argument('--budget-min', type=float, default=12)
+    ap.add_argument('--eval-min', type=float, default=6)
+    ap.add_argument('--eval-split', default='val_hard')
+    ap.add_argument('--eval-videos', type=int, default=6, help='clips of the eval split used (cost)')
+    ap.add_argument('--skip-initial-eval', action='store_true')
+    ap.add_argument('--batch', type=int, default=32)
+    ap.add_argument('--lr', type=float, default=1e-3)
+    ap.add_argument('--steps', type=int, help='schedule over this many steps instead of the wall-clock budget (reruns)')
+    ap.add_argument('--sigma', type=float, default=2.0)
+    ap.add_argument('--threads', type=int, default=2)
+    ap.add_argument('--seed', type=int, default=0)
+    a = ap.parse_args()
+    torch.set_num_threads(a.threads)
+    os.makedirs(a.work, exist_ok=True)
+    log = C.Log(a.log or os.path.join(a.work, 'train.log'))
+    log('args ' + json.dumps(vars(a)))
+    torch.manual_seed(a.seed)
+    rng = np.random.default_rng(a.seed)
+    train = C.Split(os.path.join(a.data, 'train'))
+    val = C.Split(os.path.join(a.data, a.eval_split), a.eval_videos)
+    model = build_posewarper()
+    init_from_stage1(model, a.stage1)
+    for m in model.neck.deform_conv_layers:
+        m.use_grid_sample = True
+    model = model.to(memory_format=torch.channels_last)
+    frozen = list(model.backbone.parameters()) + list(model.neck.trans_layer.parameters())
+    for p in frozen:
+        p.requires_grad_(False)
+    trainable = [p for p in model.neck.parameters() if p.requires_grad]
+    opt = torch.optim.Adam(trainable, lr=a.lr)
+    state_path = os.path.join(a.work, 'state.pt')
+    elapsed, step, seen, best = 0.0, 0, 0, -1.0
+    if os.path.exists(state_path):
+        st = torch.load(state_path, map_location='cpu', weights_only=False)
+        model.load_state_dict(st['model'])
+        opt.load_state_dict(st['opt'])
+        elapsed, step, seen, best = st['elapsed'], st['step'], st['seen'], st['best']
+        rng = np.random.default_rng([a.seed, step])
+        log(f'resumed at step {step}, {elapsed / 60:.1f} min elapsed')
+    log(f'neck {json.dumps(NECK)}: {sum(p.numel() for p in trainable)} trainable parameters')
+    if step == 0 and not a.skip_initial_eval:
+        m = quick_eval(model, val)
+        log(f'eval step 0 {a.eval_split} ' + json.dumps({k: {mk: round(mv, 4) for mk, mv in v.items()} for k, v in m.items()}))
+    budget = a.budget_min * 60
+    order, cursor = rng.permutation(len(train.anns)), 0
+    last_eval = elapsed
+    t0 = time.time() - elapsed
+    window = (time.time(), seen)
+    model.backbone.eval()
+    model.neck.train()
+    done = lambda: step >= a.steps if a.steps else elapsed >= budget  # noqa: E731
+    while not done():
+        if cursor + a.batch > len(order):
+            order, cursor = rng.permutation(len(train.anns)), 0
+        anns = [train.anns[i] for i in order[cursor:cursor + a.batch]]
+        cursor += a.batch
+        x, target, weight = make_pairs(train, anns, rng, a.sigma)
+        n = len(anns)
+        with torch.no_grad():
+            feats = model.backbone(x.contiguous(memory_format=torch.channels_last))[0]
+        lr = C.cosine_lr(a.lr, step, a.steps, warmup_s=10) if a.steps else C.cosine_lr(a.lr, elapsed, budget, warmup_s=20.0)
+        for g in opt.param_groups:
+            g['lr'] = lr
+        out = model.neck([feats[:n], feats[n:]], [0.0, 1.0])
+        loss = C.joints_mse(out, target, weight)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        step += 1
+        seen += n
+        elapsed = time.time() - t0
+        if step % 20 == 0:
+            now = time.time()
+            rate = (seen - window[1]) / (now - window[0])
+            window = (now, seen)
+            log(f'step {step} seen {seen} loss {loss.item():.6f} lr {lr:.2e} {rate:.1f} pairs/s '
+                f'elapsed {elapsed / 60:.1f}/{a.budget_min:.0f} min')
+        if elapsed - last_eval >= a.eval_min * 60 or done():
+            last_eval = elapsed
+            m = quick_eval(model, val)
+            log(f'eval step {step} {a.eval_split} ' + json.dumps({k: {mk: round(mv, 4) for mk, mv in v.items()} for k, v in m.items()}))
+            torch.save(dict(model=model.state_dict(), opt=opt.state_dict(), elapsed=elapsed, step=step,
+                            seen=seen, best=best), state_path + '.tmp')
+            os.replace(state_path + '.tmp', state_path)
+            C.export_mmpose(model.state_dict(), a.export, 'PoseWarper',
+                            dict(extra=C.extra_config(), neck=dict(type='PoseWarperNeck', **NECK),
+                                 input_size=list(C.INPUT_SIZE), heatmap_size=list(C.HEATMAP_SIZE),
+                                 stage1=os.path.basename(a.stage1), step=step, seen=seen,
+                                 **{a.eval_split: m}))
+            log(f'exported {a.export}')
+            t0 = time.time() - elapsed
+    log(f'done: {step} steps, {seen} pairs, {elapsed / 60:.1f} min')
+
+
+if __name__ == '__main__':
+    main()
