@@ -68,5 +68,24 @@ parity: deps
 	$(PARITY_PY) Tools/reference/parity.py --binary $(BIN) --out parity --threads 2
 	$(PARITY_PY) Tools/reference/detector_parity.py --binary $(BIN) --out parity --threads 2
 
+# Accuracy of the shipped models on the synthetic world's test split (not part of `make test`; needs
+# torch like `make parity`): the split is regenerated from its fixed seeds, then the paper's table
+# (single frame, unwarped average, neck on t alone, PoseWarper; both decodings) and propagation.
+ACC_DATA ?= accuracy/synthdata
+ACC_CLIPS ?= 64
+
+accuracy: deps
+	@if [ "$(PARITY_PY)" = ".venv/bin/python" ] && ! .venv/bin/python -c 'import torch, cv2, pycocotools' >/dev/null 2>&1; then \
+	  python3 -m venv .venv && .venv/bin/pip install --quiet numpy opencv-python-headless pycocotools torch torchvision; \
+	fi
+	$(SWIFT) build $(RELEASE) --product posewarper
+	@test -f $(ACC_DATA)/test_clean/annotations.json || \
+	  $(PARITY_PY) Tools/synthworld/generate.py --out $(ACC_DATA) --test $(ACC_CLIPS) --splits test
+	$(PARITY_PY) Tools/train/evaluate.py --data $(ACC_DATA) --splits test_clean,test_hard --max-videos $(ACC_CLIPS) \
+	    --topdown Models/hrnet_w16_synth_128x96.pth --posewarper Models/posewarper_hrnet_w16_synth_128x96.pth \
+	    --post-process default,unbiased --json accuracy/pose.json
+	$(PARITY_PY) Tools/propagation/measure_propagation.py --split $(ACC_DATA)/test_clean \
+	    --pipeline Models/posewarper-hrnet-w16-synth-128x96.yml --binary $(BIN) --out accuracy/propagation --clips $(ACC_CLIPS)
+
 clean:
 	rm -rf .build
