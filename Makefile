@@ -8,7 +8,7 @@ APT_PKGS   := libavcodec-dev libavformat-dev libswscale-dev libavutil-dev libope
 # The overlay's label font (fonts-dejavu-core); `--font` / `output.font` name another.
 LABEL_FONT := /usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf
 
-.PHONY: deps build test bench demo cluster-demo parity clean
+.PHONY: deps build test bench demo cluster-demo parity accuracy clean
 
 deps:
 	@if ! command -v pkg-config >/dev/null 2>&1 || \
