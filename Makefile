@@ -86,6 +86,8 @@ accuracy: deps
 	    --post-process default,unbiased --json accuracy/pose.json
 	$(PARITY_PY) Tools/propagation/measure_propagation.py --split $(ACC_DATA)/test_clean \
 	    --pipeline Models/posewarper-hrnet-w16-synth-128x96.yml --binary $(BIN) --out accuracy/propagation --clips $(ACC_CLIPS)
+	python3 Tools/accuracy/smoothing_tracking.py --video Samples/synth-demo.mp4 --gt Samples/synth-demo.gt.json \
+	    --boxes Samples/synth-demo.boxes.json --pipeline Models/posewarper-hrnet-w16-synth-128x96.yml --binary $(BIN)
 
 clean:
 	rm -rf .build
