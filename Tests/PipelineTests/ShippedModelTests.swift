@@ -3,8 +3,8 @@ import XCTest
 
 /// The models we ship (Models/) still know something: run as `make demo` runs them on the bundled
 /// held-out clip of the synthetic world, scored by `posewarper evaluate` against its ground truth.
-/// The bounds sit well below what the shipped checkpoints score (PCK@0.2 ≈ 0.89–0.91, PCK@0.1 ≈
-/// 0.59–0.63 when measured) and far above a broken model (random weights score ≈ 0.1).
+/// The bounds sit well below what the shipped checkpoints score (PCK@0.2 ≈ 0.90, PCK@0.1 ≈ 0.70
+/// when measured) and far above a broken model (random weights score ≈ 0.1).
 final class ShippedModelTests: XCTestCase {
     func pck(pipeline: String) throws -> (pck02: Double, pck01: Double) {
         let root = Fixtures.packageRoot.path
@@ -22,12 +22,12 @@ final class ShippedModelTests: XCTestCase {
     func testShippedPoseWarperFindsTheFiguresOfTheHeldOutClip() throws {
         let (p02, p01) = try pck(pipeline: "posewarper-hrnet-w16-synth-128x96.yml")
         XCTAssertGreaterThan(p02, 0.8)
-        XCTAssertGreaterThan(p01, 0.45)
+        XCTAssertGreaterThan(p01, 0.55)
     }
 
     func testShippedSingleFrameModelFindsTheFiguresOfTheHeldOutClip() throws {
         let (p02, p01) = try pck(pipeline: "hrnet-w16-synth-128x96.yml")
         XCTAssertGreaterThan(p02, 0.8)
-        XCTAssertGreaterThan(p01, 0.45)
+        XCTAssertGreaterThan(p01, 0.55)
     }
 }
