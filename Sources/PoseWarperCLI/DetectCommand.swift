@@ -72,7 +72,6 @@ struct DetectCommand: ParsableCommand {
         FileHandle.standardError.write(Data("posewarper detect: \(message)\n".utf8))
     }
 
-    private static func exitCode(for error: Error) -> Int32 { ExitStatus.code(for: error) }
 
     func run() throws {
         let code = DetectCommand.execute(self)
@@ -106,7 +105,7 @@ struct DetectCommand: ParsableCommand {
             renderer = try SkeletonRenderer(schema: .coco17, style: RenderStyle(keypointThreshold: 2, boxThickness: 2))
         } catch {
             fail("\(error)")
-            return exitCode(for: error)
+            return ExitStatus.code(for: error)
         }
 
         // Ctrl-C stops after the frame in progress; nothing is left at the output paths.
@@ -154,7 +153,7 @@ struct DetectCommand: ParsableCommand {
         } catch {
             writer?.abort()
             fail("\(error)")
-            return exitCode(for: error)
+            return ExitStatus.code(for: error)
         }
         if !o.quiet {
             let seconds = Date().timeIntervalSince(started)
