@@ -73,6 +73,7 @@ parity: deps
 # (single frame, unwarped average, neck on t alone, PoseWarper; both decodings) and propagation.
 ACC_DATA ?= accuracy/synthdata
 ACC_CLIPS ?= 64
+ACC_DETECTOR ?= Models/yolox-nano-synth-person.yml
 
 accuracy: deps
 	@if [ "$(PARITY_PY)" = ".venv/bin/python" ] && ! .venv/bin/python -c 'import torch, cv2, pycocotools' >/dev/null 2>&1; then \
@@ -83,7 +84,8 @@ accuracy: deps
 	  $(PARITY_PY) Tools/synthworld/generate.py --out $(ACC_DATA) --test $(ACC_CLIPS) --splits test
 	$(PARITY_PY) Tools/train/evaluate.py --data $(ACC_DATA) --splits test_clean,test_hard --max-videos $(ACC_CLIPS) \
 	    --topdown Models/hrnet_w16_synth_128x96.pth --posewarper Models/posewarper_hrnet_w16_synth_128x96.pth \
-	    --post-process default,unbiased --json accuracy/pose.json
+	    --post-process default,unbiased --detector-pipeline $(ACC_DETECTOR) --binary $(BIN) \
+	    --work accuracy/detections --json accuracy/pose.json --markdown accuracy/pose.md
 	$(PARITY_PY) Tools/propagation/measure_propagation.py --split $(ACC_DATA)/test_clean \
 	    --pipeline Models/posewarper-hrnet-w16-synth-128x96.yml --binary $(BIN) --out accuracy/propagation --clips $(ACC_CLIPS)
 	python3 Tools/accuracy/smoothing_tracking.py --video Samples/synth-demo.mp4 --gt Samples/synth-demo.gt.json \

@@ -47,12 +47,14 @@ def crops_for(split, anns, deltas):
 
 
 @torch.no_grad()
-def heatmaps(split, backbone, head, neck=None, batch=64):
-    """{variant: heatmaps [N, 17, h, w]} for every annotation of the split."""
+def heatmaps(split, backbone, head, neck=None, batch=64, persons=None):
+    """{variant: heatmaps [N, 17, h, w]} for every person of `persons` (dicts with image_id and
+    bbox; default: the split's ground-truth annotations)."""
+    persons = split.anns if persons is None else persons
     out = {k: [] for k in (['single'] if neck is None else ['single', 'unwarped', 'neck_t', 'posewarper'])}
     centers, scales = [], []
-    for i in range(0, len(split.anns), batch):
-        anns = split.anns[i:i + batch]
+    for i in range(0, len(persons), batch):
+        anns = persons[i:i + batch]
         deltas = (0,) if neck is None else OFFSETS
         x, c, s = crops_for(split, anns, deltas)
         centers.append(c)
@@ -68,17 +70,61 @@ def heatmaps(split, backbone, head, neck=None, batch=64):
         out['unwarped'].append(sum(w * h for w, h in zip(WEIGHTS, heats)))
         out['neck_t'].append(neck([per[0]], [1.0]))
         out['posewarper'].append(neck(per, WEIGHTS))
+    if not persons:
+        return {k: np.zeros((0, 17) + tuple(C.HEATMAP_SIZE[::-1]), np.float32) for k in out}, np.zeros((0, 2)), np.zeros((0, 2))
     return {k: torch.cat(v).numpy() for k, v in out.items()}, np.concatenate(centers), np.concatenate(scales)
 
 
-def pck(split, preds, thr):
-    """mmpose keypoint_pck_accuracy, normalised by each box's (w, h)."""
+def pck_hits(split, preds, thr):
+    """(hits, labelled) [N, 17] booleans: mmpose's per-joint PCK test, distances per axis divided
+    by each ground-truth box's (w, h)."""
     gts = np.array([a['keypoints'] for a in split.anns], np.float32).reshape(-1, 17, 3)
     wh = np.array([a['bbox'][2:] for a in split.anns], np.float32)
     mask = gts[:, :, 2] > 0
     dist = np.linalg.norm((preds - gts[:, :, :2]) / wh[:, None, :], axis=-1)
-    accs = [(dist[mask[:, j], j] < thr).mean() for j in range(17) if mask[:, j].any()]
+    return (dist < thr) & mask, mask
+
+
+def pck(split, preds, thr):
+    """mmpose keypoint_pck_accuracy, normalised by each box's (w, h): per-joint accuracy over the
+    labelled joints, then the mean over joints."""
+    hits, mask = pck_hits(split, preds, thr)
+    accs = [hits[mask[:, j], j].mean() for j in range(17) if mask[:, j].any()]
     return float(np.mean(accs))
+
+
+def clip_counts(split, hits, mask):
+    """Per-clip hit and labelled counts [clips, 17], for a clip-level bootstrap."""
+    vids = sorted(split.videos)
+    row = {v: i for i, v in enumerate(vids)}
+    h = np.zeros((len(vids), 17))
+    n = np.zeros((len(vids), 17))
+    for a, hi, mi in zip(split.anns, hits, mask):
+        r = row[split.images[a['image_id']]['vid_id']]
+        h[r] += hi
+        n[r] += mi
+    return h, n
+
+
+def bootstrap_difference(counts_a, counts_b, samples=2000, seed=0):
+    """PCK(a) - PCK(b) and its 95% percentile interval from resampling whole clips with
+    replacement (paired: both variants see the same resampled clips)."""
+    (ha, na), (hb, nb) = counts_a, counts_b
+    rng = np.random.default_rng(seed)
+    clips = ha.shape[0]
+    w = rng.multinomial(clips, np.full(clips, 1.0 / clips), size=samples).astype(float)
+
+    def pck_of(h, n, weights):
+        hits, lab = weights @ h, weights @ n
+        with np.errstate(invalid='ignore', divide='ignore'):
+            acc = np.where(lab > 0, hits / np.maximum(lab, 1), np.nan)
+        return np.nanmean(acc, axis=-1)
+
+    one = np.ones((1, clips))
+    point = float(pck_of(ha, na, one)[0] - pck_of(hb, nb, one)[0])
+    diffs = pck_of(ha, na, w) - pck_of(hb, nb, w)
+    lo, hi = np.percentile(diffs, [2.5, 97.5])
+    return point, float(lo), float(hi)
 
 
 def coco_ap(split, preds, scores):
@@ -129,12 +175,10 @@ def oks(gt, kps):
     return float(np.exp(-d2[vis]).mean()) if vis.any() else 0.0
 
 
-def score_results(gt_path, results_path):
-    """PCK and AP of a COCO keypoint results file (e.g. `posewarper run --coco`). For PCK each
-    ground-truth person takes the result in its image with the highest OKS (one result each)."""
-    gt = GroundTruth(gt_path)
-    with open(results_path) as f:
-        results = json.load(f)
+def score_result_list(gt, results):
+    """PCK and AP of COCO keypoint results against `gt` (anything with .coco and .anns). For PCK
+    each ground-truth person takes the result in its image with the highest OKS (one result each;
+    none left counts as a miss). Returns (metrics, predictions [N, 17, 2] in gt.anns order)."""
     by_image = {}
     for r in results:
         by_image.setdefault(r['image_id'], []).append(np.array(r['keypoints'], float).reshape(17, 3))
@@ -147,20 +191,79 @@ def score_results(gt_path, results_path):
             continue
         best = max(range(len(cands)), key=lambda i: oks(a, cands[i]))
         preds.append(cands.pop(best)[:, :2])
-    m = {'PCK@0.2': pck(gt, np.array(preds), 0.2), 'PCK@0.1': pck(gt, np.array(preds), 0.1)}
+    preds = np.array(preds).reshape(-1, 17, 2)
+    m = {'PCK@0.2': pck(gt, preds, 0.2), 'PCK@0.1': pck(gt, preds, 0.1)}
+    if results:
+        from pycocotools.coco import COCO
+        from pycocotools.cocoeval import COCOeval
+        with contextlib.redirect_stdout(io.StringIO()):
+            g = COCO()
+            g.dataset = gt.coco
+            g.createIndex()
+            ev = COCOeval(g, g.loadRes(results), 'keypoints')
+            ev.evaluate()
+            ev.accumulate()
+            ev.summarize()
+        m.update(AP=float(ev.stats[0]), AP50=float(ev.stats[1]), AP75=float(ev.stats[2]), AR=float(ev.stats[5]))
+    else:
+        m.update(AP=0.0, AP50=0.0, AP75=0.0, AR=0.0)
+    m['unmatched'] = missing
+    return m, preds
+
+
+def score_results(gt_path, results_path):
+    """PCK and AP of a COCO keypoint results file (e.g. `posewarper run --coco`)."""
+    with open(results_path) as f:
+        results = json.load(f)
+    return score_result_list(GroundTruth(gt_path), results)[0]
+
+
+def detect_split(binary, pipeline, split, workdir, score_threshold=0.01):
+    """COCO detection results for every frame of the split from the product's own detector
+    (`posewarper detect`, the pipeline file's persons.detector section), with the split's image ids."""
+    import subprocess
+    os.makedirs(workdir, exist_ok=True)
+    dets = []
+    for vid in sorted(split.videos):
+        ims = sorted((im for im in split.coco['images'] if im['vid_id'] == vid), key=lambda im: im['frame_index'])
+        out = os.path.join(workdir, f'{vid}.boxes.json')
+        subprocess.run([binary, 'detect', os.path.join(split.root, ims[0]['video']), '--pipeline', pipeline,
+                        '--boxes-out', out, '--score-threshold', str(score_threshold), '--quiet'], check=True)
+        with open(out) as f:
+            for d in json.load(f):
+                dets.append(dict(image_id=ims[d['image_id']]['id'], category_id=1, bbox=d['bbox'], score=d['score']))
+    return dets
+
+
+def detector_ap(split, dets):
+    """COCO bbox AP / AP50 / AP75 / AR@100 of person detections against the split's amodal boxes."""
     from pycocotools.coco import COCO
     from pycocotools.cocoeval import COCOeval
+    if not dets:
+        return dict(AP=0.0, AP50=0.0, AP75=0.0, AR=0.0)
     with contextlib.redirect_stdout(io.StringIO()):
-        g = COCO()
-        g.dataset = gt.coco
-        g.createIndex()
-        ev = COCOeval(g, g.loadRes(results), 'keypoints')
+        gt = COCO()
+        gt.dataset = split.coco
+        gt.createIndex()
+        ev = COCOeval(gt, gt.loadRes(dets), 'bbox')
         ev.evaluate()
         ev.accumulate()
         ev.summarize()
-    m.update(AP=float(ev.stats[0]), AP50=float(ev.stats[1]), AP75=float(ev.stats[2]), AR=float(ev.stats[5]),
-             unmatched=missing)
-    return m
+    return dict(AP=float(ev.stats[0]), AP50=float(ev.stats[1]), AP75=float(ev.stats[2]), AR=float(ev.stats[8]))
+
+
+def keypoint_results(persons, preds, maxvals, rescore_threshold=0.2):
+    """COCO keypoint results with mmpose's rescoring: box score times the mean keypoint score over
+    the keypoints scoring above the threshold."""
+    out = []
+    for d, p, s in zip(persons, preds, maxvals):
+        s = s.reshape(-1)
+        kept = s[s > rescore_threshold]
+        inst = float(kept.mean()) if len(kept) else 0.0
+        kps = np.concatenate([p, s[:, None]], 1).reshape(-1)
+        out.append(dict(image_id=d['image_id'], category_id=1, keypoints=[float(v) for v in kps],
+                        score=inst * d.get('score', 1.0)))
+    return out
 
 
 def load_models(topdown_path, posewarper_path):
@@ -179,6 +282,34 @@ def load_models(topdown_path, posewarper_path):
     return td, neck
 
 
+DIFFERENCES = (('posewarper', 'unwarped'), ('posewarper', 'single'), ('posewarper', 'neck_t'))
+
+
+def table_rows(name, boxes, metrics_by_variant, diffs):
+    """Markdown rows: one per variant, then the paired differences with their intervals."""
+    rows = []
+    for k, m in metrics_by_variant.items():
+        rows.append(f"| {name} | {boxes} | {k} | {m['PCK@0.2']:.3f} | {m['PCK@0.1']:.3f} | {m['AP']:.3f} | {m['AP50']:.3f} |")
+    for (a, b), d in diffs.items():
+        cells = ' | '.join(f"{100 * v[0]:+.2f} [{100 * v[1]:+.2f}, {100 * v[2]:+.2f}]" for v in (d['PCK@0.2'], d['PCK@0.1']))
+        rows.append(f"| {name} | {boxes} | {a} − {b} (points, 95% CI) | {cells} | | |")
+    return rows
+
+
+def differences(split, preds_by_variant, samples):
+    """Paired PCK differences (points as fractions) with clip-level bootstrap intervals."""
+    out = {}
+    if 'posewarper' not in preds_by_variant:
+        return out
+    counts = {}
+    for k, p in preds_by_variant.items():
+        counts[k] = {thr: clip_counts(split, *pck_hits(split, p, thr)) for thr in (0.2, 0.1)}
+    for a, b in DIFFERENCES:
+        out[(a, b)] = {f'PCK@{thr}': bootstrap_difference(counts[a][thr], counts[b][thr], samples)
+                       for thr in (0.2, 0.1)}
+    return out
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument('--data', default='/work/synthdata')
@@ -191,7 +322,12 @@ def main():
     ap.add_argument('--post-process', default='default', help="comma-separated: default,unbiased")
     ap.add_argument('--threads', type=int, default=2)
     ap.add_argument('--max-videos', type=int, help='the first N clips of each split only')
+    ap.add_argument('--bootstrap', type=int, default=2000, help='clip-level bootstrap resamples for the paired differences')
+    ap.add_argument('--detector-pipeline', help="a pipeline file with a persons.detector section: the table is repeated with that detector's boxes")
+    ap.add_argument('--binary', default='.build/release/posewarper', help='the posewarper binary (runs the detector)')
+    ap.add_argument('--work', default='accuracy/detections', help='where the detector boxes are written')
     ap.add_argument('--json')
+    ap.add_argument('--markdown', help='write the results table (markdown) here too')
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
     if a.results:
@@ -199,20 +335,84 @@ def main():
         print(' '.join(f'{k} {v:.4f}' for k, v in m.items()))
         return
     td, neck = load_models(a.topdown, a.posewarper)
+    head = td.keypoint_head.final_layer
     report = {}
+    rows = ['| split | boxes | variant | PCK@0.2 | PCK@0.1 | AP | AP50 |', '| --- | --- | --- | --- | --- | --- | --- |']
+    det_rows = ['| split | detector AP50 | AP | AP75 | AR@100 |', '| --- | --- | --- | --- | --- |']
+
+    def show(key, ms, diffs):
+        for k, m in ms.items():
+            print(f'{key:30s} {k:11s} ' + ' '.join(f'{mk} {mv:.4f}' for mk, mv in m.items()), flush=True)
+        for (x, y), d in diffs.items():
+            print(f'{key:30s} {x} - {y}: ' + ' '.join(
+                f'{mk} {100 * v[0]:+.2f} [{100 * v[1]:+.2f}, {100 * v[2]:+.2f}] points' for mk, v in d.items()), flush=True)
+
     for name in a.splits.split(','):
         split = C.Split(name if name.endswith('.json') else os.path.join(a.data, name), a.max_videos)
-        hms, centers, scales = heatmaps(split, td.backbone, td.keypoint_head.final_layer, neck)
+        hms, centers, scales = heatmaps(split, td.backbone, head, neck)
         for pp in a.post_process.split(','):
             key = name if pp == 'default' else f'{name}/{pp}'
-            report[key] = {k: metrics(split, v, centers, scales, pp, a.modulate_kernel) for k, v in hms.items()}
-            for k, m in report[key].items():
-                print(f'{key:21s} {k:11s} ' + ' '.join(f'{mk} {mv:.4f}' for mk, mv in m.items()), flush=True)
+            ms, preds = {}, {}
+            for k, hm in hms.items():
+                preds[k], maxvals = R.keypoints_from_heatmaps(hm, centers, scales, post_process=pp, kernel=a.modulate_kernel)
+                ms[k] = {'PCK@0.2': pck(split, preds[k], 0.2), 'PCK@0.1': pck(split, preds[k], 0.1)}
+                ms[k].update(coco_ap(split, preds[k], maxvals))
+            diffs = differences(split, preds, a.bootstrap)
+            report[key] = dict(ms, differences={f'{x}-{y}': d for (x, y), d in diffs.items()})
+            show(key, ms, diffs)
+            rows += table_rows(name, f'GT, {pp}', ms, diffs)
+        if a.detector_pipeline:
+            dets = detect_split(a.binary, a.detector_pipeline, split, os.path.join(a.work, os.path.basename(name)))
+            d = detector_ap(split, dets)
+            report[name + '/detector'] = d
+            print(f"{name:30s} detector AP50 {d['AP50']:.4f} AP {d['AP']:.4f} AP75 {d['AP75']:.4f} AR {d['AR']:.4f}", flush=True)
+            det_rows.append(f"| {name} | {d['AP50']:.3f} | {d['AP']:.3f} | {d['AP75']:.3f} | {d['AR']:.3f} |")
+            threshold = detector_score_threshold(a.detector_pipeline)
+            persons = [p for p in dets if p['score'] >= threshold]
+            dhms, dcenters, dscales = heatmaps(split, td.backbone, head, neck, persons=persons)
+            for pp in a.post_process.split(','):
+                key = f'{name}/detector' + ('' if pp == 'default' else f'/{pp}')
+                ms, preds = {}, {}
+                for k, hm in dhms.items():
+                    if persons:
+                        p, maxvals = R.keypoints_from_heatmaps(hm, dcenters, dscales, post_process=pp, kernel=a.modulate_kernel)
+                    else:
+                        p, maxvals = np.zeros((0, 17, 2)), np.zeros((0, 17, 1))
+                    ms[k], preds[k] = score_result_list(split, keypoint_results(persons, p, maxvals))
+                diffs = differences(split, preds, a.bootstrap)
+                report[key] = dict(ms, differences={f'{x}-{y}': dd for (x, y), dd in diffs.items()})
+                show(key, ms, diffs)
+                rows += table_rows(name, f'detector, {pp}', ms, diffs)
         report[name + '/persons'] = len(split.anns)
         report[name + '/videos'] = len(split.videos)
     if a.json:
+        os.makedirs(os.path.dirname(os.path.abspath(a.json)), exist_ok=True)
         with open(a.json, 'w') as f:
             json.dump(report, f, indent=1)
+    text = '\n'.join(rows) + ('\n\n' + '\n'.join(det_rows) if a.detector_pipeline else '') + '\n'
+    print(text)
+    if a.markdown:
+        with open(a.markdown, 'w') as f:
+            f.write(text)
+
+
+def detector_score_threshold(pipeline):
+    """persons.detector.score_threshold of a pipeline file (the family default 0.3 when absent):
+    the boxes the pose table uses are those the product's run would keep."""
+    block = None
+    with open(pipeline) as f:
+        for line in f:
+            text = line.split('#')[0].rstrip()
+            if not text.strip():
+                continue
+            indent = len(text) - len(text.lstrip())
+            if text.strip() == 'detector:':
+                block = indent
+            elif block is not None and indent <= block:
+                block = None
+            elif block is not None and text.strip().startswith('score_threshold:'):
+                return float(text.split(':', 1)[1])
+    return 0.3
 
 
 if __name__ == '__main__':
