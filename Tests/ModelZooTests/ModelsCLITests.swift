@@ -124,6 +124,21 @@ final class ModelsCLITests: XCTestCase {
         XCTAssertFalse(FileManager.default.fileExists(atPath: folder + "/cache/posewarper"), "bundled models are not copied")
     }
 
+    func testRunDetectorTakesADetectorsName() throws {
+        let server = try LoopbackServer()
+        defer { server.stop() }
+        server.serve("yolox_nano.pth", try Data(contentsOf: URL(fileURLWithPath: Self.tinyYOLOX)))
+        let common = ["run", Self.root + "/Samples/synth-demo.mp4", "--model", "hrnet-w16-synth-128x96", "--end", "2", "--threads", "1", "--quiet"]
+        let named = try run(common + ["--detector", "yolox-nano", "--keypoints", folder + "/a.jsonl"], mirror: server.baseURL)
+        XCTAssertEqual(named.code, 0, named.stderr)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: folder + "/cache/posewarper/yolox_nano.pth"))
+        let file = try run(common + ["--detector", Self.tinyYOLOX, "--keypoints", folder + "/b.jsonl"])
+        XCTAssertEqual(file.code, 0, file.stderr)
+        let a = try String(contentsOfFile: folder + "/a.jsonl", encoding: .utf8)
+        XCTAssertEqual(a.split(separator: "\n").count, 3, "header and 2 frames")
+        XCTAssertEqual(a, try String(contentsOfFile: folder + "/b.jsonl", encoding: .utf8))
+    }
+
     func testModelExcludesPipelineAndWeightsAndMustExist() throws {
         let clip = Self.root + "/Samples/walker.mp4"
         let cases: [([String], String)] = [
