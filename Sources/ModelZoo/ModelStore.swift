@@ -99,6 +99,7 @@ public struct ModelStore: Sendable {
         defer { flock(lock, LOCK_UN) }
         if FileManager.default.fileExists(atPath: destination) { return destination }
 
+        // Not a `TemporaryFiles` file: a signal must leave it in place, as the next try resumes it.
         let partial = destination + ".partial"
         events(DownloadEvent(stage: .started, url: url, path: destination, bytes: 0, total: nil))
         let length: Int64

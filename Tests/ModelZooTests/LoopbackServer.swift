@@ -5,7 +5,7 @@ import Glibc
 
 /// A small HTTP/1.1 server on 127.0.0.1 for download tests: GET of the files it was given, `Range:
 /// bytes=N-` answered with 206 (or 416 past the end), one connection at a time, closed after each
-/// response. A file can be served truncated once (the connection closes early, as a dropped
+/// response, and 302 redirects. A file can be served truncated once (the connection closes early, as a dropped
 /// download does), and ranges can be ignored (200 with the whole file, as some servers do).
 final class LoopbackServer: @unchecked Sendable {
     struct Request { let path: String; let range: String? }
@@ -14,6 +14,7 @@ final class LoopbackServer: @unchecked Sendable {
     private var files: [String: Data] = [:]
     private var truncateOnce: [String: Int] = [:]
     private var ignoreRanges = false
+    private var redirects: [String: String] = [:]
     private var log: [Request] = []
     private let listener: Int32
     private let done = DispatchSemaphore(value: 0)
@@ -50,6 +51,12 @@ final class LoopbackServer: @unchecked Sendable {
         lock.lock(); defer { lock.unlock() }
         files["/" + name] = data
         truncateOnce["/" + name] = truncatedAfter
+    }
+
+    /// Answers `/name` with a 302 redirect to `/target` (as GitHub release downloads are).
+    func redirect(_ name: String, to target: String) {
+        lock.lock(); defer { lock.unlock() }
+        redirects["/" + name] = "/" + target
     }
 
     /// Answers every request with the whole file (status 200), ignoring `Range`.
@@ -97,7 +104,11 @@ final class LoopbackServer: @unchecked Sendable {
         let data = files[path]
         let truncate = truncateOnce.removeValue(forKey: path)
         let ignore = ignoreRanges
+        let target = redirects[path]
         lock.unlock()
+        if let target {
+            return respond(client, status: "302 Found", headers: ["Location: \(baseURL.absoluteString)\(target)"], body: Data())
+        }
         guard let data else { return respond(client, status: "404 Not Found", headers: [], body: Data("no such file\n".utf8)) }
         if let range, !ignore, range.hasPrefix("bytes="), let first = Int(range.dropFirst(6).split(separator: "-")[0]) {
             guard first < data.count else {

@@ -99,6 +99,17 @@ final class ModelStoreTests: XCTestCase {
         XCTAssertFalse(FileManager.default.fileExists(atPath: partial))
     }
 
+    func testRedirectedDownloadResumesAndVerifies() throws {
+        server.serve("storage/" + fileName, body, truncatedAfter: 70_000)
+        server.redirect(fileName, to: "storage/" + fileName)
+        let model = entry(fileName)
+        XCTAssertThrowsError(try store.resolve(model))
+        let path = try store.resolve(model)
+        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: path)), body)
+        XCTAssertEqual(server.requests.map(\.path), ["/" + fileName, "/storage/" + fileName, "/" + fileName, "/storage/" + fileName])
+        XCTAssertEqual(server.requests.map(\.range), [nil, nil, "bytes=70000-", "bytes=70000-"], "the range survives the redirect")
+    }
+
     func testServerIgnoringTheRangeStartsOver() throws {
         server.serve(fileName, body)
         server.ignoreRangeHeaders()
@@ -145,6 +156,29 @@ final class ModelStoreTests: XCTestCase {
         let model = entry("plain.pth")
         XCTAssertNil(model.sha256Prefix)
         XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: try store.resolve(model))), body)
+    }
+
+    func testConcurrentUsersDownloadOnce() throws {
+        server.serve(fileName, body)
+        let model = entry(fileName), store = self.store
+        let paths = UnsafeMutableBufferPointer<String?>.allocate(capacity: 4)
+        defer { paths.deallocate() }
+        paths.initialize(repeating: nil)
+        DispatchQueue.concurrentPerform(iterations: 4) { i in paths[i] = try? store.resolve(model) }
+        XCTAssertEqual(Array(paths), Array(repeating: folder + "/cache/" + fileName, count: 4))
+        XCTAssertEqual(server.requests.count, 1, "the others waited for the first download")
+    }
+
+    func testBundledFilesComeFromTheDataFolders() throws {
+        let bundled = ModelEntry(name: "ours", family: "test", task: .pose, detail: "test", source: .bundled("Models/ours.pth"))
+        XCTAssertThrowsError(try store.resolve(bundled)) { error in
+            XCTAssertTrue("\(error)".contains("ours.pth is not installed (looked in \(self.folder))"), "\(error)")
+            XCTAssertEqual(ExitStatus.code(for: error), ExitStatus.badInput)
+        }
+        try FileManager.default.createDirectory(atPath: folder + "/Models", withIntermediateDirectories: true)
+        try body.write(to: URL(fileURLWithPath: folder + "/Models/ours.pth"))
+        XCTAssertEqual(try store.resolve(bundled), folder + "/Models/ours.pth")
+        XCTAssertEqual(cacheListing(), [], "bundled files are not copied into the cache")
     }
 
     func testEnvironmentChoosesCacheAndMirror() {
