@@ -96,7 +96,7 @@ struct ModelsCommand: ParsableCommand {
     }
 }
 
-/// `--model NAME` for `run` and `detect`, and `run --detector NAME`: the registry entry, its file
+/// `--model NAME` for `run`, `detect` and `propagate`, and `run --detector NAME`: the registry entry, its file
 /// (downloaded with a progress line on a terminal) and its pipeline file.
 enum NamedModels {
     static func note(_ command: String, _ message: String) {
@@ -110,8 +110,10 @@ enum NamedModels {
             throw ValidationError("\(flag) \(name): no such model (\(ModelRegistry.names(for: wanted)); `posewarper models` lists them)")
         }
         guard wanted.contains(entry.task) else {
-            let hint = entry.task == .detection ? "give it as --detector \(name)" : "use it with posewarper run --model \(name)"
-            throw ValidationError("\(flag) \(name) is a \(entry.task.rawValue) model: \(hint)")
+            var message = "\(flag) \(name) is a \(entry.task.rawValue) model; this takes \(ModelRegistry.names(for: wanted))"
+            if entry.task == .detection && wanted.contains(.pose) { message += "; give a detector as --detector \(name)" }
+            if entry.task != .detection && wanted == [.detection] { message += "; pose models run with posewarper run --model \(name)" }
+            throw ValidationError(message)
         }
         return entry
     }

@@ -139,15 +139,37 @@ final class ModelsCLITests: XCTestCase {
         XCTAssertEqual(a, try String(contentsOfFile: folder + "/b.jsonl", encoding: .utf8))
     }
 
+    func testPropagateModelWarpsAsItsPipelineFileDoes() throws {
+        // The held-out clip's ground truth on frames 0 and 4 only: frames 1, 3 and 5 are propagated.
+        var labels = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: Self.root + "/Samples/synth-demo.gt.json"))) as? [String: Any])
+        labels["annotations"] = (labels["annotations"] as! [[String: Any]]).filter { [0, 4].contains($0["image_id"] as! Int) }
+        let sparse = folder + "/sparse.json"
+        try JSONSerialization.data(withJSONObject: labels).write(to: URL(fileURLWithPath: sparse))
+        let common = ["propagate", Self.root + "/Samples/synth-demo.mp4", "--labels", sparse, "--max-gap", "1", "--threads", "1", "--quiet"]
+        let named = try run(common + ["--model", "posewarper-hrnet-w16-synth-128x96", "--out", folder + "/a.json"])
+        XCTAssertEqual(named.code, 0, named.stderr)
+        let file = try run(common + ["--pipeline", Self.root + "/Models/posewarper-hrnet-w16-synth-128x96.yml", "--out", folder + "/b.json"])
+        XCTAssertEqual(file.code, 0, file.stderr)
+        let a = try Data(contentsOf: URL(fileURLWithPath: folder + "/a.json"))
+        XCTAssertEqual(a, try Data(contentsOf: URL(fileURLWithPath: folder + "/b.json")))
+        let dense = try XCTUnwrap(JSONSerialization.jsonObject(with: a) as? [String: Any])
+        let frames = Set((dense["annotations"] as! [[String: Any]]).map { $0["image_id"] as! Int })
+        XCTAssertTrue(frames.isSuperset(of: [1, 3, 5]), "propagated frames: \(frames.sorted())")
+    }
+
     func testModelExcludesPipelineAndWeightsAndMustExist() throws {
         let clip = Self.root + "/Samples/walker.mp4"
         let cases: [([String], String)] = [
             (["run", clip, "--model", "hrnet-w32-coco-256x192", "--weights", "w.pth", "--keypoints", "-"], "--model excludes"),
             (["run", clip, "--model", "no-such-model", "--keypoints", "-"], "no such model"),
-            (["run", clip, "--model", "yolox-s", "--keypoints", "-"], "--detector yolox-s"),
+            (["run", clip, "--model", "yolox-s", "--keypoints", "-"], "give a detector as --detector yolox-s"),
             (["detect", clip, "--model", "yolox-s", "--pipeline", "p.yml"], "--model excludes"),
-            (["detect", clip, "--model", "hrnet-w32-coco-256x192"], "run --model hrnet-w32-coco-256x192"),
+            (["detect", clip, "--model", "hrnet-w32-coco-256x192"], "posewarper run --model hrnet-w32-coco-256x192"),
             (["models", "--download", "nope"], "no such model"),
+            (["propagate", clip, "--labels", "l.json", "--out", "o.json", "--model", "hrnet-w32-coco-256x192"],
+             "this takes posewarper-hrnet-w48-posetrack18-384x288, posewarper-hrnet-w16-synth-128x96"),
+            (["propagate", clip, "--labels", "l.json", "--out", "o.json", "--model", "posewarper-hrnet-w16-synth-128x96", "--weights", "w.pth"],
+             "--model excludes"),
         ]
         for (args, expected) in cases {
             let r = try run(args)
