@@ -2,6 +2,7 @@ import ArgumentParser
 import Failures
 import Foundation
 import ModelZoo
+import Pipeline
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -123,6 +124,15 @@ enum NamedModels {
         let store = ModelStore()
         let entry = ModelRegistry.named(name)!
         return (try resolve(entry, store: store, command: command, quiet: quiet), store.pipelinePath(of: entry))
+    }
+
+    /// A pose model's settings: its pipeline file (or the checkpoint's defaults without one) with
+    /// `model.weights` the local file.
+    static func poseConfig(_ name: String, command: String, quiet: Bool) throws -> PipelineConfig {
+        let named = try resolve(name, command: command, quiet: quiet)
+        var config = try named.pipeline.map { try PipelineFile.load($0) } ?? PoseJob.defaultConfig(forWeights: named.weights)
+        config.model.weights = named.weights
+        return config
     }
 
     /// The entry's local file, downloaded and verified first if needed.

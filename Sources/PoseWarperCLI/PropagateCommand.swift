@@ -88,10 +88,7 @@ struct PropagateCommand: ParsableCommand {
         let method = PropagationMethod(rawValue: method)!
         var config: PipelineConfig?
         if let model {
-            let named = try NamedModels.resolve(model, command: "propagate", quiet: quiet)
-            var namedConfig = try named.pipeline.map { try PipelineFile.load($0) } ?? PoseJob.defaultConfig(forWeights: named.weights)
-            namedConfig.model.weights = named.weights
-            config = namedConfig
+            config = try NamedModels.poseConfig(model, command: "propagate", quiet: quiet)
         } else if let file = pipeline { config = try PipelineFile.load(file) }
         if method == .warp, config == nil {
             guard let weights else {

@@ -274,9 +274,7 @@ extension RunCommand {
         if let threads { EngineThreads.set(threads) }
         var config: PipelineConfig
         if let model {
-            let named = try NamedModels.resolve(model, command: "run", quiet: quiet)
-            config = try named.pipeline.map { try PipelineFile.load($0) } ?? PoseJob.defaultConfig(forWeights: named.weights)
-            config.model.weights = named.weights
+            config = try NamedModels.poseConfig(model, command: "run", quiet: quiet)
         } else if let file = pipeline {
             config = try PipelineFile.load(file)
         } else {
