@@ -10,7 +10,7 @@ let package = Package(
     products: [
         .executable(name: "posewarper", targets: ["PoseWarperCLI"]),
         .executable(name: "posewarper-bench", targets: ["Bench"]),
-        .library(name: "PoseWarper", targets: ["Failures", "Tensors", "Keypoints", "Checkpoints", "Engine", "Models", "Video", "Pipeline", "Evaluation"]),
+        .library(name: "PoseWarper", targets: ["Failures", "Tensors", "Keypoints", "Checkpoints", "Engine", "Models", "Video", "Pipeline", "Evaluation", "ModelZoo"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -40,10 +40,12 @@ let package = Package(
         .target(name: "Models", dependencies: ["Tensors", "Engine", "Checkpoints", "Keypoints", "Failures"], swiftSettings: fast),
         .target(name: "Video", dependencies: ["CFFmpeg", "CFreeType", "Keypoints", "Failures"], swiftSettings: fast),
         .target(name: "Evaluation", dependencies: ["Keypoints", "Failures"]),
+        // Official checkpoints by name: the registry, the user cache, verified resumable downloads.
+        .target(name: "ModelZoo", dependencies: ["Failures"], swiftSettings: fast),
         .target(name: "Pipeline", dependencies: ["Tensors", "Engine", "Checkpoints", "Models", "Video", "Keypoints", "Failures",
                                                  .product(name: "Yams", package: "Yams")], swiftSettings: fast),
         .executableTarget(name: "PoseWarperCLI", dependencies: [
-            "Tensors", "Keypoints", "Checkpoints", "Engine", "Models", "Video", "Pipeline", "Failures", "Evaluation",
+            "Tensors", "Keypoints", "Checkpoints", "Engine", "Models", "Video", "Pipeline", "Failures", "Evaluation", "ModelZoo",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
@@ -61,6 +63,7 @@ let package = Package(
         .testTarget(name: "DetectorTests", dependencies: ["Models", "Engine", "Checkpoints", "Tensors"], resources: [.copy("Fixtures")]),
         .testTarget(name: "VideoTests", dependencies: ["Video", "Keypoints", "Failures"]),
         .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "Keypoints"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "ModelZooTests", dependencies: ["ModelZoo", "Failures"]),
         .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "Models", "Video", "Keypoints", "Tensors", "Failures", "Checkpoints"], resources: [.copy("Fixtures")]),
     ],
     swiftLanguageModes: [.v5]

@@ -4,7 +4,8 @@ public enum ExitStatus {
     public static let ok: Int32 = 0
     /// Bad input: the message names the file and the problem.
     public static let badInput: Int32 = 1
-    /// An output could not be written (nothing existing was replaced), or an internal failure.
+    /// An output could not be written (nothing existing was replaced), a model download failed or was
+    /// refused, or an internal failure.
     public static let failed: Int32 = 2
     /// Bad command line (ArgumentParser's usage errors, EX_USAGE).
     public static let usage: Int32 = 64

@@ -4,6 +4,7 @@ import Engine
 import Failures
 import Foundation
 import Keypoints
+import ModelZoo
 import Models
 import Pipeline
 import Video
@@ -11,7 +12,7 @@ import Video
 import Glibc
 #endif
 
-/// `posewarper detect INPUT (--weights D.pth | --pipeline P.yml)`: person boxes for every frame as
+/// `posewarper detect INPUT (--model NAME | --weights D.pth | --pipeline P.yml)`: person boxes for every frame as
 /// COCO detection results (the file `run --boxes` reads), optionally drawn on a video.
 struct DetectCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -35,6 +36,9 @@ struct DetectCommand: ParsableCommand {
     @Option(help: "Pipeline file whose persons.detector section gives the weights and settings.")
     var pipeline: String?
 
+    @Option(help: "A detector by name (posewarper models lists them; downloaded on first use).")
+    var model: String?
+
     @Option(help: "COCO detection results JSON (- for stdout).")
     var boxesOut: String?
 
@@ -57,7 +61,12 @@ struct DetectCommand: ParsableCommand {
     var quiet = false
 
     func validate() throws {
-        if (weights == nil) == (pipeline == nil) && weights == nil { throw ValidationError("give --weights FILE or --pipeline FILE") }
+        if let model {
+            if weights != nil || pipeline != nil { throw ValidationError("--model excludes --weights and --pipeline") }
+            _ = try NamedModels.entry(model, flag: "--model", tasks: [.detection])
+        } else if weights == nil && pipeline == nil {
+            throw ValidationError("give --model NAME, --weights FILE or --pipeline FILE")
+        }
         if let t = scoreThreshold, !(0...1).contains(t) { throw ValidationError("--score-threshold must be within 0…1") }
         if let t = nmsThreshold, !(0...1).contains(t) { throw ValidationError("--nms-threshold must be within 0…1") }
         if !inputSize.isEmpty && (inputSize.count != 2 || !inputSize.allSatisfy({ $0 > 0 && $0 % 32 == 0 })) {
@@ -95,7 +104,8 @@ struct DetectCommand: ParsableCommand {
             if let t = o.scoreThreshold { section.scoreThreshold = Float(t) }
             if let t = o.nmsThreshold { section.nmsThreshold = Float(t) }
             if !o.inputSize.isEmpty { section.inputSize = o.inputSize }
-            guard let weights = o.weights ?? section.weights else {
+            let named = try o.model.map { try NamedModels.resolve($0, command: "detect", quiet: o.quiet).weights }
+            guard let weights = named ?? o.weights ?? section.weights else {
                 fail("\(o.pipeline!): persons.detector has no weights; pass --weights FILE")
                 return 1
             }

@@ -7,7 +7,7 @@ struct PoseWarperCommand: ParsableCommand {
         commandName: "posewarper",
         abstract: "Multi-person 2D keypoints from video with PoseWarper / HRNet, on the CPU.",
         version: "0.1.0",
-        subcommands: [InspectCommand.self, ForwardCommand.self, ProbeCommand.self, RenderCommand.self, RunCommand.self, EvaluateCommand.self, DetectCommand.self, MergeCommand.self, PropagateCommand.self]
+        subcommands: [InspectCommand.self, ForwardCommand.self, ProbeCommand.self, RenderCommand.self, RunCommand.self, EvaluateCommand.self, DetectCommand.self, MergeCommand.self, PropagateCommand.self, ModelsCommand.self]
     )
 
     static func main() {

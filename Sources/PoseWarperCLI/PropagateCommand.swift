@@ -42,6 +42,9 @@ struct PropagateCommand: ParsableCommand {
     @Option(help: "Checkpoint (.pth or .safetensors); overrides the pipeline's model.weights.")
     var weights: String?
 
+    @Option(help: "A PoseWarper model by name, with its pipeline file (posewarper models lists them; downloaded on first use).")
+    var model: String?
+
     @Option(help: "warp | interpolate | copy.")
     var method: String = PropagationMethod.warp.rawValue
 
@@ -66,6 +69,10 @@ struct PropagateCommand: ParsableCommand {
         if let k = keypoints, k == out { throw ValidationError("--keypoints and --out name the same file") }
         if out == labels { throw ValidationError("--out must not overwrite --labels") }
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
+        if let model {
+            if pipeline != nil || weights != nil { throw ValidationError("--model excludes --pipeline and --weights (the model brings both)") }
+            _ = try NamedModels.entry(model, flag: "--model", tasks: [.videoPose])
+        }
     }
 
     func run() throws {
@@ -80,7 +87,9 @@ struct PropagateCommand: ParsableCommand {
         let clock = ContinuousClock.now
         let method = PropagationMethod(rawValue: method)!
         var config: PipelineConfig?
-        if let file = pipeline { config = try PipelineFile.load(file) }
+        if let model {
+            config = try NamedModels.poseConfig(model, command: "propagate", quiet: quiet)
+        } else if let file = pipeline { config = try PipelineFile.load(file) }
         if method == .warp, config == nil {
             guard let weights else {
                 throw PipelineError.badInput("--method warp needs a PoseWarper model: pass --weights FILE (and optionally --pipeline FILE)")

@@ -5,6 +5,7 @@ import Engine
 import Failures
 import Foundation
 import Keypoints
+import ModelZoo
 import Models
 import Pipeline
 import Video
@@ -28,6 +29,8 @@ struct RunCommand: ParsableCommand {
         make a batch: outputs are then templates ({stem}, {name}, {index}, {segment}), the model is loaded \
         once, and a bad input does not stop the others (exit 1 if any input was bad, 2 if any output or \
         internal failure). --segment i/n runs the i-th of n frame ranges; posewarper merge joins the parts. \
+        --model NAME (posewarper models lists them) takes a checkpoint by name, downloaded into the \
+        user cache on first use, with its pipeline file; --detector also takes a detector's name. \
         Without --pipeline, the settings follow the checkpoint: \
         mmpose's stage-2 PoseTrack18 PoseWarper, or HRNet COCO top-down. Every output path is checked \
         before any work; files are written to temporary files and renamed when complete. Progress goes \
@@ -44,6 +47,9 @@ struct RunCommand: ParsableCommand {
     @Option(help: "Pipeline file (Pipelines/*.yml).")
     var pipeline: String?
 
+    @Option(help: "A model by name, with its pipeline file (posewarper models lists them; downloaded on first use).")
+    var model: String?
+
     @Option(help: "Checkpoint (.pth or .safetensors); overrides the pipeline's model.weights.")
     var weights: String?
 
@@ -53,7 +59,7 @@ struct RunCommand: ParsableCommand {
     @Flag(help: "One person box covering each whole frame (single-person clips).")
     var wholeFrame = false
 
-    @Option(help: "Person detector checkpoint (YOLOX or RTMDet), with its release's settings or the pipeline file's persons.detector section.")
+    @Option(help: "Person detector checkpoint (YOLOX or RTMDet) or a detector's name (posewarper models), with its release's settings or the pipeline file's persons.detector section.")
     var detector: String?
 
     @Option(help: "JSON Lines keypoint stream: a file, or - for stdout.")
@@ -117,6 +123,10 @@ struct RunCommand: ParsableCommand {
 
     func validate() throws {
         try validateBatch()
+        if let model {
+            if pipeline != nil || weights != nil { throw ValidationError("--model excludes --pipeline and --weights (the model brings both)") }
+            _ = try NamedModels.entry(model, flag: "--model", tasks: [.pose, .videoPose])
+        }
         if [boxes != nil, wholeFrame, detector != nil].filter({ $0 }).count > 1 {
             throw ValidationError("--boxes, --whole-frame and --detector exclude each other")
         }
@@ -263,10 +273,12 @@ extension RunCommand {
     func loadConfig() throws -> PipelineConfig {
         if let threads { EngineThreads.set(threads) }
         var config: PipelineConfig
-        if let file = pipeline {
+        if let model {
+            config = try NamedModels.poseConfig(model, command: "run", quiet: quiet)
+        } else if let file = pipeline {
             config = try PipelineFile.load(file)
         } else {
-            guard let weights else { throw PipelineError.badInput("no model: pass --weights FILE (and optionally --pipeline FILE)") }
+            guard let weights else { throw PipelineError.badInput("no model: pass --model NAME or --weights FILE (and optionally --pipeline FILE)") }
             config = try PoseJob.defaultConfig(forWeights: weights)
         }
         overrideOverlay(&config.output)
@@ -280,14 +292,14 @@ extension RunCommand {
 
     /// Files the model side of a run reads (no output may replace them).
     func modelInputs(_ config: PipelineConfig) -> [String] {
-        [pipeline, weights ?? config.model.weights, boxes, detector].compactMap { $0 }
+        [pipeline ?? config.path, weights ?? config.model.weights, boxes, detector].compactMap { $0 }
             + (boxes == nil && !wholeFrame ? PoseJob.Persons.pipeline.inputFiles(config) : [])
     }
 
     /// The job with the model loaded and the command's settings applied.
     /// The `--detector` checkpoint with the pipeline file's persons.detector settings (weights aside), if given.
     func loadDetector(_ config: PipelineConfig) throws -> DetectorPersons? {
-        try detector.map { try DetectorPersons(weights: $0, section: config.persons.detector) }
+        try detector.map { try DetectorPersons(weights: NamedModels.detectorPath($0, command: "run", quiet: quiet), section: config.persons.detector) }
     }
 
     func makeJob(_ config: PipelineConfig) throws -> PoseJob {
