@@ -27,7 +27,8 @@ struct RunCommand: ParsableCommand {
         (frames/%06d.jpg), a URL, or - for stdin. Several inputs, a folder of videos, a glob or --inputs LIST \
         make a batch: outputs are then templates ({stem}, {name}, {index}, {segment}), the model is loaded \
         once, and a bad input does not stop the others (exit 1 if any input was bad, 2 if any output or \
-        internal failure). --segment i/n runs the i-th of n frame ranges; posewarper merge joins the parts. \
+        internal failure). --segment i/n runs the i-th of n frame ranges (of all the inputs' frames together \
+        when there are several) and needs --keypoints; posewarper merge joins the parts. \
         Without --pipeline, the settings follow the checkpoint: \
         mmpose's stage-2 PoseTrack18 PoseWarper, or HRNet COCO top-down. Every output path is checked \
         before any work; files are written to temporary files and renamed when complete. Progress goes \
@@ -112,7 +113,7 @@ struct RunCommand: ParsableCommand {
     @Option(name: .customLong("inputs"), help: "A file listing inputs, one a line (# comments; relative paths from the current folder).")
     var inputList: String?
 
-    @Option(help: "Process the i-th of n frame ranges of each input (0-based i/n), or auto/n: i from POSEWARPER_SEGMENT, SLURM_ARRAY_TASK_ID or JOB_COMPLETION_INDEX.")
+    @Option(help: "Process the i-th of n frame ranges (0-based i/n) of the input, or of all the inputs' frames together, or auto/n: i from POSEWARPER_SEGMENT, SLURM_ARRAY_TASK_ID or JOB_COMPLETION_INDEX.")
     var segment: String?
 
     func validate() throws {
