@@ -98,7 +98,15 @@ public struct KeypointStreamHeader: Sendable, Equatable, Codable {
         /// The run's tracking method ("iou", "oks", "none") and threshold, for matching across borders.
         public var tracking: String
         public var trackingThreshold: Double
-        public init(index: Int, count: Int, start: Int, end: Int, sourceFrames: Int, tracking: String, trackingThreshold: Double) {
+        /// The input as the run named it: `merge` groups parts by it and never joins two inputs' parts.
+        public var input: String?
+        /// The segment's other outputs, relative to the stream's folder (absolute when the stream went
+        /// to stdout): the files `merge --coco/--posetrack/--video` joins.
+        public var coco: String?
+        public var posetrack: String?
+        public var video: String?
+        public init(index: Int, count: Int, start: Int, end: Int, sourceFrames: Int, tracking: String, trackingThreshold: Double,
+                    input: String? = nil) {
             self.index = index
             self.count = count
             self.start = start
@@ -106,9 +114,11 @@ public struct KeypointStreamHeader: Sendable, Equatable, Codable {
             self.sourceFrames = sourceFrames
             self.tracking = tracking
             self.trackingThreshold = trackingThreshold
+            self.input = input
         }
         enum CodingKeys: String, CodingKey {
             case index, count, start, end, sourceFrames = "source_frames", tracking, trackingThreshold = "tracking_threshold"
+            case input, coco, posetrack, video
         }
     }
 

@@ -27,6 +27,7 @@ public final class OutputsStage: PipelineStage {
     }
 
     public func process(_ frame: PipelineFrame) throws -> [PipelineFrame] {
+        guard !frame.isWarmUp else { return [] }
         let result = FrameResult(keypoints: FrameKeypoints(frame: frame.frame.index, time: frame.frame.time, persons: frame.persons),
                                  image: frame.frame)
         for o in outputs { try o.write(result) }

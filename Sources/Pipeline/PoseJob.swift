@@ -126,25 +126,37 @@ public final class PoseJob {
 
     /// Runs the job on `input` (file, image folder, printf pattern or URL); frames `start..<end` only
     /// when given (neighbouring frames outside the range are still read for the temporal window,
-    /// so a segment's keypoints equal those of a whole-video run). `segment` picks that range from the
-    /// frame count instead (`FrameSegment`) and records it in the keypoint stream's header for `merge`.
+    /// so a segment's keypoints equal those of a whole-video run). `segment` gives that range as one
+    /// input's share of a `--segment` (`FrameSegment.shares`, `part(of:in:)`) and records it in the
+    /// keypoint stream's header for `merge`, with the paths of the other outputs.
     @discardableResult
     public func run(input: String, persons: Persons = .pipeline, outputs: [Output], start: Int? = nil, end: Int? = nil,
-                    segment: FrameSegment? = nil, decoderThreads: Int = 0, progress: ((Progress) -> Void)? = nil) throws -> Summary {
-        // A segment is a --start/--end range computed from the frame count, recorded in the stream's header.
+                    segment: SegmentPart? = nil, decoderThreads: Int = 0, progress: ((Progress) -> Void)? = nil) throws -> Summary {
+        // A segment is a --start/--end range, recorded in the stream's header.
         var start = start, end = end
         var segmentHeader: KeypointStreamHeader.Segment?
         if let segment {
             guard start == nil && end == nil else { throw PipelineError.badInput("--segment and --start/--end exclude each other") }
-            let (range, n) = try frames(of: segment, in: input)
-            (start, end) = (range.lowerBound, range.upperBound)
-            segmentHeader = .init(index: segment.index, count: segment.count, start: range.lowerBound, end: range.upperBound,
-                                  sourceFrames: n, tracking: config.tracking.method.rawValue, trackingThreshold: config.tracking.threshold)
+            (start, end) = (segment.frames.lowerBound, segment.frames.upperBound)
+            segmentHeader = .init(index: segment.segment.index, count: segment.segment.count, start: segment.frames.lowerBound,
+                                  end: segment.frames.upperBound, sourceFrames: segment.inputFrames, tracking: config.tracking.method.rawValue,
+                                  trackingThreshold: config.tracking.threshold, input: input)
+            let stream = outputs.lazy.compactMap { if case let .keypoints(p) = $0 { return p }; return nil }.first
+            for output in outputs {
+                switch output {
+                case let .coco(p): segmentHeader?.coco = SegmentFiles.companion(p, ofStream: stream)
+                case let .posetrack(p): segmentHeader?.posetrack = SegmentFiles.companion(p, ofStream: stream)
+                case let .video(p): segmentHeader?.video = SegmentFiles.companion(p, ofStream: stream)
+                default: break
+                }
+            }
         }
         if let start, start < 0 { throw PipelineError.badInput("--start must be 0 or more (got \(start))") }
         if let start, let end, end <= start { throw PipelineError.badInput("--end (\(end)) must be after --start (\(start))") }
         try OutputPlan.check(outputs, inputs: [input, config.model.weights].compactMap { $0 } + persons.inputFiles(config), schema: config.model.schema)
-        let readStart = start.map { max(0, $0 - config.lookBehind) }
+        // A detector that skips frames starts at the detection before `start`: see `processingStart`.
+        let processingStart = start.map { self.processingStart(outputStart: $0, persons: persons) }
+        let readStart = processingStart.map { max(0, $0 - config.lookBehind) }
         let readEnd = end.map { $0 + config.lookAhead }
         let reader: VideoReader
         do {
@@ -176,11 +188,29 @@ public final class PoseJob {
         } else if let start, let end { description.frameCount = end - start }
         let sinks = try outputs.map { try makeOutput($0, range: start != nil || end != nil) }
         let summary = try run(source: reader, persons: personSource, outputs: sinks, description: description,
-                              outputRange: (start ?? 0)..<(end ?? Int.max), progress: progress)
+                              outputRange: (start ?? 0)..<(end ?? Int.max), processingStart: processingStart, progress: progress)
         if let start, summary.complete, summary.frames == 0 {
             warn("\(input): no frame at or after --start \(start) (the input ended after \(reader.framesDelivered) frames read)")
         }
         return summary
+    }
+
+    /// The first frame a run whose output starts at `outputStart` processes. A detector that runs on
+    /// every N-th frame only (`every_n_frames` > 1) runs on frames 0, N, 2N, … of a whole-video run,
+    /// and the frames between take boxes from the keypoints of earlier frames; so a range starting
+    /// between two detections starts at the detection before it (at most N − 1 frames earlier): those
+    /// frames are processed like the whole run's — same detections, same keypoint boxes — but not
+    /// written, and the range's keypoints equal the whole run's.
+    public func processingStart(outputStart: Int, persons: Persons) -> Int {
+        let everyN = config.persons.detector.everyNFrames ?? 1
+        guard everyN > 1 else { return outputStart }
+        let detector: Bool
+        switch persons {
+        case let .source(s): detector = s is PersonDetector
+        case .pipeline: detector = config.persons.source == .detector
+        case .wholeFrame, .boxesFile: detector = false
+        }
+        return detector ? outputStart - outputStart % everyN : outputStart
     }
 
     func makePersonSource(_ persons: Persons, input: String, frameNames: [String]?, poseTrackVideo: inout Int?) throws -> PersonSource {
@@ -249,8 +279,11 @@ public final class PoseJob {
     }
 
     /// Runs the stages over an already opened source (the core every `run` goes through).
+    /// Frames from `processingStart` (default: the range's start) to the range's start are processed
+    /// but not written (`processingStart(outputStart:persons:)`).
     public func run(source: FrameSource, persons: PersonSource, outputs: [PoseOutput], description: RunDescription,
-                    outputRange: Range<Int> = 0..<Int.max, progress: ((Progress) -> Void)? = nil) throws -> Summary {
+                    outputRange: Range<Int> = 0..<Int.max, processingStart: Int? = nil,
+                    progress: ((Progress) -> Void)? = nil) throws -> Summary {
         let pipeline = StagePipeline(stages: stages(persons: persons, outputs: outputs), queueCapacity: queueCapacity)
         lock.lock()
         active = pipeline
@@ -260,7 +293,8 @@ public final class PoseJob {
         // Cancelled before the first frame: no output is touched.
         if alreadyCancelled { var summary = Summary(); summary.cancelled = true; return summary }
         pipeline.dropsFramesWhenBehind = realtime
-        var summary = try pipeline.run(source: source, description: description, outputRange: outputRange, progress: progress)
+        var summary = try pipeline.run(source: source, description: description, outputRange: outputRange,
+                                       processingStart: processingStart, progress: progress)
         summary.decodeStopReason = (source as? VideoReader)?.stopReason
         return summary
     }

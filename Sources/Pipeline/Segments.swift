@@ -57,10 +57,50 @@ public struct FrameSegment: Sendable, Equatable {
     public var label: String { "\(index)/\(count)" }
 }
 
+/// One input's share of a segment: frames `frames` of the input's `inputFrames`.
+public struct SegmentPart: Sendable, Equatable {
+    public let segment: FrameSegment
+    public let frames: Range<Int>
+    public let inputFrames: Int
+
+    public init(segment: FrameSegment, frames: Range<Int>, inputFrames: Int) {
+        self.segment = segment
+        self.frames = frames
+        self.inputFrames = inputFrames
+    }
+}
+
+extension FrameSegment {
+    /// This segment's shares of a list of inputs with `frameCounts` frames: the n segments split the
+    /// list's frames (the inputs end to end, in order) into balanced ranges, so every task gets about
+    /// the same work whatever the inputs' lengths; a segment may span inputs and an input segments.
+    /// With one input this is `range(frameCount:)`. Returns every input it touches, in order.
+    public func shares(of frameCounts: [Int]) -> [(input: Int, part: SegmentPart)] {
+        let total = frameCounts.reduce(0, +)
+        let global = range(frameCount: total)
+        var shares: [(input: Int, part: SegmentPart)] = []
+        var offset = 0
+        for (i, n) in frameCounts.enumerated() {
+            let lower = max(global.lowerBound, offset), upper = min(global.upperBound, offset + n)
+            if lower < upper { shares.append((i, SegmentPart(segment: self, frames: (lower - offset)..<(upper - offset), inputFrames: n))) }
+            offset += n
+        }
+        return shares
+    }
+
+    /// Whether this segment reports a problem with the input that starts `offset` frames into a list
+    /// of `total` frames: exactly one of the n segments does (the one whose frames hold the offset, the
+    /// last one for the list's end), so a broken input fails one task of a cluster job, not all.
+    public func owns(offset: Int, total: Int) -> Bool {
+        let r = range(frameCount: total)
+        return r.contains(offset) || (offset >= total && index == count - 1)
+    }
+}
+
 extension PoseJob {
-    /// The frames `segment` covers in `input`; the frame count must be known (files and image
-    /// folders; not pipes or live streams) and at least the number of segments.
-    public func frames(of segment: FrameSegment, in input: String) throws -> (range: Range<Int>, frameCount: Int) {
+    /// The number of frames of `input`; it must be known (files and image folders; not pipes or
+    /// live streams) for `--segment`.
+    public func frameCount(of input: String) throws -> Int {
         let info: VideoInfo
         do {
             info = try VideoReader(input, options: VideoReaderOptions(imageSequenceFPS: imageSequenceFPS)).info
@@ -71,10 +111,37 @@ extension PoseJob {
             throw PipelineError.badInput("\(input): the number of frames is unknown (a stream, or a container that does not record it), "
                                          + "so --segment cannot split it; use --start/--end, or remux the file (ffmpeg -i X -c copy Y.mp4)")
         }
+        return n
+    }
+
+    /// The frames `segment` covers in `input` alone.
+    public func part(of segment: FrameSegment, in input: String) throws -> SegmentPart {
+        let n = try frameCount(of: input)
         let range = segment.range(frameCount: n)
         guard !range.isEmpty else {
             throw PipelineError.badInput("\(input): segment \(segment.label) is empty: the input has \(n) frames, fewer than \(segment.count) segments")
         }
-        return (range, n)
+        return SegmentPart(segment: segment, frames: range, inputFrames: n)
+    }
+}
+
+/// Where a segment's other outputs are, as its keypoint stream's header records them: relative to
+/// the stream's folder, so the parts can be moved or merged from another folder together.
+public enum SegmentFiles {
+    /// `path` as recorded in the header of the stream at `stream` (absolute for stdout or no stream).
+    public static func companion(_ path: String, ofStream stream: String?) -> String {
+        let target = URL(fileURLWithPath: path).standardizedFileURL.pathComponents
+        guard let stream, stream != "-" else { return URL(fileURLWithPath: path).standardizedFileURL.path }
+        let folder = URL(fileURLWithPath: stream).standardizedFileURL.deletingLastPathComponent().pathComponents
+        var common = 0
+        while common < min(target.count, folder.count) && target[common] == folder[common] { common += 1 }
+        return (Array(repeating: "..", count: folder.count - common) + target[common...]).joined(separator: "/")
+    }
+
+    /// The file a header names, found from the stream at `stream`.
+    public static func resolve(_ recorded: String, ofStream stream: String) -> String {
+        if recorded.hasPrefix("/") { return recorded }
+        let folder = (stream as NSString).deletingLastPathComponent
+        return folder.isEmpty ? recorded : (folder as NSString).appendingPathComponent(recorded)
     }
 }

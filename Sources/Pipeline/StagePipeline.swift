@@ -11,6 +11,9 @@ public struct PipelineFrame {
     /// False for frames read only as temporal context (outside `--start`/`--end`): no persons are
     /// looked for and no result is written.
     public var isOutput: Bool
+    /// Processed like an output frame but not written: the frames a run starts early so its range's
+    /// results equal a whole run's (`PoseJob.processingStart`). The outputs stage drops them.
+    public var isWarmUp = false
     /// Person boxes (persons stage).
     public var boxes: [PersonBox] = []
     /// Heatmaps [P, K, h, w] of the boxes' persons and each person's crop (network stage).
@@ -129,9 +132,11 @@ public final class StagePipeline {
 
     var isCancelled: Bool { lock.lock(); defer { lock.unlock() }; return cancelled }
 
-    /// Runs every frame of `source` through the stages; frames outside `outputRange` are context only.
+    /// Runs every frame of `source` through the stages; frames outside `outputRange` are context only,
+    /// except those from `processingStart` on, which are processed but not written (`isWarmUp`).
     public func run(source: FrameSource, description: RunDescription, outputRange: Range<Int> = 0..<Int.max,
-                    progress: ((PoseJob.Progress) -> Void)? = nil) throws -> PoseJob.Summary {
+                    processingStart: Int? = nil, progress: ((PoseJob.Progress) -> Void)? = nil) throws -> PoseJob.Summary {
+        let processed = min(processingStart ?? outputRange.lowerBound, outputRange.lowerBound)..<outputRange.upperBound
         let clock = ContinuousClock.now
         let done = Tally()
         let failure = FirstError()
@@ -200,7 +205,8 @@ public final class StagePipeline {
                             let t0 = ContinuousClock.now
                             guard let frame = try source.next() else { break }
                             times.add("decode", since: t0)
-                            let item = PipelineFrame(frame: frame, isOutput: outputRange.contains(frame.index))
+                            var item = PipelineFrame(frame: frame, isOutput: processed.contains(frame.index))
+                            item.isWarmUp = item.isOutput && !outputRange.contains(frame.index)
                             if !(try feed([item], from: 0)) { open = false; break }
                         }
                     } else {

@@ -98,6 +98,10 @@ extension RunCommand {
         if let segment {
             do { _ = try FrameSegment.parse(segment) } catch { throw ValidationError("\(error)") }
             if start != nil || end != nil { throw ValidationError("--segment and --start/--end exclude each other") }
+            if keypoints == nil {
+                throw ValidationError("--segment: posewarper merge joins the parts through their keypoint streams; add --keypoints "
+                                      + "(e.g. 'out/{stem}-{segment}.jsonl')")
+            }
         }
     }
 }
@@ -160,19 +164,52 @@ enum BatchRun {
             return ExitStatus.code(for: error)
         }
         signals.onStop(command: "run") { job.cancel() }
-        if let segment, segment.count > 1, options.coco != nil || options.posetrack != nil || options.video != nil {
-            RunCommand.fail("warning: with --segment the COCO, PoseTrack and video outputs cover only this segment's frames; "
-                            + "posewarper merge joins keypoint streams only")
+
+        // With several inputs the n segments split the frames of the whole list (`FrameSegment.shares`):
+        // every task gets about the same work; an input whose frames cannot be counted is reported
+        // by one task only (`owns`). One input alone is split as before, every task reporting a problem.
+        var shares: [Int: SegmentPart] = [:]
+        var uncounted: [Int: Error] = [:]
+        var offsets: [Int] = []
+        var total = 0
+        if let segment, inputs.count > 1 {
+            var counts: [Int] = []
+            for (i, input) in inputs.enumerated() {
+                offsets.append(counts.reduce(0, +))
+                do { counts.append(try job.frameCount(of: input)) } catch { counts.append(0); uncounted[i] = error }
+            }
+            total = counts.reduce(0, +)
+            for (i, part) in segment.shares(of: counts) { shares[i] = part }
+            if shares.isEmpty && !uncounted.keys.contains(where: { segment.owns(offset: offsets[$0], total: total) }) {
+                RunCommand.fail("segment \(segment.label) is empty: the \(inputs.count) inputs have \(total) frames in all, fewer than "
+                                + "\(segment.count) segments")
+                return ExitStatus.badInput
+            }
         }
 
-        var done = 0, bad = 0, failed = 0
+        var done = 0, bad = 0, failed = 0, handled = 0
         let started = ContinuousClock.now
         for (i, input) in inputs.enumerated() {
             let tag = inputs.count > 1 ? "[\(i + 1)/\(inputs.count)] " : ""
-            let part = segment.map { " segment \($0.label)" } ?? ""
+            var part = ""
+            if let segment, inputs.count > 1 {
+                if let error = uncounted[i] {
+                    guard segment.owns(offset: offsets[i], total: total) else { continue }
+                    handled += 1
+                    RunCommand.fail("\(tag)\(input): \(error)")
+                    bad += 1
+                    continue
+                }
+                guard let share = shares[i] else { continue }
+                part = " segment \(segment.label) (frames \(share.frames.lowerBound)..<\(share.frames.upperBound) of \(share.inputFrames))"
+            } else if let segment {
+                part = " segment \(segment.label)"
+            }
+            handled += 1
             do {
+                let share = try segment.map { s in try shares[i] ?? job.part(of: s, in: input) }
                 let summary = try job.run(input: input, persons: options.persons(detector: detector), outputs: outputs[i], start: options.start,
-                                          end: options.end, segment: segment)
+                                          end: options.end, segment: share)
                 if let reason = summary.decodeStopReason { RunCommand.fail("warning: \(input): \(reason)") }
                 if !summary.complete {
                     if !summary.notWritten.isEmpty {
@@ -205,7 +242,8 @@ enum BatchRun {
         }
         if !options.quiet || bad + failed > 0, inputs.count > 1 {
             let seconds = (ContinuousClock.now - started).components.seconds
-            RunCommand.fail("\(inputs.count) inputs: \(done) done, \(bad) bad input, \(failed) failed (output or internal) in \(seconds) s")
+            let which = segment.map { "segment \($0.label): \(handled) of " } ?? ""
+            RunCommand.fail("\(which)\(inputs.count) inputs: \(done) done, \(bad) bad input, \(failed) failed (output or internal) in \(seconds) s")
         }
         return failed > 0 ? ExitStatus.failed : bad > 0 ? ExitStatus.badInput : ExitStatus.ok
     }

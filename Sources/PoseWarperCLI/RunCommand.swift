@@ -28,7 +28,8 @@ struct RunCommand: ParsableCommand {
         (frames/%06d.jpg), a URL, or - for stdin. Several inputs, a folder of videos, a glob or --inputs LIST \
         make a batch: outputs are then templates ({stem}, {name}, {index}, {segment}), the model is loaded \
         once, and a bad input does not stop the others (exit 1 if any input was bad, 2 if any output or \
-        internal failure). --segment i/n runs the i-th of n frame ranges; posewarper merge joins the parts. \
+        internal failure). --segment i/n runs the i-th of n frame ranges (of all the inputs' frames together \
+        when there are several) and needs --keypoints; posewarper merge joins the parts. \
         --model NAME (posewarper models lists them) takes a checkpoint by name, downloaded into the \
         user cache on first use, with its pipeline file; --detector also takes a detector's name. \
         Without --pipeline, the settings follow the checkpoint: \
@@ -118,7 +119,7 @@ struct RunCommand: ParsableCommand {
     @Option(name: .customLong("inputs"), help: "A file listing inputs, one a line (# comments; relative paths from the current folder).")
     var inputList: String?
 
-    @Option(help: "Process the i-th of n frame ranges of each input (0-based i/n), or auto/n: i from POSEWARPER_SEGMENT, SLURM_ARRAY_TASK_ID or JOB_COMPLETION_INDEX.")
+    @Option(help: "Process the i-th of n frame ranges (0-based i/n) of the input, or of all the inputs' frames together, or auto/n: i from POSEWARPER_SEGMENT, SLURM_ARRAY_TASK_ID or JOB_COMPLETION_INDEX.")
     var segment: String?
 
     func validate() throws {

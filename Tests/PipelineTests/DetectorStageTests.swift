@@ -102,6 +102,41 @@ final class DetectorStageTests: XCTestCase {
         }
     }
 
+    /// A range starting between two detections (a segment, --start) is processed from the detection
+    /// before it: the detector runs on the whole run's frames, the keypoint boxes fed back are the
+    /// same, and so are the range's boxes and keypoints; the frames before the range are not written.
+    func testARangeBetweenDetectionsEqualsTheWholeRun() throws {
+        var config = PipelineConfig.poseWarperPoseTrack18
+        config.temporal.frameOffsets = [0, -1, 1]
+        config.temporal.frameWeights = [1, 1, 1]
+        config.persons.detector.everyNFrames = 4
+        func run(_ range: Range<Int>?, warmUp: Bool = true) throws -> (frames: [FrameKeypoints], detected: [Int]) {
+            let job = PoseJob(config: config, crops: GreyCrop(), network: RecordingNetwork(), decoder: CornerDecoder())
+            let detector = CountingDetector()
+            let source = SyntheticSource(count: 14)
+            var out: [FrameKeypoints] = []
+            let start = range.flatMap { warmUp ? job.processingStart(outputStart: $0.lowerBound, persons: .source(detector)) : nil }
+            try job.run(source: source, persons: detector, outputs: [CallbackOutput { out.append($0.keypoints) }], description: describe(source),
+                        outputRange: range ?? 0..<Int.max, processingStart: start)
+            return (out, detector.frames)
+        }
+        let whole = try run(nil)
+        XCTAssertEqual(whole.detected, [0, 4, 8, 12])
+        for range in [5..<11, 4..<9, 7..<14, 1..<3, 11..<12] {
+            let part = try run(range)
+            XCTAssertEqual(part.frames.map(\.frame), Array(range))
+            XCTAssertEqual(part.detected, whole.detected.filter { $0 >= range.lowerBound - range.lowerBound % 4 && $0 < range.upperBound })
+            for f in part.frames {
+                XCTAssertEqual(f.persons.map(\.bbox), whole.frames[f.frame].persons.map(\.bbox), "\(range): frame \(f.frame)")
+                XCTAssertEqual(f.persons.map(\.keypoints), whole.frames[f.frame].persons.map(\.keypoints), "\(range): frame \(f.frame)")
+            }
+        }
+        // Detecting from the range's own start instead gives other boxes.
+        let naive = try run(5..<11, warmUp: false)
+        XCTAssertEqual(naive.detected, [5, 9])
+        XCTAssertNotEqual(naive.frames.map { $0.persons.map(\.bbox) }, whole.frames[5..<11].map { $0.persons.map(\.bbox) })
+    }
+
     func testSameBoxesAtAnySpeed() throws {
         let fast = try run(offsets: [0, -1, 1], everyN: 4, frames: 14)
         let slow = try run(offsets: [0, -1, 1], everyN: 4, frames: 14, delay: 0.003)

@@ -151,6 +151,35 @@ final class EndToEndTests: XCTestCase {
         }
     }
 
+    /// Segments of a run whose detector skips frames (every_n_frames 3) equal the whole run's
+    /// frames: the detector runs on the same frames (multiples of 3), whatever the segment's start.
+    func testDetectorSegmentsEqualTheWholeRun() throws {
+        let dir = Fixtures.scratch()
+        let input = dir + "/clip.mp4"
+        try Fixtures.makeVideo(input, frames: 13)
+        var config = try PipelineFile.load(try Fixtures.tinyPipeline(in: dir))
+        config.persons.detector.everyNFrames = 3
+        let job = try PoseJob(pipeline: config)
+        let whole = Collected()
+        let wholeDetector = DetectorStageTests.CountingDetector()
+        try job.run(input: input, persons: .source(wholeDetector), outputs: [.custom(whole)])
+        XCTAssertEqual(wholeDetector.frames, [0, 3, 6, 9, 12])
+        for n in [2, 5] {
+            var detected: [Int] = []
+            for i in 0..<n {
+                let part = Collected()
+                let detector = DetectorStageTests.CountingDetector()
+                try job.run(input: input, persons: .source(detector), outputs: [.custom(part)], segment: try job.part(of: FrameSegment(index: i, count: n), in: input))
+                detected += detector.frames
+                for f in part.frames {
+                    XCTAssertEqual(f.persons.map(\.bbox), whole.frames[f.frame].persons.map(\.bbox), "\(i)/\(n): frame \(f.frame)")
+                    XCTAssertEqual(f.persons.map(\.keypoints), whole.frames[f.frame].persons.map(\.keypoints), "\(i)/\(n): frame \(f.frame)")
+                }
+            }
+            XCTAssertEqual(Set(detected), Set(wholeDetector.frames), "\(n) segments detect on the whole run's frames only")
+        }
+    }
+
     func testTopDownCheckpointRunsSingleFrameWithFlipTest() throws {
         let dir = Fixtures.scratch()
         let input = dir + "/clip.mp4"

@@ -67,4 +67,74 @@ final class SegmentTests: XCTestCase {
             XCTAssertEqual(merged.header, header)
         }
     }
+
+    /// Segments over a list: every frame of every input in exactly one segment's share, each
+    /// segment's work within one frame of the average, and one input alone split as before.
+    func testSharesSplitTheWholeListsFramesEvenly() throws {
+        for counts in [[10, 3, 0, 7], [1], [4, 4], [0, 9, 1, 1, 1]] {
+            let total = counts.reduce(0, +)
+            for n in 1...min(total, 6) {
+                var covered = counts.map { [Int](repeating: 0, count: $0) }
+                for i in 0..<n {
+                    let shares = try FrameSegment(index: i, count: n).shares(of: counts)
+                    let work = shares.map(\.part.frames.count).reduce(0, +)
+                    XCTAssertLessThanOrEqual(abs(work * n - total), n, "\(counts) in \(n): segment \(i) has \(work) frames")
+                    for (input, part) in shares {
+                        XCTAssertEqual(part.inputFrames, counts[input])
+                        for f in part.frames { covered[input][f] += 1 }
+                    }
+                }
+                XCTAssertEqual(covered, counts.map { [Int](repeating: 1, count: $0) }, "\(counts) in \(n) segments")
+            }
+        }
+        let alone = try FrameSegment(index: 2, count: 3).shares(of: [100])
+        XCTAssertEqual(alone.map(\.part.frames), [try FrameSegment(index: 2, count: 3).range(frameCount: 100)])
+        // Inputs [5, 0 (unreadable), 7] in 3 segments (0..<4, 4..<8, 8..<12): the empty input at offset 5
+        // is reported by segment 1 alone; an input at the list's end by the last segment.
+        XCTAssertEqual(try (0..<3).map { try FrameSegment(index: $0, count: 3).owns(offset: 5, total: 12) }, [false, true, false])
+        XCTAssertEqual(try (0..<3).map { try FrameSegment(index: $0, count: 3).owns(offset: 12, total: 12) }, [false, false, true])
+    }
+
+    /// Parts are ordered by their frames; frames in no part, in two, or parts of another input or run
+    /// are refused naming the files and frames.
+    func testMergeRefusesGapsOverlapsAndForeignParts() throws {
+        func part(_ path: String, _ i: Int, _ n: Int, _ range: Range<Int>, total: Int = 10, input: String = "a.mp4") -> SegmentMerge.Part {
+            let segment = KeypointStreamHeader.Segment(index: i, count: n, start: range.lowerBound, end: range.upperBound, sourceFrames: total,
+                                                       tracking: "iou", trackingThreshold: 0.3, input: input)
+            var header = KeypointStreamHeader(schema: .posetrack18, video: .init(width: 64, height: 48, fps: 25, frames: range.count))
+            header.segment = segment
+            return SegmentMerge.Part(path: path, header: header, segment: segment,
+                                     frames: range.map { FrameKeypoints(frame: $0, time: Double($0) / 25, persons: []) })
+        }
+        func refused(_ parts: [SegmentMerge.Part], _ needle: String, line: UInt = #line) {
+            XCTAssertThrowsError(try SegmentMerge.merge(parts), line: line) { XCTAssertTrue("\($0)".contains(needle), "\($0)", line: line) }
+        }
+        // Segments of a list: an input's parts need not be all n segments, only cover its frames.
+        let merged = try SegmentMerge.merge([part("b", 2, 4, 6..<10), part("a", 1, 4, 0..<6)])
+        XCTAssertEqual(merged.frames.map(\.frame), Array(0..<10))
+        XCTAssertEqual(merged.parts.map(\.path), ["a", "b"])
+        XCTAssertNil(merged.header.segment)
+        refused([part("a", 0, 3, 0..<3), part("c", 2, 3, 6..<10)], "frames 3..<6 of 10 are in no part given (between a (segment 0/3, frames 0..<3) and c")
+        refused([part("b", 1, 3, 3..<6), part("c", 2, 3, 6..<10)], "frames 0..<3 of 10 are in no part given")
+        refused([part("a", 0, 3, 0..<3), part("b", 1, 3, 3..<6)], "frames 6..<10 of 10 are in no part given")
+        refused([part("a", 0, 2, 0..<5), part("b", 1, 2, 4..<10)], "overlap: frames 4..<5 would be written twice")
+        refused([part("a", 0, 2, 0..<5), part("a2", 0, 2, 0..<5), part("b", 1, 2, 5..<10)], "are both segment 0/2")
+        refused([part("a", 0, 2, 0..<5), part("b", 1, 2, 5..<10, input: "other.mp4")], "b is a part of other.mp4, a of a.mp4")
+        refused([part("a", 0, 2, 0..<5), part("b", 1, 2, 5..<11, total: 11)], "the input's frame count (11) differs")
+        XCTAssertEqual(SegmentMerge.byInput([part("a", 0, 2, 0..<5), part("x", 0, 2, 0..<5, input: "x.mp4"), part("b", 1, 2, 5..<10)])
+            .map { $0.map(\.path) }, [["a", "b"], ["x"]])
+    }
+
+    /// The header names a part's other outputs relative to the stream's folder, so the parts can be
+    /// moved together; merge finds them from wherever it runs.
+    func testCompanionPathsAreRelativeToTheStream() {
+        let cwd = FileManager.default.currentDirectoryPath
+        XCTAssertEqual(SegmentFiles.companion("out/a-1.json", ofStream: "out/a-1.jsonl"), "a-1.json")
+        XCTAssertEqual(SegmentFiles.companion("videos/a-1.mp4", ofStream: "out/parts/a-1.jsonl"), "../../videos/a-1.mp4")
+        XCTAssertEqual(SegmentFiles.companion(cwd + "/out/a.mp4", ofStream: "out/a.jsonl"), "a.mp4")
+        XCTAssertEqual(SegmentFiles.companion("out/a.mp4", ofStream: "-"), cwd + "/out/a.mp4")
+        XCTAssertEqual(SegmentFiles.resolve("../../videos/a-1.mp4", ofStream: "/data/out/parts/a-1.jsonl"), "/data/out/parts/../../videos/a-1.mp4")
+        XCTAssertEqual(SegmentFiles.resolve("a-1.json", ofStream: "a-1.jsonl"), "a-1.json")
+        XCTAssertEqual(SegmentFiles.resolve("/abs/a.mp4", ofStream: "out/a.jsonl"), "/abs/a.mp4")
+    }
 }
