@@ -10,7 +10,9 @@
 //   .build/release/PipelineFileFuzz -max_total_time=600 -timeout=10 -dict=pipeline.dict pipeline-corpus ../../Pipelines ../../Models
 //   .build/release/LabelsFileFuzz -max_total_time=600 -timeout=10 labels-corpus
 // (Seed corpora: copy the *.yml files / label JSON you want into the corpus folder first; libFuzzer
-// reads every folder given, and writes new inputs to the first.)
+// reads every folder given, and writes new inputs to the first.) Run with SWIFT_BACKTRACE=enable=no:
+// otherwise a Swift trap starts the runtime's backtracer, which can hang instead of letting
+// libFuzzer report the crash and write the input.
 import PackageDescription
 
 let package = Package(
