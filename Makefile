@@ -8,7 +8,7 @@ APT_PKGS   := libavcodec-dev libavformat-dev libswscale-dev libavutil-dev libope
 # The overlay's label font (fonts-dejavu-core); `--font` / `output.font` name another.
 LABEL_FONT := /usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf
 
-.PHONY: deps build test bench demo cluster-demo parity accuracy clean
+.PHONY: deps build test bench demo cluster-demo parity accuracy soak clean
 
 deps:
 	@if ! command -v pkg-config >/dev/null 2>&1 || \
@@ -90,6 +90,15 @@ accuracy: deps
 	    --pipeline Models/posewarper-hrnet-w16-synth-128x96.yml --binary $(BIN) --out accuracy/propagation --clips $(ACC_CLIPS)
 	python3 Tools/accuracy/smoothing_tracking.py --video Samples/synth-demo.mp4 --gt Samples/synth-demo.gt.json \
 	    --boxes Samples/synth-demo.boxes.json --pipeline Models/posewarper-hrnet-w16-synth-128x96.yml --binary $(BIN)
+
+# Soak run (not part of `make test`; about half an hour on 2 cores): a generated 1080p video with
+# audio, SOAK_MINUTES long, through the full pipeline with all four outputs; resident memory sampled
+# every 10 s into soak/rss.csv, outputs checked (Tools/soak.py).
+SOAK_MINUTES ?= 10
+
+soak: deps
+	$(SWIFT) build $(RELEASE) --product posewarper
+	python3 Tools/soak.py --binary $(BIN) --minutes $(SOAK_MINUTES) --out soak
 
 clean:
 	rm -rf .build

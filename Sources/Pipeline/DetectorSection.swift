@@ -1,3 +1,4 @@
+import Failures
 import Foundation
 import Models
 import Yams
@@ -51,15 +52,10 @@ public struct DetectorSection: Sendable, Equatable {
     /// against the file's folder).
     public static func load(pipeline path: String) throws -> DetectorSection {
         let text: String
-        do { text = try String(contentsOfFile: path, encoding: .utf8) } catch {
-            throw PipelineError.badInput("\(path): cannot read pipeline file: \((error as NSError).localizedDescription)")
+        do { text = try InputFile.text(path) } catch {
+            throw PipelineError.badInput("\(path): cannot read pipeline file: \(error.reason)")
         }
-        let root: Node?
-        do { root = try Yams.compose(yaml: text) } catch let error as YamlError {
-            throw PipelineError.badInput("\(path): not valid YAML: \(PipelineFile.yamlProblem(error))")
-        }
-        guard let root else { throw PipelineError.at(path, line: nil, "the file is empty") }
-        let top = try PipelineFile.Section(root, name: "pipeline file", file: path)
+        let top = try PipelineFile.Section(PipelineFile.compose(text, path: path), name: "pipeline file", file: path)
         guard let persons = try top.section("persons"), let detector = try persons.section("detector") else {
             throw PipelineError.at(path, line: nil, "no persons.detector section")
         }
@@ -80,8 +76,8 @@ public struct DetectorSection: Sendable, Equatable {
         if let node = d["weights"], node.null == nil { out.weights = PipelineFile.resolve(try d.string("weights", node), against: folder) }
         if let node = d["input_size"] {
             let v = try d.ints("input_size", node, count: 2)
-            guard v.allSatisfy({ $0 > 0 && $0 % 32 == 0 }) else {
-                throw d.error(node, "persons.detector.input_size must be [width, height], positive multiples of 32 (got \(v))")
+            guard v.allSatisfy({ $0 > 0 && $0 % 32 == 0 && $0 <= 4096 }) else {
+                throw d.error(node, "persons.detector.input_size must be [width, height], multiples of 32 within 32…4096 (got \(v))")
             }
             out.inputSize = v
         }
@@ -109,7 +105,7 @@ public struct DetectorSection: Sendable, Equatable {
         if let node = d["nms_threshold"] { out.nmsThreshold = Float(try d.fraction("nms_threshold", node)) }
         if let node = d["max_detections"] {
             let v = try d.int("max_detections", node)
-            guard v >= 1 else { throw d.error(node, "persons.detector.max_detections must be at least 1") }
+            guard (1...10_000).contains(v) else { throw d.error(node, "persons.detector.max_detections must be within 1…10000") }
             out.maxDetections = v
         }
         if let node = d["person_class"] {

@@ -1,3 +1,4 @@
+import Failures
 import Foundation
 import Keypoints
 
@@ -61,8 +62,8 @@ public struct LabelsFile {
     public init(path: String, frameCount: Int, schema: KeypointSchema? = nil, frameNames: [String]? = nil) throws {
         func bad(_ reason: String) -> PipelineError { .badInput("\(path): \(reason)") }
         let data: Data
-        do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
-            throw bad("cannot read labels file: \((error as NSError).localizedDescription)")
+        do { data = try InputFile.read(path) } catch {
+            throw bad("cannot read labels file: \(error.reason)")
         }
         guard let json = try? JSONSerialization.jsonObject(with: data) else { throw bad("labels file is not valid JSON") }
 
@@ -265,7 +266,9 @@ public struct LabelsFile {
             let d = n.doubleValue
             return d == d.rounded() && abs(d) < 9e15 ? n.intValue : nil
         }
-        if let s = value as? String { return Int(s) }
+        // Strings within the same range as numbers: ids are added to and compared (new ids after
+        // the largest), which must not overflow.
+        if let s = value as? String, let v = Int(s), v > -9_000_000_000_000_000 && v < 9_000_000_000_000_000 { return v }
         return nil
     }
 }

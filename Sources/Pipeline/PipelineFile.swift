@@ -18,14 +18,7 @@ public enum PipelineFile {
 
     /// Parses pipeline YAML; `path` names the file in errors and anchors relative paths.
     public static func parse(_ text: String, path: String) throws -> PipelineConfig {
-        let root: Node?
-        do { root = try Yams.compose(yaml: text) } catch let error as YamlError {
-            throw PipelineError.badInput("\(path): not valid YAML: \(yamlProblem(error))")
-        } catch {
-            throw PipelineError.badInput("\(path): not valid YAML: \(error)")
-        }
-        guard let root else { throw PipelineError.at(path, line: nil, "the file is empty") }
-        let top = try Section(root, name: "pipeline file", file: path)
+        let top = try Section(compose(text, path: path), name: "pipeline file", file: path)
         let folder = URL(fileURLWithPath: path).deletingLastPathComponent().path
 
         // Unset keys take mmpose's test-time defaults.
@@ -46,14 +39,14 @@ public enum PipelineFile {
         } else { throw model.error(nil, "model.schema is required (coco17 or posetrack18)") }
         guard let inputNode = model["input_size"] else { throw model.error(nil, "model.input_size is required ([width, height])") }
         let input = try model.ints("input_size", inputNode, count: 2)
-        guard input.allSatisfy({ $0 > 0 && $0 % 32 == 0 }) else {
-            throw model.error(inputNode, "model.input_size must be [width, height], positive multiples of 32 (got \(input))")
+        guard input.allSatisfy({ $0 > 0 && $0 % 32 == 0 && $0 <= maxInputSide }) else {
+            throw model.error(inputNode, "model.input_size must be [width, height], multiples of 32 within 32…\(maxInputSide) (got \(input))")
         }
         (config.model.inputWidth, config.model.inputHeight) = (input[0], input[1])
         (config.model.heatmapWidth, config.model.heatmapHeight) = (input[0] / 4, input[1] / 4)
         if let node = model["heatmap_size"] {
             let size = try model.ints("heatmap_size", node, count: 2)
-            guard size[0] * 4 == input[0], size[1] * 4 == input[1] else {
+            guard size[0] == input[0] / 4, size[1] == input[1] / 4 else {
                 throw model.error(node, "model.heatmap_size must be input_size / 4 for HRNet (expected [\(input[0] / 4), \(input[1] / 4)], got \(size))")
             }
         }
@@ -73,12 +66,12 @@ public enum PipelineFile {
         }
         if let node = model["modulate_kernel"] {
             let k = try model.int("modulate_kernel", node)
-            guard k > 0, k % 2 == 1 else { throw model.error(node, "model.modulate_kernel must be a positive odd number (got \(k))") }
+            guard k > 0, k % 2 == 1, k < 100 else { throw model.error(node, "model.modulate_kernel must be an odd number within 1…99 (got \(k))") }
             config.model.modulateKernel = k
         }
         if let node = model["sigma"] {
             let sigma = try model.double("sigma", node)
-            guard sigma > 0 else { throw model.error(node, "model.sigma must be a positive number (got \(sigma))") }
+            guard sigma > 0, sigma <= 64 else { throw model.error(node, "model.sigma must be a positive number up to 64 (got \(sigma))") }
             config.model.sigma = sigma
         }
         try model.rejectUnknownKeys()
@@ -90,7 +83,7 @@ public enum PipelineFile {
             guard offsets.first == 0, Set(offsets).count == offsets.count else {
                 throw temporal.error(offNode, "temporal.frame_offsets must start with 0 (the current frame) and not repeat (got \(offsets))")
             }
-            guard offsets.allSatisfy({ abs($0) <= 16 }) else {
+            guard offsets.allSatisfy({ (-16...16).contains($0) }) else {
                 throw temporal.error(offNode, "temporal.frame_offsets must lie within ±16 frames (got \(offsets))")
             }
             guard let wNode = temporal["frame_weights"] else { throw temporal.error(nil, "temporal.frame_weights is required") }
@@ -102,7 +95,9 @@ public enum PipelineFile {
             config.temporal.frameWeights = weights
             if let node = temporal["dilations"] {
                 let d = try temporal.ints("dilations", node, count: nil)
-                guard !d.isEmpty, d.allSatisfy({ $0 > 0 }) else { throw temporal.error(node, "temporal.dilations must be positive integers") }
+                guard !d.isEmpty, d.allSatisfy({ (1...256).contains($0) }) else {
+                    throw temporal.error(node, "temporal.dilations must be integers within 1…256")
+                }
                 config.temporal.dilations = d
             }
             try temporal.rejectUnknownKeys()
@@ -236,6 +231,27 @@ public enum PipelineFile {
         return config
     }
 
+    /// The largest crop side a pipeline file may ask for (HRNet configs use at most 384).
+    static let maxInputSide = 2048
+    /// Collections nested deeper than this are refused before Yams builds its tree (recursively):
+    /// pipeline files nest three levels; a hostile file must not exhaust the stack.
+    static let maxNesting = 64
+
+    /// The file's YAML tree, after its nesting depth is checked; "file: not valid YAML: …" otherwise.
+    static func compose(_ text: String, path: String) throws -> Node {
+        if let line = YAMLNesting.firstLine(deeperThan: maxNesting, in: text) {
+            throw PipelineError.at(path, line: line, "nested more than \(maxNesting) levels deep (a pipeline file nests 3)")
+        }
+        let root: Node?
+        do { root = try Yams.compose(yaml: text) } catch let error as YamlError {
+            throw PipelineError.badInput("\(path): not valid YAML: \(yamlProblem(error))")
+        } catch {
+            throw PipelineError.badInput("\(path): not valid YAML: \(error)")
+        }
+        guard let root else { throw PipelineError.at(path, line: nil, "the file is empty") }
+        return root
+    }
+
     static func resolve(_ path: String, against folder: String) -> String {
         let expanded = (path as NSString).expandingTildeInPath
         return expanded.hasPrefix("/") ? expanded : URL(fileURLWithPath: folder).appendingPathComponent(expanded).standardized.path
@@ -305,12 +321,23 @@ public enum PipelineFile {
             guard case let .scalar(s) = node, !s.string.isEmpty else { throw error(node, "\(label(key)) must be a text value") }
             return s.string
         }
+        // Numbers are read here, not by Yams: its YAML 1.1 base-60 integers ("1:30") overflow with
+        // a trap on long digit runs (found by Tools/fuzz). Pipeline files use decimal numbers.
+        static func integer(_ node: Node) -> Int? {
+            guard case let .scalar(s) = node else { return nil }
+            return Int(s.string)
+        }
+        static func number(_ node: Node) -> Double? {
+            guard case let .scalar(s) = node, let v = Int(s.string).map(Double.init) ?? Double(s.string), v.isFinite else { return nil }
+            return v
+        }
+
         func int(_ key: String, _ node: Node) throws -> Int {
-            guard case .scalar = node, let v = node.int else { throw error(node, "\(label(key)) must be an integer") }
+            guard let v = Self.integer(node) else { throw error(node, "\(label(key)) must be an integer") }
             return v
         }
         func double(_ key: String, _ node: Node) throws -> Double {
-            guard case .scalar = node, let v = node.float, v.isFinite else { throw error(node, "\(label(key)) must be a number") }
+            guard let v = Self.number(node) else { throw error(node, "\(label(key)) must be a number") }
             return v
         }
         func fraction(_ key: String, _ node: Node) throws -> Double {
@@ -325,7 +352,7 @@ public enum PipelineFile {
         func ints(_ key: String, _ node: Node, count: Int?) throws -> [Int] {
             guard case let .sequence(seq) = node else { throw error(node, "\(label(key)) must be a list of integers") }
             let values = try seq.map { item -> Int in
-                guard let v = item.int else { throw error(item, "\(label(key)) must be a list of integers") }
+                guard let v = Self.integer(item) else { throw error(item, "\(label(key)) must be a list of integers") }
                 return v
             }
             if let count, values.count != count { throw error(node, "\(label(key)) must have \(count) values (got \(values.count))") }
@@ -335,7 +362,7 @@ public enum PipelineFile {
         func floats(_ key: String, _ node: Node, count: Int?) throws -> [Float] {
             guard case let .sequence(seq) = node else { throw error(node, "\(label(key)) must be a list of numbers") }
             let values = try seq.map { item -> Float in
-                guard let v = item.float, v.isFinite else { throw error(item, "\(label(key)) must be a list of numbers") }
+                guard let v = Self.number(item) else { throw error(item, "\(label(key)) must be a list of numbers") }
                 return Float(v)
             }
             if let count, values.count != count { throw error(node, "\(label(key)) must have \(count) values (got \(values.count))") }

@@ -173,6 +173,7 @@ public final class PoseJob {
         if let start, let n = reader.info.frameCount, start >= n {
             throw PipelineError.badInput("\(input): --start \(start) is past the last frame (\(n - 1)); the input has \(n) frames")
         }
+        let source = try FirstFrameChecked(reader)
         let frameNames = imageFolderFrameNames(input)
         var poseTrackVideo: Int?
         let personSource = try makePersonSource(persons, input: input, frameNames: frameNames, poseTrackVideo: &poseTrackVideo)
@@ -187,8 +188,9 @@ public final class PoseJob {
             description.frameCount = max(0, last - first)
         } else if let start, let end { description.frameCount = end - start }
         let sinks = try outputs.map { try makeOutput($0, range: start != nil || end != nil) }
-        let summary = try run(source: reader, persons: personSource, outputs: sinks, description: description,
+        var summary = try run(source: source, persons: personSource, outputs: sinks, description: description,
                               outputRange: (start ?? 0)..<(end ?? Int.max), processingStart: processingStart, progress: progress)
+        summary.decodeStopReason = reader.stopReason
         if let start, summary.complete, summary.frames == 0 {
             warn("\(input): no frame at or after --start \(start) (the input ended after \(reader.framesDelivered) frames read)")
         }
@@ -251,9 +253,10 @@ public final class PoseJob {
         case let .coco(path): return COCOResultsOutput(path: path, rescoreThreshold: config.output.rescoreThreshold)
         case let .posetrack(path): return PoseTrackOutput(path: path, rescoreThreshold: config.output.rescoreThreshold)
         case let .video(path):
-            // A segment's video carries the segment's audio only.
+            // A segment's video carries the segment's audio only; a realtime run may drop the
+            // source's last frames, so its audio ends with the last frame written as well.
             let video = AnnotatedVideoOutput(path: path, renderer: try SkeletonPoseRenderer(schema: config.model.schema, output: config.output),
-                                             options: videoOptions, trimAudio: range)
+                                             options: videoOptions, trimAudio: range || realtime)
             video.warn = warn
             return video
         case let .custom(o): return o

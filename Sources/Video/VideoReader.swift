@@ -299,7 +299,7 @@ public final class VideoReader {
     private func finishStopReason() {
         guard case let .stream(decoder) = backend else { return }
         var reasons: [String] = []
-        if let e = decoder.readError { reasons.append("read error after frame \(lastIndex): \(e)") }
+        if let e = decoder.readError { reasons.append((lastIndex < 0 ? "read error before the first frame" : "read error after frame \(lastIndex)") + ": \(e)") }
         if decoder.decodeErrors > 0 {
             reasons.append("\(decoder.decodeErrors) packet(s) could not be decoded (\(decoder.lastDecodeError ?? "unknown error"))")
         }

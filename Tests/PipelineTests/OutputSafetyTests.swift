@@ -118,7 +118,10 @@ final class OutputSafetyTests: XCTestCase {
         if audioSource != nil {
             let audio = try packets(in: path, audio: true)
             XCTAssertFalse(audio.isEmpty, "the audio was dropped", file: file, line: line)
-            let end = (audio.map(\.seconds).max() ?? 0)
+            // Frame times count from the first frame; packet times are the container's (a live
+            // source's video may start at 1.4 s).
+            let videoStart = try packets(in: path, audio: false).map(\.seconds).min() ?? 0
+            let end = (audio.map(\.seconds).max() ?? 0) - videoStart
             XCTAssertLessThanOrEqual(end, lastTime + 1 / 25 + 0.05, "audio runs past the video (\(end) s vs \(lastTime) s)", file: file, line: line)
         }
         return frames
@@ -257,6 +260,37 @@ final class OutputSafetyTests: XCTestCase {
         XCTAssertEqual(try Self.checkVideo(dir + "/out.mp4", audioSource: "-"), 25)
         let copied = try packets(in: dir + "/out.mp4", audio: true)
         XCTAssertEqual(copied.map(\.bytes), sourceAudio.map(\.bytes), "audio packets copied unchanged")
+    }
+
+    /// An MP4 with its index (moov) at the end cannot be read through a pipe: no frame decodes, and
+    /// that is a bad input (exit 1, the remedy named, nothing written), not an empty success.
+    func testPipedMP4WithoutAFrameIsAnError() throws {
+        let ffmpeg = try LiveStreamTests.ffmpegPath()
+        let dir = Fixtures.scratch()
+        let clip = dir + "/moov-last.mp4"
+        let make = Process()
+        make.executableURL = URL(fileURLWithPath: ffmpeg)
+        // Lossless, so the file (≈ 90 kB) is larger than what libavformat keeps to seek back in a pipe.
+        make.arguments = ["-nostdin", "-v", "error", "-f", "lavfi", "-i", "testsrc2=size=320x240:rate=25:duration=0.4",
+                          "-c:v", "libx264", "-preset", "ultrafast", "-qp", "0", "-pix_fmt", "yuv420p", clip]
+        try make.run()
+        make.waitUntilExit()
+        XCTAssertEqual(make.terminationStatus, 0)
+        try "keep\n".write(toFile: dir + "/k.jsonl", atomically: true, encoding: .utf8)
+        let (p, err) = try CLITests.launch(["run", "-", "--pipeline", try Fixtures.tinyPipeline(in: dir), "--whole-frame",
+                                            "--keypoints", dir + "/k.jsonl", "--video", dir + "/v.mp4"],
+                                           stdin: FileHandle(forReadingAtPath: clip))
+        let stderr = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        p.waitUntilExit()
+        XCTAssertEqual(p.terminationStatus, ExitStatus.badInput, stderr)
+        XCTAssertTrue(stderr.contains("no frame could be decoded: read error before the first frame") && stderr.contains("faststart"), stderr)
+        XCTAssertEqual(try String(contentsOfFile: dir + "/k.jsonl", encoding: .utf8), "keep\n")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: dir + "/v.mp4"))
+        XCTAssertEqual(Self.debris(dir), [])
+        // The same file by name reads fine.
+        let r = try run(["run", clip, "--pipeline", try Fixtures.tinyPipeline(in: dir), "--whole-frame", "--keypoints", dir + "/k.jsonl"])
+        XCTAssertEqual(r.code, ExitStatus.ok, r.stderr)
+        XCTAssertEqual(try KeypointStream.read(path: dir + "/k.jsonl").frames.count, 10)
     }
 
     /// One mapping from every module's error type to the exit code.

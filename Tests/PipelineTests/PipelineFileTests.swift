@@ -97,7 +97,7 @@ final class PipelineFileTests: XCTestCase {
 
     func testBadValuesNameFileLineAndReason() {
         XCTAssertEqual(error("model:\n  schema: coco17\n  input_size: [190, 256]\n"),
-                       "/tmp/p.yml:3: model.input_size must be [width, height], positive multiples of 32 (got [190, 256])")
+                       "/tmp/p.yml:3: model.input_size must be [width, height], multiples of 32 within 32…2048 (got [190, 256])")
         XCTAssertEqual(error("model:\n  schema: mpii\n  input_size: [192, 256]\n"),
                        "/tmp/p.yml:2: unknown keypoint schema 'mpii' (known: coco17, posetrack18)")
         XCTAssertEqual(error(base + "temporal:\n  frame_offsets: [0, -1]\n  frame_weights: [1]\n"),
@@ -108,7 +108,7 @@ final class PipelineFileTests: XCTestCase {
                        "/tmp/p.yml:5: persons.score_threshold must be between 0 and 1 (got 1.5)")
         XCTAssertEqual(error(base + "tracking:\n  threshold: high\n"), "/tmp/p.yml:5: tracking.threshold must be a number")
         XCTAssertEqual(error(base + "  flip_test: maybe\n"), "/tmp/p.yml:4: model.flip_test must be true or false")
-        XCTAssertEqual(error(base + "  sigma: 0\n"), "/tmp/p.yml:4: model.sigma must be a positive number (got 0.0)")
+        XCTAssertEqual(error(base + "  sigma: 0\n"), "/tmp/p.yml:4: model.sigma must be a positive number up to 64 (got 0.0)")
         XCTAssertEqual(error("model: [1, 2]\n"), "/tmp/p.yml:1: model must be a mapping of keys to values")
         XCTAssertEqual(error("output:\n  radius: 3\n"), "/tmp/p.yml:1: missing required section 'model'")
         XCTAssertTrue(error("model:\n  schema: [\n").hasPrefix("/tmp/p.yml: not valid YAML: line"))
@@ -155,7 +155,7 @@ final class PipelineFileTests: XCTestCase {
         XCTAssertEqual(error(base + "persons:\n  detector:\n    every_n_frames: 0\n"),
                        "/tmp/p.yml:6: persons.detector.every_n_frames must be at least 1 (got 0)")
         XCTAssertEqual(error(base + "persons:\n  detector:\n    input_size: [100, 64]\n"),
-                       "/tmp/p.yml:6: persons.detector.input_size must be [width, height], positive multiples of 32 (got [100, 64])")
+                       "/tmp/p.yml:6: persons.detector.input_size must be [width, height], multiples of 32 within 32…4096 (got [100, 64])")
         XCTAssertEqual(error(base + "persons:\n  detector:\n    channel_order: bgra\n"),
                        "/tmp/p.yml:6: persons.detector.channel_order must be one of bgr, rgb (got 'bgra')")
         XCTAssertEqual(error(base + "persons:\n  detector:\n    resize: bicubic\n"),
@@ -196,9 +196,48 @@ final class PipelineFileTests: XCTestCase {
         XCTAssertEqual(error(base + "output:\n  trails: -1\n"), "/tmp/p.yml:5: output.trails must be 0…300 frames (got -1)")
     }
 
+    /// Findings of Tools/fuzz's PipelineFileFuzz: values whose checks overflowed (a trap in checked
+    /// builds, a silently accepted value with -Ounchecked), and nesting deep enough to exhaust the
+    /// stack while Yams composes the tree. Each is now a "file:line: reason" error.
+    func testFuzzFindingsAreErrorsWithALine() throws {
+        XCTAssertEqual(error(base + "  heatmap_size: [4611686018427387928, 32]\n"),
+                       "/tmp/p.yml:4: model.heatmap_size must be input_size / 4 for HRNet (expected [48, 64], got [4611686018427387928, 32])")
+        XCTAssertEqual(error(base + "temporal:\n  frame_offsets: [0, -9223372036854775808]\n  frame_weights: [1, 1]\n"),
+                       "/tmp/p.yml:5: temporal.frame_offsets must lie within ±16 frames (got [0, -9223372036854775808])")
+        XCTAssertEqual(error("model:\n  schema: coco17\n  input_size: [4611686018427387904, 256]\n"),
+                       "/tmp/p.yml:3: model.input_size must be [width, height], multiples of 32 within 32…2048 (got [4611686018427387904, 256])")
+        XCTAssertTrue(error(base + "  modulate_kernel: 100001\n").hasPrefix("/tmp/p.yml:4: model.modulate_kernel must be an odd number within 1…99"))
+        XCTAssertTrue(error(base + "temporal:\n  frame_offsets: [0]\n  frame_weights: [1]\n  dilations: [1000000]\n")
+            .hasPrefix("/tmp/p.yml:7: temporal.dilations must be integers within 1…256"))
+        // YAML 1.1 base-60 integers overflowed inside Yams; numbers are decimal now.
+        XCTAssertEqual(error(base + "  heatmap_size: [9223372036854775807:1, 32]\n"), "/tmp/p.yml:4: model.heatmap_size must be a list of integers")
+        XCTAssertEqual(error(base + "  sigma: 1:30\n"), "/tmp/p.yml:4: model.sigma must be a number")
+        XCTAssertEqual(try PipelineFile.parse(base + "  sigma: 2.5\n  std: [1, .5, 2e-1]\n", path: "/tmp/p.yml").model.std, [1, 0.5, 0.2])
+        let flow = "model: " + String(repeating: "[", count: 5000) + String(repeating: "]", count: 5000) + "\n"
+        XCTAssertEqual(error(flow), "/tmp/p.yml:1: nested more than 64 levels deep (a pipeline file nests 3)")
+        let block = "a:\n" + (0..<3000).map { String(repeating: " ", count: $0) + "- \n" }.joined()
+        XCTAssertEqual(error(block), "/tmp/p.yml:65: nested more than 64 levels deep (a pipeline file nests 3)")
+        // The detector section's own reader goes through the same check.
+        let path = Fixtures.scratch() + "/deep.yml"
+        try flow.write(toFile: path, atomically: true, encoding: .utf8)
+        XCTAssertThrowsError(try DetectorSection.load(pipeline: path)) { e in
+            XCTAssertEqual("\(e)", "\(path):1: nested more than 64 levels deep (a pipeline file nests 3)")
+        }
+        // 64 levels are still read (and then refused for what they hold, not for their depth).
+        let deepest = "model: " + String(repeating: "[", count: 63) + String(repeating: "]", count: 63) + "\n"
+        XCTAssertEqual(error(deepest), "/tmp/p.yml:1: model must be a mapping of keys to values")
+    }
+
     func testMissingFileIsNamed() {
         XCTAssertThrowsError(try PipelineFile.load("/nonexistent/p.yml")) { e in
             XCTAssertTrue("\(e)".hasPrefix("/nonexistent/p.yml: cannot read pipeline file"), "\(e)")
         }
+        // `detect` reads only persons.detector, through the same reader: the reason in plain words.
+        XCTAssertThrowsError(try DetectorSection.load(pipeline: "/nonexistent/p.yml")) { e in
+            XCTAssertEqual("\(e)", "/nonexistent/p.yml: cannot read pipeline file: No such file or directory")
+        }
+        let empty = Fixtures.scratch() + "/empty.yml"
+        FileManager.default.createFile(atPath: empty, contents: Data())
+        XCTAssertThrowsError(try DetectorSection.load(pipeline: empty)) { e in XCTAssertEqual("\(e)", "\(empty): the file is empty") }
     }
 }

@@ -125,7 +125,36 @@ final class PropagationTests: XCTestCase {
         let text = dir + "/text.json"
         try "{\"images\": []}".write(toFile: text, atomically: true, encoding: .utf8)
         expectError({ _ = try LabelsFile(path: text, frameCount: 11) }, contains: [text, "annotations"])
-        expectError({ _ = try LabelsFile(path: dir + "/missing.json", frameCount: 11) }, contains: [dir + "/missing.json", "cannot read"])
+        expectError({ _ = try LabelsFile(path: dir + "/missing.json", frameCount: 11) }, contains: [dir + "/missing.json", "cannot read labels file: No such file or directory"])
+        let empty = dir + "/empty.json"
+        FileManager.default.createFile(atPath: empty, contents: Data())
+        expectError({ _ = try LabelsFile(path: empty, frameCount: 11) }, contains: [empty, "not valid JSON"])
+    }
+
+    /// A finding of Tools/fuzz's LabelsFileFuzz: an annotation id given as a string of Int.max made
+    /// the dense labels' next id overflow (a trap, or wrapped ids with -Ounchecked). Integers in
+    /// strings now have the range of numbers; that id is kept as read and new ids follow the others.
+    func testHugeStringIDsDoNotOverflowTheNewIDs() throws {
+        let dir = Fixtures.scratch()
+        var keypoints: [Double] = []
+        for j in 0..<17 { keypoints += [10 + Double(j), 20 + 2 * Double(j), 2] }
+        let doc: [String: Any] = [
+            "images": [["id": 0], ["id": 4]],
+            "annotations": [["id": "9223372036854775807", "image_id": 0, "category_id": 1, "keypoints": keypoints, "bbox": [5, 5, 40, 80]],
+                            ["id": 7, "image_id": 4, "category_id": 1, "keypoints": keypoints, "bbox": [5, 5, 40, 80]]],
+            "categories": [["id": 1]],
+        ]
+        let path = dir + "/ids.json"
+        try JSONSerialization.data(withJSONObject: doc).write(to: URL(fileURLWithPath: path))
+        let labels = try LabelsFile(path: path, frameCount: 5)
+        let plan = PropagationPlan(labels, maxGap: 4)
+        let dense = DenseLabels(labels: labels, propagated: LabelPropagation.run(plan, method: .interpolate, joints: 17))
+        let annotations = try XCTUnwrap((dense.document() as? [String: Any])?["annotations"] as? [[String: Any]])
+        XCTAssertEqual(annotations.count, 5)
+        XCTAssertEqual(annotations[0]["id"] as? String, "9223372036854775807")
+        XCTAssertEqual(annotations.dropFirst().compactMap { $0["id"] as? Int }.sorted(), [7, 8, 9, 10])
+        XCTAssertNil(LabelsFile.integer("-9223372036854775808"))
+        XCTAssertEqual(LabelsFile.integer("10000010004"), 10000010004)
     }
 
     /// A bare COCO list with frame-index ids: frames outside the video are reported with the image id.
