@@ -71,13 +71,16 @@ final class GemmWeights: @unchecked Sendable {   // `packed` is written once und
         defer { lock.unlock() }
         if let packed { return packed }
         let per = packedPerGroup
-        var p = [Float](repeating: 0, count: groups * per)
-        raw.withUnsafeBufferPointer { rb in
-            p.withUnsafeMutableBufferPointer { pb in
-                for g in 0..<groups {
-                    pw_gemm_pack_a(rb.baseAddress! + g * rows * depth, Int32(rows), Int32(depth), depth, pb.baseAddress! + g * per)
+        let p = WeightTransforms.timed(floats: groups * per) {
+            var p = [Float](repeating: 0, count: groups * per)
+            raw.withUnsafeBufferPointer { rb in
+                p.withUnsafeMutableBufferPointer { pb in
+                    for g in 0..<groups {
+                        pw_gemm_pack_a(rb.baseAddress! + g * rows * depth, Int32(rows), Int32(depth), depth, pb.baseAddress! + g * per)
+                    }
                 }
             }
+            return p
         }
         packed = p
         return p
