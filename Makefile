@@ -8,7 +8,7 @@ APT_PKGS   := libavcodec-dev libavformat-dev libswscale-dev libavutil-dev libope
 # The overlay's label font (fonts-dejavu-core); `--font` / `output.font` name another.
 LABEL_FONT := /usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf
 
-.PHONY: deps build test bench demo cluster-demo parity accuracy soak clean
+.PHONY: deps build test bench demo cluster-demo parity precision accuracy soak clean
 
 deps:
 	@if ! command -v pkg-config >/dev/null 2>&1 || \
@@ -67,6 +67,14 @@ parity: deps
 	$(SWIFT) build $(RELEASE) --product posewarper
 	$(PARITY_PY) Tools/reference/parity.py --binary $(BIN) --out parity --threads 2
 	$(PARITY_PY) Tools/reference/detector_parity.py --binary $(BIN) --out parity --threads 2
+
+# Float32 precision against float64 (not part of `make test`; needs torch like `make parity`): the
+# parity checkpoints run in PyTorch float64 and float32 and through `posewarper forward`; our error
+# must stay within 1.5× PyTorch float32's and 1e-4 (Tools/reference/precision.py; --all for every case).
+precision: deps
+	@$(PARITY_PY) -c 'import torch, torchvision' >/dev/null 2>&1 || { echo "make precision: torch is not importable (run make parity once to install it into .venv)"; exit 1; }
+	$(SWIFT) build $(RELEASE) --product posewarper
+	$(PARITY_PY) Tools/reference/precision.py --binary $(BIN) --out parity --threads 2
 
 # Accuracy of the shipped models on the synthetic world's test split (not part of `make test`; needs
 # torch like `make parity`): the split is regenerated from its fixed seeds, then the paper's table

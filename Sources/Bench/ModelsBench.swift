@@ -8,7 +8,47 @@ import Tensors
 /// PyTorch's time for the same forwards (Tools/reference/bench_models_torch.py, same thread count)
 /// when torch is importable.
 func modelsBenchSections() -> [BenchSection] {
-    [(name: "models: HRNet / PoseWarper forwards vs PyTorch", run: runModelsBench)]
+    [(name: "models: HRNet / PoseWarper forwards vs PyTorch", run: runModelsBench),
+     (name: "warmup: W48 PoseWarper load, first and second forward, weight transforms, peak memory", run: runWarmupBench)]
+}
+
+/// A fresh W48 PoseWarper (the `make parity` checkpoint when present, else random weights): load time,
+/// first forward (which builds each layer's transformed weights) against the second, and the process's
+/// peak resident memory after each step. Run it alone (`posewarper-bench warmup`) for a clean peak.
+private func runWarmupBench() throws {
+    func peakMB() -> Double {
+        var usage = rusage()
+        getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &usage)
+        return Double(usage.ru_maxrss) / 1024
+    }
+    func timed<T>(_ body: () throws -> T) rethrows -> (T, wall: Double, cpu: Double) {
+        func cpu() -> Double {
+            var u = rusage()
+            getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &u)
+            return Double(u.ru_utime.tv_sec + u.ru_stime.tv_sec) + Double(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6
+        }
+        let start = DispatchTime.now().uptimeNanoseconds, cpuStart = cpu()
+        let result = try body()
+        return (result, Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9, cpu() - cpuStart)
+    }
+    let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    let checkpoint = ProcessInfo.processInfo.environment["POSEWARPER_W48"] ?? root.appendingPathComponent("parity/posewarper_w48_384x288.pth").path
+    let fromFile = FileManager.default.fileExists(atPath: checkpoint)
+    let (model, loadWall, loadCPU) = try timed {
+        fromFile ? try PoseModel.load(weights: checkpoint)
+            : try PoseModel.random(.hrnet(widths: [48, 96, 192, 384], poseWarperNeck: (channels: 128, blocks: 20)))
+    }
+    print(String(format: "   threads %d; %@: %.2f s (CPU %.2f s), peak RSS %.0f MB", EngineThreads.count,
+                 fromFile ? "checkpoint \(checkpoint) loaded" : "random weights built", loadWall, loadCPU, peakMB()))
+    let x = randomInput([5, 3, 384, 288], seed: 3)
+    let before = (WeightTransforms.seconds, WeightTransforms.cpuSeconds, WeightTransforms.bytes)
+    let (_, firstWall, firstCPU) = timed { model.forward(x) }
+    let transformMB = Double(WeightTransforms.bytes - before.2) / 1048576
+    print(String(format: "   first forward (1 person, 5 frames): %.2f s (CPU %.2f s), of which building transformed weights %.2f s"
+                 + " (CPU %.2f s; %.0f MB: Winograd kernels, packed GEMM panels); peak RSS %.0f MB", firstWall, firstCPU,
+                 WeightTransforms.seconds - before.0, WeightTransforms.cpuSeconds - before.1, transformMB, peakMB()))
+    let (_, secondWall, secondCPU) = timed { model.forward(x) }
+    print(String(format: "   second forward: %.2f s (CPU %.2f s); peak RSS %.0f MB", secondWall, secondCPU, peakMB()))
 }
 
 private struct ModelsBenchRow {

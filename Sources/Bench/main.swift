@@ -33,6 +33,8 @@ func medianTimes(runs: Int, _ body: () -> Void) -> (wall: Double, cpu: Double) {
     return (walls[walls.count / 2], cpus[cpus.count / 2])
 }
 
+MemoryReuse.enable()   // as the posewarper command does
+
 // `posewarper-bench [WORD …]` runs only the sections whose name contains one of the words (e.g. `models`).
 let wanted = CommandLine.arguments.dropFirst().map { $0.lowercased() }
 let sections: [BenchSection] = (engineBenchSections() + modelsBenchSections() + videoBenchSections() + pipelineBenchSections()

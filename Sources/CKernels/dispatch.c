@@ -120,7 +120,7 @@ void pw_winograd_fused(const float *A, const float *V, size_t ldv, int N, int C,
 
 size_t pw_winograd_fused_scratch(int m) {
     const int t = m + 2;
-    return (size_t)t * t * PW_GEMM_MR * PW_GEMM_NR + (size_t)m * t * PW_GEMM_NR + (size_t)m * m * PW_GEMM_NR + 64;
+    return (size_t)(t * t + 1) * PW_GEMM_MR * PW_GEMM_NR + (size_t)m * t * PW_GEMM_NR + (size_t)m * m * PW_GEMM_NR + 64;
 }
 
 size_t pw_gemm_packed_size(int M, int K) {
@@ -142,14 +142,22 @@ void pw_gemm_pack_a(const float *A, int M, int K, size_t lda, float *Ap) {
 
 void pw_gemm(const float *Ap, const float *B, size_t ldb, int M, int N, int K, const float *bias,
              const float *residual, int relu, float *C, size_t ldc, int rowGroups, int i0, int i1, float *scratch) {
-    kernels()->gemm(Ap, B, ldb, M, N, K, bias, residual, relu, C, ldc, rowGroups, i0, i1, scratch);
+    kernels()->gemm(Ap, B, ldb, 0, M, N, N > 0 ? N : 1, K, bias, residual, relu, C, ldc, 0, rowGroups, i0, i1, scratch);
+}
+
+void pw_gemm_images(const float *Ap, const float *B, size_t ldb, size_t bImage, int M, int images, int plane, int K,
+                    const float *bias, const float *residual, int relu, float *C, size_t ldc, size_t cImage,
+                    int rowGroups, int i0, int i1, float *scratch) {
+    kernels()->gemm(Ap, B, ldb, bImage, M, images * plane, plane, K, bias, residual, relu, C, ldc, cImage,
+                    rowGroups, i0, i1, scratch);
 }
 
 size_t pw_gemm_scratch(int K) {
-    return (size_t)K * PW_GEMM_NR + (size_t)PW_GEMM_MR * PW_GEMM_NR + 16;
+    return (size_t)K * PW_GEMM_NR + 2 * (size_t)PW_GEMM_MR * PW_GEMM_NR + 16;
 }
 
 void pw_deform_im2col(const float *x, const float *offset, int C, int H, int W, int kh, int kw,
                       int stride, int pad, int dil, int Ho, int Wo, int dg, int c0, int c1, float *cols) {
     kernels()->deform_im2col(x, offset, C, H, W, kh, kw, stride, pad, dil, Ho, Wo, dg, c0, c1, cols);
 }
+

@@ -1,6 +1,9 @@
 #include "CKernels.h"
 #include <math.h>
 #include <string.h>
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
 
 // Output columns [lo, hi) whose input column ox*s - p + k*d lies inside [0, W).
 static inline void valid_range(int Wo, int W, int s, int off, int *lo, int *hi) {
@@ -118,4 +121,15 @@ void pw_warp_affine_rgb(const uint8_t *rgb, int width, int height, int rowStride
             }
         }
     }
+}
+
+void pw_keep_freed_memory(void) {
+#if defined(__GLIBC__)
+    // Allocations up to 32 MiB (glibc's ceiling for this setting on 64-bit) come from the heap, and up
+    // to 256 MiB of freed heap stays mapped for reuse. One arena: a thread's own arena unmaps its
+    // 64 MiB heaps whenever one empties, so tensors allocated on pipeline threads would fault afresh.
+    mallopt(M_ARENA_MAX, 1);
+    mallopt(M_MMAP_THRESHOLD, 32 << 20);
+    mallopt(M_TRIM_THRESHOLD, 256 << 20);
+#endif
 }

@@ -11,14 +11,16 @@
 #define RESTRICT __restrict__
 #define INLINE static inline __attribute__((always_inline))
 
-// ---- Winograd F(2×2,3×3) and F(4×4,3×3) transforms (Lavin & Gray 2015, points 0, ±1, ±2, ∞), with
+// ---- Winograd F(2×2,3×3) (points 0, ±1, ∞) and F(4×4,3×3) (0, ±1/2, ±2, ∞) transforms, with
 // dilation handled by tiling each d×d phase sub-image (outputs y ≡ a mod d read only rows ≡ a mod d).
 // All transforms run over arrays of tiles so they vectorise.
 
 
 // The 1-D transforms over T tiles: input row r at in + r·is, output row i at out + i·os. (Strides,
 // not pointer arrays: arrays built with vector stores then read back as scalars stall store forwarding.)
-// B^T for F(4,3): out_i = Σ_r B^T[i][r] · in_r.
+// B^T for F(4,3) at the points 0, ±1/2, ±2, ∞ (rows scaled to integers; G carries the scale): these
+// points lose about a third less precision than 0, ±1, ±2 (the transformed products are smaller next
+// to the outputs they cancel into). out_i = Σ_r B^T[i][r] · in_r.
 INLINE void bt4(const float *in, size_t is, float *out, size_t os, int T) {
     const float *RESTRICT d0 = in, *RESTRICT d1 = in + is, *RESTRICT d2 = in + 2 * is;
     const float *RESTRICT d3 = in + 3 * is, *RESTRICT d4 = in + 4 * is, *RESTRICT d5 = in + 5 * is;
@@ -26,12 +28,14 @@ INLINE void bt4(const float *in, size_t is, float *out, size_t os, int T) {
     float *RESTRICT o3 = out + 3 * os, *RESTRICT o4 = out + 4 * os, *RESTRICT o5 = out + 5 * os;
     for (int p = 0; p < T; p++) {
         const float a = d1[p], b = d2[p], c = d3[p], e = d4[p];
-        o0[p] = 4.0f * d0[p] - 5.0f * b + e;
-        o1[p] = -4.0f * (a + b) + (c + e);
-        o2[p] = 4.0f * (a - b) + (e - c);
-        o3[p] = 2.0f * (c - a) + (e - b);
-        o4[p] = 2.0f * (a - c) + (e - b);
-        o5[p] = 4.0f * a - 5.0f * c + d5[p];
+        const float even1 = 8.0f * b - 2.0f * e, odd1 = 4.0f * a - c;
+        const float even2 = 4.0f * e - b, odd2 = 8.0f * c - 2.0f * a;
+        o0[p] = 4.0f * (d0[p] + e) - 17.0f * b;
+        o1[p] = even1 + odd1;
+        o2[p] = even1 - odd1;
+        o3[p] = even2 + odd2;
+        o4[p] = even2 - odd2;
+        o5[p] = 4.0f * (a + d5[p]) - 17.0f * c;
     }
 }
 
@@ -46,7 +50,7 @@ INLINE void bt2(const float *in, size_t is, float *out, size_t os, int T) {
     }
 }
 
-// A^T for F(4,3): 6 rows in, 4 out.
+// A^T for F(4,3) at the same points: 6 rows in, 4 out.
 INLINE void at4(const float *in, size_t is, float *out, size_t os, int T) {
     const float *RESTRICT m0 = in, *RESTRICT m1 = in + is, *RESTRICT m2 = in + 2 * is;
     const float *RESTRICT m3 = in + 3 * is, *RESTRICT m4 = in + 4 * is, *RESTRICT m5 = in + 5 * is;
@@ -55,9 +59,9 @@ INLINE void at4(const float *in, size_t is, float *out, size_t os, int T) {
         const float s12 = m1[p] + m2[p], d12 = m1[p] - m2[p];
         const float s34 = m3[p] + m4[p], d34 = m3[p] - m4[p];
         o0[p] = m0[p] + s12 + s34;
-        o1[p] = d12 + 2.0f * d34;
-        o2[p] = s12 + 4.0f * s34;
-        o3[p] = d12 + 8.0f * d34 + m5[p];
+        o1[p] = 0.5f * d12 + 2.0f * d34;
+        o2[p] = 0.25f * s12 + 4.0f * s34;
+        o3[p] = 0.125f * d12 + 8.0f * d34 + m5[p];
     }
 }
 
@@ -136,6 +140,7 @@ static void tier_winograd_fused(const float *A, const float *V, size_t ldv, int 
     float *Mloc = scratch;                     // [ξ][MR][NR]
     float *S = Mloc + (size_t)tt * MR * NR;    // [m][t][NR]
     float *Y = S + (size_t)m * t * NR;         // [m][m][NR]
+    float *part = Y + (size_t)m * m * NR;      // [MR][NR], one chunk's partial product
     const size_t plane = (size_t)Ho * Wo;
     const int groups = Kp / MR;
     for (int item = b0; item < b1; item++) {
@@ -144,8 +149,17 @@ static void tier_winograd_fused(const float *A, const float *V, size_t ldv, int 
         const int g0 = blk * NR;
         const int count = NT - g0 < NR ? NT - g0 : NR;
         {
-            for (int xi = 0; xi < tt; xi++)
-                tier_panel(C, A + xi * AK + (size_t)kb * C * MR, Vb + xi * CV, Mloc + (size_t)xi * MR * NR, NR);
+            // Sums over PW_WINOGRAD_CHUNK channels at a time, then their sum (precision: kernel_table.h).
+            for (int xi = 0; xi < tt; xi++) {
+                const float *Ax = A + xi * AK + (size_t)kb * C * MR, *Bx = Vb + xi * CV;
+                float *RESTRICT Mx = Mloc + (size_t)xi * MR * NR;
+                tier_panel(C < PW_WINOGRAD_CHUNK ? C : PW_WINOGRAD_CHUNK, Ax, Bx, Mx, NR);
+                for (int c0 = PW_WINOGRAD_CHUNK; c0 < C; c0 += PW_WINOGRAD_CHUNK) {
+                    const int len = C - c0 < PW_WINOGRAD_CHUNK ? C - c0 : PW_WINOGRAD_CHUNK;
+                    tier_panel(len, Ax + (size_t)c0 * MR, Bx + (size_t)c0 * NR, part, NR);
+                    for (int q = 0; q < MR * NR; q++) Mx[q] += part[q];
+                }
+            }
             for (int r = 0; r < MR; r++) {
                 const int k = kb * MR + r;
                 if (k >= K) break;
@@ -185,28 +199,49 @@ static void tier_winograd_fused(const float *A, const float *V, size_t ldv, int 
 }
 
 
-// ---- Packed matrix product with a fused epilogue (see pw_gemm in CKernels.h).
-static void tier_gemm(const float *Ap, const float *B, size_t ldb, int M, int N, int K, const float *bias,
-                      const float *residual, int relu, float *C, size_t ldc, int rowGroups, int i0, int i1,
-                      float *scratch) {
+// ---- Packed matrix product with a fused epilogue (see pw_gemm_images in CKernels.h).
+static void tier_gemm(const float *Ap, const float *B, size_t ldb, size_t bImage, int M, int N, int plane, int K,
+                      const float *bias, const float *residual, int relu, float *C, size_t ldc, size_t cImage,
+                      int rowGroups, int i0, int i1, float *scratch) {
     const int panels = (M + MR - 1) / MR;
     float *Bp = scratch;                    // the column block, packed [K][NR]
     float *tile = Bp + (size_t)K * NR;      // one MR×NR result block
+    float *part = tile + MR * NR;           // one K chunk's partial block
     int packed = -1;
+    // The block's columns as runs within one image each: run s is block columns [at[s], at[s] + len[s])
+    // at B offset bOff[s] and C offset cOff[s] (row 0).
+    int segments = 0, at[NR], len[NR];
+    size_t bOff[NR], cOff[NR];
     for (int item = i0; item < i1; item++) {
         const int jb = item / rowGroups, rg = item % rowGroups;
         const int j0 = jb * NR, nc = N - j0 < NR ? N - j0 : NR;
         if (jb != packed) {
+            segments = 0;
+            for (int j = j0; j < j0 + nc;) {
+                const int image = j / plane, off = j % plane;
+                const int run = plane - off < j0 + nc - j ? plane - off : j0 + nc - j;
+                at[segments] = j - j0; len[segments] = run;
+                bOff[segments] = (size_t)image * bImage + off; cOff[segments] = (size_t)image * cImage + off;
+                segments++; j += run;
+            }
             // Contiguous panel: the kernel streams it from L1/L2 for every row panel of A.
             for (int k = 0; k < K; k++) {
-                const float *RESTRICT src = B + (size_t)k * ldb + j0;
                 float *RESTRICT dst = Bp + (size_t)k * NR;
-                // The rows are far apart (one image plane each), too many streams for the hardware
-                // prefetcher: fetch the next block's part of this row while this block computes.
-                __builtin_prefetch(src + NR, 0, 3);
-                __builtin_prefetch(src + NR + 16, 0, 3);
-                if (nc == NR) { for (int j = 0; j < NR; j++) dst[j] = src[j]; }
-                else { for (int j = 0; j < nc; j++) dst[j] = src[j]; for (int j = nc; j < NR; j++) dst[j] = 0; }
+                if (segments == 1) {
+                    const float *RESTRICT src = B + bOff[0] + (size_t)k * ldb;
+                    // The rows are far apart (one image plane each), too many streams for the hardware
+                    // prefetcher: fetch the next block's part of this row while this block computes.
+                    __builtin_prefetch(src + NR, 0, 3);
+                    __builtin_prefetch(src + NR + 16, 0, 3);
+                    if (nc == NR) { for (int j = 0; j < NR; j++) dst[j] = src[j]; }
+                    else { for (int j = 0; j < nc; j++) dst[j] = src[j]; }
+                } else {
+                    for (int sg = 0; sg < segments; sg++) {
+                        const float *RESTRICT src = B + bOff[sg] + (size_t)k * ldb;
+                        for (int j = 0; j < len[sg]; j++) dst[at[sg] + j] = src[j];
+                    }
+                }
+                for (int j = nc; j < NR; j++) dst[j] = 0;
             }
             packed = jb;
         }
@@ -216,28 +251,44 @@ static void tier_gemm(const float *Ap, const float *B, size_t ldb, int M, int N,
             // The block's output (and residual) rows are a plane apart: start their cache misses now so
             // they overlap the kernel instead of stalling the stores after it.
             for (int r = 0; r < rows; r++) {
-                float *c = C + (size_t)(p * MR + r) * ldc + j0;
-                __builtin_prefetch(c, 1, 3); __builtin_prefetch(c + nc - 1, 1, 3);
-                if (residual) {
-                    const float *res = residual + (size_t)(p * MR + r) * ldc + j0;
-                    __builtin_prefetch(res, 0, 3); __builtin_prefetch(res + nc - 1, 0, 3);
+                for (int sg = 0; sg < segments; sg++) {
+                    const size_t o = cOff[sg] + (size_t)(p * MR + r) * ldc;
+                    __builtin_prefetch(C + o, 1, 3); __builtin_prefetch(C + o + len[sg] - 1, 1, 3);
+                    if (residual) { __builtin_prefetch(residual + o, 0, 3); __builtin_prefetch(residual + o + len[sg] - 1, 0, 3); }
                 }
             }
-            // Edge blocks (M or N not a multiple of the block) skip the all-zero rows and columns.
-            if (rows == MR && nc > NR / 2) tier_panel(K, Ap + (size_t)p * K * MR, Bp, tile, NR);
-            else tier_block(K, Ap + (size_t)p * K * MR, Bp, tile, NR, rows, nc);
+            // Edge blocks (M or N not a multiple of the block) skip the all-zero rows and columns. Sums
+            // over PW_GEMM_CHUNK of K at a time, then their sum (precision: kernel_table.h).
+            const float *Apan = Ap + (size_t)p * K * MR;
+            const int full = rows == MR && nc > NR / 2;
+            const int first = K < PW_GEMM_CHUNK ? K : PW_GEMM_CHUNK;
+            if (full) tier_panel(first, Apan, Bp, tile, NR); else tier_block(first, Apan, Bp, tile, NR, rows, nc);
+            for (int k0 = first; k0 < K; k0 += PW_GEMM_CHUNK) {
+                const int len = K - k0 < PW_GEMM_CHUNK ? K - k0 : PW_GEMM_CHUNK;
+                if (full) tier_panel(len, Apan + (size_t)k0 * MR, Bp + (size_t)k0 * NR, part, NR);
+                else tier_block(len, Apan + (size_t)k0 * MR, Bp + (size_t)k0 * NR, part, NR, rows, nc);
+                for (int r = 0; r < rows; r++) {
+                    float *RESTRICT t = tile + (size_t)r * NR;
+                    const float *RESTRICT q = part + (size_t)r * NR;
+                    for (int j = 0; j < nc; j++) t[j] += q[j];
+                }
+            }
             for (int r = 0; r < rows; r++) {
                 const int row = p * MR + r;
                 const float b = bias ? bias[row] : 0.0f;
-                const float *RESTRICT t = tile + (size_t)r * NR;
-                float *RESTRICT c = C + (size_t)row * ldc + j0;
-                if (residual) {
-                    const float *RESTRICT res = residual + (size_t)row * ldc + j0;
-                    if (relu) for (int j = 0; j < nc; j++) { float v = t[j] + b + res[j]; c[j] = v > 0 ? v : 0; }
-                    else for (int j = 0; j < nc; j++) c[j] = t[j] + b + res[j];
-                } else {
-                    if (relu) for (int j = 0; j < nc; j++) { float v = t[j] + b; c[j] = v > 0 ? v : 0; }
-                    else for (int j = 0; j < nc; j++) c[j] = t[j] + b;
+                for (int sg = 0; sg < segments; sg++) {
+                    const size_t o = cOff[sg] + (size_t)row * ldc;
+                    const int n = len[sg];
+                    const float *RESTRICT t = tile + (size_t)r * NR + at[sg];
+                    float *RESTRICT c = C + o;
+                    if (residual) {
+                        const float *RESTRICT res = residual + o;
+                        if (relu) for (int j = 0; j < n; j++) { float v = t[j] + b + res[j]; c[j] = v > 0 ? v : 0; }
+                        else for (int j = 0; j < n; j++) c[j] = t[j] + b + res[j];
+                    } else {
+                        if (relu) for (int j = 0; j < n; j++) { float v = t[j] + b; c[j] = v > 0 ? v : 0; }
+                        else for (int j = 0; j < n; j++) c[j] = t[j] + b;
+                    }
                 }
             }
         }

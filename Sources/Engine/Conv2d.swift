@@ -73,8 +73,11 @@ public final class Conv2d: @unchecked Sendable {   // immutable after init; safe
         plansLock.lock()
         defer { plansLock.unlock() }
         if let p = plans[m] { return p }
-        let p = WinogradPlan(m: m, weights: weights, outChannels: outChannels, inChannels: inChannels,
-                             padding: padding, dilation: dilation)
+        let t = m + 2, kp = (outChannels + blockRows - 1) / blockRows * blockRows
+        let p = WeightTransforms.timed(floats: t * t * kp * inChannels) {
+            WinogradPlan(m: m, weights: weights, outChannels: outChannels, inChannels: inChannels,
+                         padding: padding, dilation: dilation)
+        }
         plans[m] = p
         return p
     }
@@ -131,37 +134,58 @@ public final class Conv2d: @unchecked Sendable {   // immutable after init; safe
                                      relu: relu, y: y.baseAddress!)
                         return
                     }
-                    for i in 0..<n {
-                        forwardImage(xb.baseAddress! + i * inChannels * h * w, h, w,
-                                     y.baseAddress! + i * outChannels * ho * wo, ho, wo,
-                                     rp.map { $0 + i * outChannels * ho * wo }, relu)
+                    // Several images per product where the engine's kernels run it: narrow planes (HRNet's
+                    // low-resolution branches) then fill whole column blocks and threads, with the same bits.
+                    let plane = ho * wo
+                    let perCall = matrix.batchesImages(n: plane)
+                        ? max(1, min(n, Conv2d.batchColumnFloats / max(1, columnRows * plane))) : 1
+                    for i in Swift.stride(from: 0, to: n, by: perCall) {
+                        forwardImages(xb.baseAddress! + i * inChannels * h * w, min(perCall, n - i), h, w,
+                                      y.baseAddress! + i * outChannels * plane, ho, wo,
+                                      rp.map { $0 + i * outChannels * plane }, relu)
                     }
                 }
             }
         })
     }
 
-    private func forwardImage(_ x: UnsafePointer<Float>, _ h: Int, _ w: Int, _ y: UnsafeMutablePointer<Float>,
-                              _ ho: Int, _ wo: Int, _ residual: UnsafePointer<Float>?, _ relu: Bool) {
-        let cinG = inChannels / groups
-        let k = cinG * kernelHeight * kernelWidth
+    /// Rows of one image's im2col matrix (0 for the direct 1×1 path, which needs none).
+    private var columnRows: Int {
+        kernelHeight == 1 && kernelWidth == 1 && stride == 1 && padding == 0 ? 0 : inChannels * kernelHeight * kernelWidth
+    }
+
+    /// Im2col floats one product may gather over its images (bounds the scratch of a batch).
+    static let batchColumnFloats = 4 << 20
+
+    /// `images` consecutive images of x (one product when more than one) into y.
+    private func forwardImages(_ x: UnsafePointer<Float>, _ images: Int, _ h: Int, _ w: Int, _ y: UnsafeMutablePointer<Float>,
+                               _ ho: Int, _ wo: Int, _ residual: UnsafePointer<Float>?, _ relu: Bool) {
         let plane = ho * wo
-        let direct = kernelHeight == 1 && kernelWidth == 1 && stride == 1 && padding == 0
+        let rowsPerImage = columnRows
         withOptionalArray(bias) { bp in
-            if direct {
+            if rowsPerImage == 0 {
                 // x is already the [C][plane] matrix of every group.
-                matrix.apply(x, n: plane, bias: bp, residual: residual, relu: relu, y: y)
+                matrix.apply(x, n: plane, images: images, bImage: inChannels * h * w, yImage: outChannels * plane,
+                             bias: bp, residual: residual, relu: relu, y: y)
                 return
             }
-            ScratchPool.shared.withBuffer(groups * k * plane) { cols in
+            let taps = kernelHeight * kernelWidth
+            ScratchPool.shared.withBuffer(images * rowsPerImage * plane) { cols in
                 // Rows of all groups at once: group g's rows start at g·k, which is channel g·cinG's row.
-                parallelChunks(inChannels, minChunk: max(1, parallelGrain / (kernelHeight * kernelWidth * plane))) { r in
-                    pw_im2col(x, Int32(h), Int32(w), Int32(kernelHeight), Int32(kernelWidth),
-                              Int32(stride), Int32(stride), Int32(padding), Int32(padding),
-                              Int32(dilation), Int32(dilation), Int32(ho), Int32(wo),
-                              Int32(r.lowerBound), Int32(r.upperBound), cols)
+                parallelChunks(images * inChannels, minChunk: max(1, parallelGrain / (taps * plane))) { r in
+                    var item = r.lowerBound
+                    while item < r.upperBound {
+                        let image = item / inChannels, c0 = item % inChannels
+                        let c1 = min(inChannels, c0 + r.upperBound - item)
+                        pw_im2col(x + image * inChannels * h * w, Int32(h), Int32(w), Int32(kernelHeight), Int32(kernelWidth),
+                                  Int32(stride), Int32(stride), Int32(padding), Int32(padding),
+                                  Int32(dilation), Int32(dilation), Int32(ho), Int32(wo),
+                                  Int32(c0), Int32(c1), cols + image * rowsPerImage * plane)
+                        item += c1 - c0
+                    }
                 }
-                matrix.apply(cols, n: plane, bias: bp, residual: residual, relu: relu, y: y)
+                matrix.apply(cols, n: plane, images: images, bImage: rowsPerImage * plane, yImage: outChannels * plane,
+                             bias: bp, residual: residual, relu: relu, y: y)
             }
         }
     }

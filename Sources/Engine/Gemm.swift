@@ -71,33 +71,43 @@ final class GemmWeights: @unchecked Sendable {   // `packed` is written once und
         defer { lock.unlock() }
         if let packed { return packed }
         let per = packedPerGroup
-        var p = [Float](repeating: 0, count: groups * per)
-        raw.withUnsafeBufferPointer { rb in
-            p.withUnsafeMutableBufferPointer { pb in
-                for g in 0..<groups {
-                    pw_gemm_pack_a(rb.baseAddress! + g * rows * depth, Int32(rows), Int32(depth), depth, pb.baseAddress! + g * per)
+        let p = WeightTransforms.timed(floats: groups * per) {
+            var p = [Float](repeating: 0, count: groups * per)
+            raw.withUnsafeBufferPointer { rb in
+                p.withUnsafeMutableBufferPointer { pb in
+                    for g in 0..<groups {
+                        pw_gemm_pack_a(rb.baseAddress! + g * rows * depth, Int32(rows), Int32(depth), depth, pb.baseAddress! + g * per)
+                    }
                 }
             }
+            return p
         }
         packed = p
         return p
     }
 
+    /// Whether `apply` takes several images at once for products n columns wide (the engine's kernels;
+    /// OpenBLAS runs one image per call).
+    func batchesImages(n: Int) -> Bool { GemmBackend.choose(columns: n) == .engine }
+
     /// y[g·rows + r][j] = Σ_k W_g[r][k] · b[g·depth + k][j] for j < n (b and y row-major with row length
-    /// n), then + bias[row], + residual (laid out like y), ReLU if asked.
-    func apply(_ b: UnsafePointer<Float>, n: Int, bias: UnsafePointer<Float>?, residual: UnsafePointer<Float>?,
-               relu: Bool, y: UnsafeMutablePointer<Float>) {
+    /// n), then + bias[row], + residual (laid out like y), ReLU if asked. With `images` > 1 (only where
+    /// `batchesImages`), image i's b starts at b + i·bImage and its y and residual at + i·yImage.
+    func apply(_ b: UnsafePointer<Float>, n: Int, images: Int = 1, bImage: Int = 0, yImage: Int = 0,
+               bias: UnsafePointer<Float>?, residual: UnsafePointer<Float>?, relu: Bool, y: UnsafeMutablePointer<Float>) {
         switch GemmBackend.choose(columns: n) {
         case .engine:
             let p = packedWeights(), per = packedPerGroup
             p.withUnsafeBufferPointer { pb in
                 for g in 0..<groups {
                     gemm(pb.baseAddress! + g * per, rows: rows, depth: depth, b + g * depth * n, ldb: n, n: n,
+                         images: images, bImage: bImage, cImage: yImage,
                          bias: bias.map { $0 + g * rows }, residual: residual.map { $0 + g * rows * n }, relu: relu,
                          c: y + g * rows * n, ldc: n)
                 }
             }
         case .openBLAS:
+            precondition(images == 1, "GemmWeights.apply: OpenBLAS products take one image per call")
             raw.withUnsafeBufferPointer { wb in
                 for g in 0..<groups {
                     sgemm(rows, n, depth, wb.baseAddress! + g * rows * depth, b + g * depth * n, y + g * rows * n)
@@ -111,13 +121,17 @@ final class GemmWeights: @unchecked Sendable {   // `packed` is written once und
 /// c (rows × n, row stride ldc) = packed a (rows × depth, from pw_gemm_pack_a) · b (depth × n, row stride
 /// ldb) (+bias[row]) (+residual, laid out like c) (ReLU), split over the engine's threads. The split
 /// only decides which thread computes which block: results are the same at any thread count.
+/// `images` > 1 runs that many such products side by side as one (image i's b at b + i·bImage, its c
+/// and residual at + i·cImage): narrow products fill whole column blocks, with the same bits.
 func gemm(_ a: UnsafePointer<Float>, rows: Int, depth: Int, _ b: UnsafePointer<Float>, ldb: Int, n: Int,
+          images: Int = 1, bImage: Int = 0, cImage: Int = 0,
           bias: UnsafePointer<Float>?, residual: UnsafePointer<Float>?, relu: Bool,
           c: UnsafeMutablePointer<Float>, ldc: Int) {
-    let columnBlocks = (n + blockColumns - 1) / blockColumns
+    let columns = images * n
+    let columnBlocks = (columns + blockColumns - 1) / blockColumns
     let panels = (rows + blockRows - 1) / blockRows
     // Small products are not worth waking a second thread for (dispatch costs tens of microseconds).
-    let threads = 2 * rows * n * depth < 64 * parallelGrain ? 1 : EngineThreads.count
+    let threads = 2 * rows * columns * depth < 64 * parallelGrain ? 1 : EngineThreads.count
     // Column blocks are the natural unit (each packs its B panel once and runs every row panel on it);
     // split row panels too when there are too few column blocks to keep every thread busy.
     let rowGroups = columnBlocks >= 4 * threads ? 1 : min(panels, (4 * threads + columnBlocks - 1) / columnBlocks)
@@ -125,8 +139,8 @@ func gemm(_ a: UnsafePointer<Float>, rows: Int, depth: Int, _ b: UnsafePointer<F
     let scratch = Int(pw_gemm_scratch(Int32(depth)))
     let run: (Range<Int>) -> Void = { r in
         ScratchPool.shared.withBuffer(scratch) { s in
-            pw_gemm(a, b, ldb, Int32(rows), Int32(n), Int32(depth), bias, residual, relu ? 1 : 0, c, ldc,
-                    Int32(rowGroups), Int32(r.lowerBound), Int32(r.upperBound), s)
+            pw_gemm_images(a, b, ldb, bImage, Int32(rows), Int32(images), Int32(n), Int32(depth), bias, residual,
+                           relu ? 1 : 0, c, ldc, cImage, Int32(rowGroups), Int32(r.lowerBound), Int32(r.upperBound), s)
         }
     }
     if threads == 1 { run(0..<items) } else { parallelChunks(items, run) }

@@ -58,9 +58,9 @@ struct WinogradPlan {
     }
 
     static let g2: [[Double]] = [[1, 0, 0], [0.5, 0.5, 0.5], [0.5, -0.5, 0.5], [0, 0, 1]]
-    static let sixth: Double = 1.0 / 6, twelfth: Double = 1.0 / 12, twentyFourth: Double = 1.0 / 24
-    static let g4: [[Double]] = [[0.25, 0, 0], [-sixth, -sixth, -sixth], [-sixth, sixth, -sixth],
-                                 [twentyFourth, twelfth, sixth], [twentyFourth, -twelfth, sixth], [0, 0, 1]]
+    /// G for F(4×4) at the points 0, ±1/2, ±2, ∞, rows scaled to match the kernels' integer B^T rows.
+    static let g4: [[Double]] = [[1.0 / 4, 0, 0], [4.0 / 15, 2.0 / 15, 1.0 / 15], [4.0 / 15, -2.0 / 15, 1.0 / 15],
+                                 [1.0 / 120, 1.0 / 60, 1.0 / 30], [1.0 / 120, -1.0 / 60, 1.0 / 30], [0, 0, 1.0 / 4]]
 
     /// Tile origins along one axis: for each phase a < d, outputs a, a+d, … grouped m at a time.
     static func origins(extent: Int, dilation d: Int, m: Int) -> [Int32] {

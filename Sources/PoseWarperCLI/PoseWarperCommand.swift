@@ -1,4 +1,5 @@
 import ArgumentParser
+import Engine
 
 /// The `posewarper` command; each subcommand lives in its own file and is registered here.
 @main
@@ -11,6 +12,7 @@ struct PoseWarperCommand: ParsableCommand {
     )
 
     static func main() {
+        MemoryReuse.enable()
         StopSignals.install()
         main(nil)
     }

@@ -33,7 +33,7 @@ func assertClose(_ value: Tensor, _ reference: Tensor, bound: Double, _ label: S
     XCTAssertLessThanOrEqual(d.relativeL2, bound, "\(label): \(d)", file: file, line: line)
 }
 
-/// Tiny random YOLOX / RTMDet checkpoints in the official layouts against the PyTorch reference.
+/// Tiny random YOLOX / RTMDet checkpoints in the official layouts against the PyTorch float64 reference.
 final class DetectorParityTests: XCTestCase {
     func testRawHeadOutputsAndBoxesMatchTorch() throws {
         let raw = try DetectorFixtures.tensor("input"), normalised = try DetectorFixtures.tensor("input_rtmdet")
@@ -45,11 +45,14 @@ final class DetectorParityTests: XCTestCase {
                 XCTAssertEqual(model.description.family.rawValue.lowercased(), c["family"] as! String, file)
                 let levels = model.forward(model.description.family == .yolox ? raw : normalised)
                 XCTAssertEqual(levels.map(\.stride), [8, 16, 32])
+                // References in float64. These narrow random nets amplify float32 rounding: PyTorch's own
+                // float32 run is up to 9.5e-6 from float64 on them (full-size detectors: `make precision`).
+                let bound = 2e-5
                 for (l, level) in levels.enumerated() {
-                    assertClose(level.classes, try DetectorFixtures.tensor("\(name)_l\(l)_cls"), bound: 1e-5, "\(file) level \(l) cls")
-                    assertClose(level.boxes, try DetectorFixtures.tensor("\(name)_l\(l)_reg"), bound: 1e-5, "\(file) level \(l) reg")
+                    assertClose(level.classes, try DetectorFixtures.tensor("\(name)_l\(l)_cls"), bound: bound, "\(file) level \(l) cls")
+                    assertClose(level.boxes, try DetectorFixtures.tensor("\(name)_l\(l)_reg"), bound: bound, "\(file) level \(l) reg")
                     if model.description.family == .yolox {
-                        assertClose(level.objectness!, try DetectorFixtures.tensor("\(name)_l\(l)_obj"), bound: 1e-5, "\(file) level \(l) obj")
+                        assertClose(level.objectness!, try DetectorFixtures.tensor("\(name)_l\(l)_obj"), bound: bound, "\(file) level \(l) obj")
                     } else {
                         XCTAssertNil(level.objectness)
                     }

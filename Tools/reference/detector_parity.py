@@ -48,6 +48,8 @@ def combined(outs):
 
 
 def build(case, out, seed):
+    """Writes the case's checkpoint, input and PyTorch head outputs; returns their paths, the forward's
+    seconds, the outputs' std and the model and input (for a float64 run)."""
     name, make, layout, side = case
     g = torch.Generator().manual_seed(seed)
     model = make()
@@ -67,7 +69,7 @@ def build(case, out, seed):
         torch.save({'meta': {'mmdet_version': '3.3.0'}, 'state_dict': sd}, paths['pth'])
     np.save(paths['input.npy'], x.numpy().astype(np.float32))
     np.save(paths['torch.npy'], y.numpy().astype(np.float32))
-    return paths, torch_seconds, float(y.std())
+    return paths, torch_seconds, float(y.std()), model, x
 
 
 def main():
@@ -84,7 +86,7 @@ def main():
     for i, case in enumerate(cases):
         name = case[0]
         print(f'[{name}] building the random checkpoint and the PyTorch output ...', flush=True)
-        paths, torch_seconds, std = build(case, args.out, 200 + CASES.index(case))
+        paths, torch_seconds, std, _, _ = build(case, args.out, 200 + CASES.index(case))
         t0 = time.time()
         run = subprocess.run([args.binary, 'forward', '--weights', paths['pth'], '--input', paths['input.npy'],
                               '--output', paths['swift.npy'], '--threads', str(args.threads)], capture_output=True, text=True)

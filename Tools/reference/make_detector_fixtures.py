@@ -3,10 +3,12 @@
     python3 Tools/reference/make_detector_fixtures.py
 
 Tiny random calibrated YOLOX and RTMDet checkpoints (official names; YOLOX in both Megvii's and mmdet's
-layout), one 64x96 input (0-255 for YOLOX, normalised for RTMDet), the raw head outputs per level (cls / reg / obj logits) and the person boxes
+layout), one 64x96 input (0-255 for YOLOX, normalised for RTMDet), the raw head outputs per level (cls / reg / obj logits,
+computed in float64) and the person boxes
 after each family's post-processing (detectors_ref.postprocess), plus `cases.json` describing them; and one small RGB frame taken end to end (letterbox input, boxes in
 frame pixels; `frames.json`).
 """
+import copy
 import json
 import os
 import sys
@@ -45,8 +47,10 @@ def main():
                 for t in model.state_dict().values():
                     if t.is_floating_point():
                         t.copy_(t.half().float())
+        # The references are computed in float64 (then stored as float32): these narrow random nets
+        # amplify float32 rounding to ~1e-5, so a float32 PyTorch run would be no reference at that bound.
         with torch.no_grad():
-            outs = model(xin)
+            outs = copy.deepcopy(model).double()(xin.double())
         kinds = ['cls', 'reg', 'obj'] if family == 'yolox' else ['cls', 'reg']
         for l, o in enumerate(outs):
             for kind, t in zip(kinds, o):

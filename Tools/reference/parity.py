@@ -28,7 +28,8 @@ CASES = [
 ]
 
 
-def build(case, out, seed):
+def make_model(case, seed):
+    """The case's random model (BN calibrated) and its input; the same for a given seed."""
     name, family, widths, (h, w), persons, neck = case
     extra = R.hrnet_config(widths)
     frames = 5 if family == 'PoseWarper' else 1
@@ -40,6 +41,15 @@ def build(case, out, seed):
     else:
         model = R.TopDownModel(extra)
     R.randomize(model, seed, calibration)
+    return model, x
+
+
+def build(case, out, seed):
+    """Writes the case's checkpoint, input and PyTorch output; returns their paths, the forward's
+    seconds, the output's std and the model and input (for a float64 run)."""
+    name, family, widths, _, _, _ = case
+    extra = R.hrnet_config(widths)
+    model, x = make_model(case, seed)
     t0 = time.time()
     with torch.no_grad():
         y = model(x)
@@ -48,7 +58,7 @@ def build(case, out, seed):
     R.save_checkpoint(model, paths['pth'], R.meta_for(family, extra))
     np.save(paths['input.npy'], x.numpy().astype(np.float32))
     np.save(paths['torch.npy'], y.numpy().astype(np.float32))
-    return paths, torch_seconds, float(y.std())
+    return paths, torch_seconds, float(y.std()), model, x
 
 
 def main():
@@ -64,7 +74,7 @@ def main():
     for i, case in enumerate(CASES):
         name = case[0]
         print(f'[{name}] building the random checkpoint and the PyTorch output ...', flush=True)
-        paths, torch_seconds, std = build(case, args.out, 100 + i)
+        paths, torch_seconds, std, _, _ = build(case, args.out, 100 + i)
         t0 = time.time()
         run = subprocess.run([args.binary, 'forward', '--weights', paths['pth'], '--input', paths['input.npy'],
                               '--output', paths['swift.npy'], '--threads', str(args.threads)],

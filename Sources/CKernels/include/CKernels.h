@@ -67,6 +67,13 @@ void pw_gemm_pack_a(const float *A, int M, int K, size_t lda, float *Ap);
 /// the items are split over threads. `scratch` holds pw_gemm_scratch(K) floats per call.
 void pw_gemm(const float *Ap, const float *B, size_t ldb, int M, int N, int K, const float *bias,
              const float *residual, int relu, float *C, size_t ldc, int rowGroups, int i0, int i1, float *scratch);
+/// pw_gemm over the columns of several images side by side: N = images · plane columns, column j is
+/// column j % plane of image j / plane, whose B starts bImage floats after the previous image's and
+/// whose C (and residual) cImage floats after. Each column's sum is computed exactly as pw_gemm
+/// computes it, so batching images changes no bit of any result. Items count ceil(N/NR) column blocks.
+void pw_gemm_images(const float *Ap, const float *B, size_t ldb, size_t bImage, int M, int images, int plane, int K,
+                    const float *bias, const float *residual, int relu, float *C, size_t ldc, size_t cImage,
+                    int rowGroups, int i0, int i1, float *scratch);
 size_t pw_gemm_scratch(int K);
 
 /// Kernel tiers, lowest first. Each tier is one C file (isa_portable.c, isa_avx2.c, isa_avx512.c).
@@ -82,6 +89,9 @@ int pw_isa_level(void);
 /// Test hook: dispatches to min(level, supported) from now on (ignoring PW_ISA); returns that tier.
 /// Not for use while other threads run kernels.
 int pw_isa_force(int level);
+
+/// Keeps freed memory in the process for reuse (glibc's allocator; a no-op elsewhere): see Engine's MemoryReuse.
+void pw_keep_freed_memory(void);
 
 #include "DetectorKernels.h"   // the detector networks' kernels (own file)
 
