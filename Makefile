@@ -33,19 +33,20 @@ bench: deps
 	.build/release/posewarper-bench
 
 # The main job on a held-out multi-person clip of the synthetic world (Tools/synthworld) with our own
-# trained PoseWarper (Models/), then its accuracy against the clip's ground truth.
+# trained detector and PoseWarper (Models/), then its accuracy against the clip's ground truth.
 DEMO_CLIP     := Samples/synth-demo.mp4
 DEMO_PIPELINE := Models/posewarper-hrnet-w16-synth-128x96.yml
+DEMO_DETECTOR := yolox-nano-synth-person
 
 demo: deps
 	$(SWIFT) build $(RELEASE) --product posewarper
 	@mkdir -p out
-	$(BIN) run $(DEMO_CLIP) --pipeline $(DEMO_PIPELINE) --boxes Samples/synth-demo.boxes.json \
+	$(BIN) run $(DEMO_CLIP) --pipeline $(DEMO_PIPELINE) --detector $(DEMO_DETECTOR) \
 	    --video out/demo.mp4 --keypoints out/demo.jsonl --trails 6
 	$(BIN) evaluate --gt Samples/synth-demo.gt.json --pred out/demo.jsonl
 	@echo "make demo: wrote out/demo.mp4 (annotated video) and out/demo.jsonl (keypoint stream); accuracy above."
-	@echo "make demo: the model is our own, trained briefly on the CPU (Models/README.md): skeletons follow the figures"
-	@echo "           but are far from converged. Official weights: see Pipelines/*.yml."
+	@echo "make demo: detector and pose models are our own, trained briefly on the CPU (Models/README.md): far from"
+	@echo "           converged. Official weights: posewarper models lists them (run --model NAME)."
 
 # A cluster job simulated locally: N processes over the segments of the bundled clip, then
 # `posewarper merge`, checked byte for byte against a single run (Samples/cluster/cluster-demo.sh).

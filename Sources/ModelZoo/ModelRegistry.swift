@@ -90,6 +90,9 @@ public enum ModelRegistry {
                    task: .videoPose, detail: "synthetic world, COCO-17, 128x96",
                    source: .bundled("Models/posewarper_hrnet_w16_synth_128x96.pth"),
                    pipeline: "Models/posewarper-hrnet-w16-synth-128x96.yml"),
+        ModelEntry(name: "yolox-nano-synth-person", family: "YOLOX-nano person detector (this repository)", task: .detection,
+                   detail: "synthetic world, persons, 320", source: .bundled("Models/yolox_nano_synth_person.pth"),
+                   pipeline: "Models/yolox-nano-synth-person.yml"),
         // YOLOX, Megvii's release 0.1.1rc0 (github.com/Megvii-BaseDetection/YOLOX): no hash in the names.
         megvii("nano", "416"), megvii("tiny", "416"), megvii("s", "640"), megvii("m", "640"), megvii("l", "640"), megvii("x", "640"),
         // YOLOX, mmdetection's port (mmdet 2.x model zoo, configs/yolox).

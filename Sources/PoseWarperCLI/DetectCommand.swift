@@ -100,12 +100,13 @@ struct DetectCommand: ParsableCommand {
         let renderer: SkeletonRenderer
         do {
             if let threads = o.threads { EngineThreads.set(threads) }
-            var section = try o.pipeline.map { try DetectorSection.load(pipeline: $0) } ?? DetectorSection()
+            // A named detector comes with its own pipeline file's settings when it has one.
+            let named = try o.model.map { try NamedModels.resolve($0, command: "detect", quiet: o.quiet) }
+            var section = try (o.pipeline ?? named?.pipeline).map { try DetectorSection.load(pipeline: $0) } ?? DetectorSection()
             if let t = o.scoreThreshold { section.scoreThreshold = Float(t) }
             if let t = o.nmsThreshold { section.nmsThreshold = Float(t) }
             if !o.inputSize.isEmpty { section.inputSize = o.inputSize }
-            let named = try o.model.map { try NamedModels.resolve($0, command: "detect", quiet: o.quiet).weights }
-            guard let weights = named ?? o.weights ?? section.weights else {
+            guard let weights = named?.weights ?? o.weights ?? section.weights else {
                 fail("\(o.pipeline!): persons.detector has no weights; pass --weights FILE")
                 return 1
             }

@@ -142,13 +142,19 @@ enum NamedModels {
         return try store.resolve(entry, events: reporter.handle)
     }
 
-    /// `run --detector VALUE`: an existing file is that file; otherwise a detector's name resolves
-    /// to its downloaded file; anything else stays a path (and fails as a missing file does).
-    static func detectorPath(_ value: String, command: String, quiet: Bool) throws -> String {
+    /// `run --detector VALUE`: an existing file is that file, with the pose pipeline's
+    /// persons.detector settings; otherwise a detector's name resolves to its downloaded (or bundled)
+    /// file and takes its own pipeline file's settings when it has one (its training resolution,
+    /// thresholds), else the pose pipeline's; anything else stays a path (and fails as a missing file does).
+    static func detector(_ value: String, poseSection: DetectorSection, command: String, quiet: Bool) throws
+        -> (weights: String, section: DetectorSection) {
         guard !FileManager.default.fileExists(atPath: value), let entry = ModelRegistry.named(value), entry.task == .detection else {
-            return value
+            return (value, poseSection)
         }
-        return try resolve(entry, store: ModelStore(), command: command, quiet: quiet)
+        let store = ModelStore()
+        let weights = try resolve(entry, store: store, command: command, quiet: quiet)
+        guard let pipeline = store.pipelinePath(of: entry) else { return (weights, poseSection) }
+        return (weights, try DetectorSection.load(pipeline: pipeline))
     }
 }
 

@@ -297,12 +297,15 @@ extension RunCommand {
             + (boxes == nil && !wholeFrame ? PoseJob.Persons.pipeline.inputFiles(config) : [])
     }
 
-    /// The job with the model loaded and the command's settings applied.
-    /// The `--detector` checkpoint with the pipeline file's persons.detector settings (weights aside), if given.
+    /// The `--detector` checkpoint or name with its settings (`NamedModels.detector`), if given.
     func loadDetector(_ config: PipelineConfig) throws -> DetectorPersons? {
-        try detector.map { try DetectorPersons(weights: NamedModels.detectorPath($0, command: "run", quiet: quiet), section: config.persons.detector) }
+        try detector.map {
+            let resolved = try NamedModels.detector($0, poseSection: config.persons.detector, command: "run", quiet: quiet)
+            return try DetectorPersons(weights: resolved.weights, section: resolved.section)
+        }
     }
 
+    /// The job with the model loaded and the command's settings applied.
     func makeJob(_ config: PipelineConfig) throws -> PoseJob {
         let job = try PoseJob(pipeline: config, weights: weights)
         job.imageSequenceFPS = imageFPS
