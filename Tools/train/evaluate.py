@@ -151,11 +151,16 @@ def coco_ap(split, preds, scores):
     return dict(AP=float(st[0]), AP50=float(st[1]), AP75=float(st[2]), AR=float(st[5]))
 
 
-def metrics(split, hm, centers, scales, post_process='default', kernel=11):
+def scored(split, hm, centers, scales, post_process='default', kernel=11):
+    """(metrics, predictions [N, 17, 2]) of heatmaps for the split's ground-truth persons."""
     preds, maxvals = R.keypoints_from_heatmaps(hm, centers, scales, post_process=post_process, kernel=kernel)
     m = {'PCK@0.2': pck(split, preds, 0.2), 'PCK@0.1': pck(split, preds, 0.1)}
     m.update(coco_ap(split, preds, maxvals))
-    return m
+    return m, preds
+
+
+def metrics(split, hm, centers, scales, post_process='default', kernel=11):
+    return scored(split, hm, centers, scales, post_process, kernel)[0]
 
 
 class GroundTruth:
@@ -354,9 +359,7 @@ def main():
             key = name if pp == 'default' else f'{name}/{pp}'
             ms, preds = {}, {}
             for k, hm in hms.items():
-                preds[k], maxvals = R.keypoints_from_heatmaps(hm, centers, scales, post_process=pp, kernel=a.modulate_kernel)
-                ms[k] = {'PCK@0.2': pck(split, preds[k], 0.2), 'PCK@0.1': pck(split, preds[k], 0.1)}
-                ms[k].update(coco_ap(split, preds[k], maxvals))
+                ms[k], preds[k] = scored(split, hm, centers, scales, pp, a.modulate_kernel)
             diffs = differences(split, preds, a.bootstrap)
             report[key] = dict(ms, differences={f'{x}-{y}': d for (x, y), d in diffs.items()})
             show(key, ms, diffs)
