@@ -37,7 +37,7 @@ MemoryReuse.enable()   // as the posewarper command does
 
 // `posewarper-bench [WORD …]` runs only the sections whose name contains one of the words (e.g. `models`).
 let wanted = CommandLine.arguments.dropFirst().map { $0.lowercased() }
-let sections: [BenchSection] = (engineBenchSections() + modelsBenchSections() + videoBenchSections() + pipelineBenchSections()
+let sections: [BenchSection] = (engineBenchSections() + modelsBenchSections() + layersBenchSections() + videoBenchSections() + pipelineBenchSections()
     + detectorBenchSections())
     .filter { section in wanted.isEmpty || wanted.contains { section.name.lowercased().contains($0) } }
 

@@ -125,28 +125,43 @@ public final class Conv2d: @unchecked Sendable {   // immutable after init; safe
         precondition(ho > 0 && wo > 0, "Conv2d: input \(h)×\(w) too small for the kernel")
         let outShape = [n, outChannels, ho, wo]
         if let residual { precondition(residual.shape == outShape, "Conv2d residual \(residual.shape) != output \(outShape)") }
-        return Tensor(shape: outShape, unsafeUninitialized: { y in
-            x.withUnsafeBufferPointer { xb in
-                withOptionalPointer(residual) { rp in
-                    let chosen = algorithm(batch: planBatch ?? n, outHeight: ho, outWidth: wo)
-                    if chosen != .im2col {
-                        plan(chosen == .winograd2 ? 2 : 4).run(xb.baseAddress!, n: n, h: h, w: w, ho: ho, wo: wo, bias: bias, residual: rp,
-                                     relu: relu, y: y.baseAddress!)
-                        return
-                    }
-                    // Several images per product where the engine's kernels run it: narrow planes (HRNet's
-                    // low-resolution branches) then fill whole column blocks and threads, with the same bits.
-                    let plane = ho * wo
-                    let perCall = matrix.batchesImages(n: plane)
-                        ? max(1, min(n, Conv2d.batchColumnFloats / max(1, columnRows * plane))) : 1
-                    for i in Swift.stride(from: 0, to: n, by: perCall) {
-                        forwardImages(xb.baseAddress! + i * inChannels * h * w, min(perCall, n - i), h, w,
-                                      y.baseAddress! + i * outChannels * plane, ho, wo,
-                                      rp.map { $0 + i * outChannels * plane }, relu)
+        return LayerProfile.measure(profileKey(n: planBatch ?? n, ho: ho, wo: wo),
+                                    macs: n * outChannels * ho * wo * (inChannels / groups) * kernelHeight * kernelWidth) {
+            Tensor(shape: outShape, unsafeUninitialized: { y in
+                x.withUnsafeBufferPointer { xb in
+                    withOptionalPointer(residual) { rp in
+                        let chosen = algorithm(batch: planBatch ?? n, outHeight: ho, outWidth: wo)
+                        if chosen != .im2col {
+                            plan(chosen == .winograd2 ? 2 : 4).run(xb.baseAddress!, n: n, h: h, w: w, ho: ho, wo: wo, bias: bias, residual: rp,
+                                         relu: relu, y: y.baseAddress!)
+                            return
+                        }
+                        // Several images per product where the engine's kernels run it: narrow planes (HRNet's
+                        // low-resolution branches) then fill whole column blocks and threads, with the same bits.
+                        let plane = ho * wo
+                        let perCall = matrix.batchesImages(n: plane)
+                            ? max(1, min(n, Conv2d.batchColumnFloats / max(1, columnRows * plane))) : 1
+                        for i in Swift.stride(from: 0, to: n, by: perCall) {
+                            forwardImages(xb.baseAddress! + i * inChannels * h * w, min(perCall, n - i), h, w,
+                                          y.baseAddress! + i * outChannels * plane, ho, wo,
+                                          rp.map { $0 + i * outChannels * plane }, relu)
+                        }
                     }
                 }
-            }
-        })
+            })
+        }
+    }
+
+    /// "3×3/1 48→48 96×72 winograd4": the shape and algorithm a profile groups calls by.
+    private func profileKey(n: Int, ho: Int, wo: Int) -> String {
+        let alg: String
+        switch algorithm(batch: n, outHeight: ho, outWidth: wo) {
+        case .winograd2: alg = "winograd2"
+        case .winograd4: alg = "winograd4"
+        default: alg = kernelHeight == 1 && kernelWidth == 1 && stride == 1 && padding == 0 ? "gemm" : "im2col"
+        }
+        let dil = dilation == 1 ? "" : " d\(dilation)"
+        return "\(kernelHeight)×\(kernelWidth)/\(stride)\(dil) \(inChannels)→\(outChannels) \(ho)×\(wo) \(alg)"
     }
 
     /// Rows of one image's im2col matrix (0 for the direct 1×1 path, which needs none).
