@@ -219,6 +219,8 @@ def main():
     ap.add_argument('--lr', type=float, default=2e-3)
     ap.add_argument('--threads', type=int, default=2)
     ap.add_argument('--seed', type=int, default=0)
+    ap.add_argument('--init', help='start a new cosine from a Megvii-layout checkpoint (e.g. Models/...pth); '
+                                   'ignored when WORK/state.pt exists')
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
     os.makedirs(a.work, exist_ok=True)
@@ -244,6 +246,14 @@ def main():
         elapsed, step, seen = st['elapsed'], st['step'], st['seen']
         rng = np.random.default_rng([a.seed, step])
         log(f'resumed at step {step}, {elapsed / 60:.1f} min elapsed')
+    elif a.init:
+        # The release layout names parameters the Megvii way; map ours onto them through the same
+        # renaming the export uses, so there is one mapping.
+        theirs = torch.load(a.init, map_location='cpu', weights_only=False)['model']
+        ours = {k: theirs[D.megvii_name(k)] for k in model.state_dict()}
+        model.load_state_dict(ours)
+        ema.load_state_dict(ours)
+        log(f'initialised from {a.init} (model and EMA)')
     log(f'YOLOX-nano, 1 class: {sum(p.numel() for p in model.parameters())} parameters')
     budget = a.budget_min * 60
     last_eval = elapsed
