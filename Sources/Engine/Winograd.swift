@@ -6,13 +6,16 @@ import Foundation
 /// transformed products become t² sgemms of [K×C]·[C×tiles], cutting multiplies by m²·9/t²
 /// (2.25× for m = 2, 4× for m = 4). Dilation d tiles each d×d phase sub-image separately, since
 /// outputs y ≡ a (mod d) only read input rows ≡ a (mod d) — so dilated convs get the same saving.
-struct WinogradPlan {
+final class WinogradPlan: @unchecked Sendable {   // `packedBF16` is written once under the lock
     let m: Int
     let outChannels: Int, inChannels: Int
     let padding: Int, dilation: Int
     /// Transformed weights packed for pw_winograd_fused: [ξ][Kp/MR][C][MR], Kp = K rounded up to MR (zero rows).
     let packed: [Float]
     let paddedOut: Int
+    /// `packed` rounded to bfloat16 pairs along C, [ξ][Kp/MR][ceil(C/2)][MR]: built on first bfloat16 use.
+    private var packedBF16: [UInt32]? = nil
+    private let lock = NSLock()
 
     init(m: Int, weights: [Float], outChannels: Int, inChannels: Int, padding: Int, dilation: Int) {
         precondition(m == 2 || m == 4)
@@ -72,7 +75,24 @@ struct WinogradPlan {
         return out
     }
 
-    /// y[N][K][ho][wo] = conv(x) + bias (+ residual), ReLU if asked.
+    private func weightsBF16() -> [UInt32] {
+        lock.lock()
+        defer { lock.unlock() }
+        if let packedBF16 { return packedBF16 }
+        let t = m + 2, panels = t * t * paddedOut / blockRows
+        let count = Int(pw_bf16_packed_size(panels, Int32(inChannels)))
+        let p = WeightTransforms.timed(floats: count) {
+            var p = [UInt32](repeating: 0, count: count)
+            packed.withUnsafeBufferPointer { fb in
+                p.withUnsafeMutableBufferPointer { pw_bf16_pack_panels(fb.baseAddress!, panels, Int32(inChannels), $0.baseAddress!) }
+            }
+            return p
+        }
+        packedBF16 = p
+        return p
+    }
+
+    /// y[N][K][ho][wo] = conv(x) + bias (+ residual), ReLU if asked; products in `Precision.current`.
     func run(_ x: UnsafePointer<Float>, n: Int, h: Int, w: Int, ho: Int, wo: Int, bias: [Float]?,
              residual: UnsafePointer<Float>?, relu: Bool, y: UnsafeMutablePointer<Float>) {
         let t = m + 2, tt = t * t
@@ -112,10 +132,33 @@ struct WinogradPlan {
                     }
                     // 2. Products + output transform, fused per NR-tile block (parallel over blocks): the
                     //    t² products of a block stay in cache instead of round-tripping through memory.
+                    let items = ld / nr * (kp / blockRows), itemFlops = 2 * tt * c * blockRows * nr
                     withOptionalArray(bias) { bp in
+                        if Precision.current == .bfloat16 {
+                            let weights = weightsBF16(), c2 = (c + 1) / 2
+                            let fusedScratchBF16 = pw_bf16_winograd_fused_scratch(Int32(m))
+                            ScratchPool.shared.withBuffer(tt * c2 * ld) { vf in
+                                vf.withMemoryRebound(to: UInt32.self, capacity: tt * c2 * ld) { vh in
+                                    // V rounded to bfloat16 pairs, parallel over (ξ, column block).
+                                    parallelChunks(tt * (ld / nr), minChunk: max(1, parallelGrain / (c * nr))) { r in
+                                        pw_bf16_winograd_pack_v(v, Int32(c), ld, Int32(r.lowerBound), Int32(r.upperBound), vh)
+                                    }
+                                    weights.withUnsafeBufferPointer { wb in
+                                        parallelChunks(items, minChunk: max(1, 16 * parallelGrain / itemFlops)) { r in
+                                            ScratchPool.shared.withBuffer(fusedScratchBF16) { s in
+                                                pw_bf16_winograd_fused(wb.baseAddress!, vh, ld, Int32(n), Int32(c), Int32(k), Int32(kp),
+                                                                       Int32(ho), Int32(wo), Int32(dilation), Int32(m), oy,
+                                                                       Int32(oys.count), ox, Int32(oxs.count), bp, residual,
+                                                                       relu ? 1 : 0, Int32(r.lowerBound), Int32(r.upperBound), y, s)
+                                            }
+                                        }
+                                    }
+                                }
+                            }
+                            return
+                        }
                         packed.withUnsafeBufferPointer { pb in
-                            let itemFlops = 2 * tt * c * blockRows * nr
-                            parallelChunks(ld / nr * (kp / blockRows), minChunk: max(1, 16 * parallelGrain / itemFlops)) { r in
+                            parallelChunks(items, minChunk: max(1, 16 * parallelGrain / itemFlops)) { r in
                                 ScratchPool.shared.withBuffer(fusedScratch) { s in
                                     pw_winograd_fused(pb.baseAddress!, v, ld, Int32(n), Int32(c), Int32(k), Int32(kp),
                                                       Int32(ho), Int32(wo), Int32(dilation), Int32(m), oy,
