@@ -71,24 +71,22 @@ final class GemmWeights: @unchecked Sendable {   // `packed` is written once und
     private func packedWeights() -> [Float] {
         lock.lock()
         defer { lock.unlock() }
-        return packedLocked()
+        if let packed { return packed }
+        let p = WeightTransforms.timed(floats: groups * packedPerGroup) { packFloat32() }
+        packed = p
+        return p
     }
 
-    private func packedLocked() -> [Float] {
-        if let packed { return packed }
+    private func packFloat32() -> [Float] {
         let per = packedPerGroup
-        let p = WeightTransforms.timed(floats: groups * per) {
-            var p = [Float](repeating: 0, count: groups * per)
-            raw.withUnsafeBufferPointer { rb in
-                p.withUnsafeMutableBufferPointer { pb in
-                    for g in 0..<groups {
-                        pw_gemm_pack_a(rb.baseAddress! + g * rows * depth, Int32(rows), Int32(depth), depth, pb.baseAddress! + g * per)
-                    }
+        var p = [Float](repeating: 0, count: groups * per)
+        raw.withUnsafeBufferPointer { rb in
+            p.withUnsafeMutableBufferPointer { pb in
+                for g in 0..<groups {
+                    pw_gemm_pack_a(rb.baseAddress! + g * rows * depth, Int32(rows), Int32(depth), depth, pb.baseAddress! + g * per)
                 }
             }
-            return p
         }
-        packed = p
         return p
     }
 
@@ -99,8 +97,10 @@ final class GemmWeights: @unchecked Sendable {   // `packed` is written once und
         lock.lock()
         defer { lock.unlock() }
         if let packedBF16 { return packedBF16 }
-        let floats = packedLocked(), per = Int(pw_bf16_packed_size(panels, Int32(depth)))
+        let per = Int(pw_bf16_packed_size(panels, Int32(depth)))
         let p = WeightTransforms.timed(floats: groups * per) {
+            // From the float32 panels, kept only if float32 products built them (bfloat16 alone keeps none).
+            let floats = packed ?? packFloat32()
             var p = [UInt32](repeating: 0, count: groups * per)
             floats.withUnsafeBufferPointer { fb in
                 p.withUnsafeMutableBufferPointer { pb in
