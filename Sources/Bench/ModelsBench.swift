@@ -9,7 +9,8 @@ import Tensors
 /// when torch is importable.
 func modelsBenchSections() -> [BenchSection] {
     [(name: "models: HRNet / PoseWarper forwards vs PyTorch", run: runModelsBench),
-     (name: "warmup: W48 PoseWarper load, first and second forward, weight transforms, peak memory", run: runWarmupBench)]
+     (name: "warmup: W48 PoseWarper load, first and second forward, weight transforms, peak memory", run: runWarmupBench),
+     (name: "precision: the models forwards in float32 vs bfloat16 (time, output deviation)", run: runPrecisionBench)]
 }
 
 /// A fresh W48 PoseWarper (the `make parity` checkpoint when present, else random weights): load time,
@@ -150,5 +151,58 @@ private func runModelsBench() throws {
             line += "          -            -"
         }
         print(line)
+    }
+}
+
+/// The models rows in float32 and in bfloat16 (`--precision bf16`), timed alternately run by run (a
+/// shared machine's load then hits both alike), with the bfloat16 output's relative L2 and max-abs
+/// deviation from float32. Skipped, with the reason, on CPUs without AVX512-BF16.
+private func runPrecisionBench() throws {
+    if let problem = Precision.bfloat16.problem { print("   skipped: \(problem)"); return }
+    let env = ProcessInfo.processInfo.environment
+    let runs = Int(env["POSEWARPER_BENCH_RUNS"] ?? "") ?? 3
+    let w48 = try PoseModel.random(.hrnet(widths: [48, 96, 192, 384], poseWarperNeck: (channels: 128, blocks: 20)))
+    let w32 = try PoseModel.random(.hrnet(widths: [32, 64, 128, 256]), seed: 2)
+    let x48 = randomInput([5, 3, 384, 288], seed: 3)
+    let one48 = Tensor(shape: [1, 3, 384, 288], storage: Array(x48.storage[0..<(3 * 384 * 288)]))
+    let x32 = randomInput([1, 3, 256, 192], seed: 4)
+    let frames = (0..<5).map { i in
+        w48.features(Tensor(shape: [1, 3, 384, 288], storage: Array(x48.storage[i * 3 * 384 * 288..<(i + 1) * 3 * 384 * 288])))
+    }
+    let allRows: [(key: String, model: PoseModel, run: () -> Tensor)] = [
+        ("hrnet_w48_384x288", w48, { w48.features(one48) }),
+        ("posewarper_neck_5_frames", w48, { w48.aggregate(frames) }),
+        ("posewarper_full", w48, { w48.forward(x48) }),
+        ("hrnet_w32_256x192", w32, { w32.heatmaps(x32) }),
+    ]
+    // POSEWARPER_BENCH_ROWS as in the models section.
+    let rowWords = (env["POSEWARPER_BENCH_ROWS"] ?? "").split(separator: ",").map(String.init)
+    let rows = rowWords.isEmpty ? allRows : allRows.filter { row in rowWords.contains { row.key.contains($0) } }
+    print(String(format: "   threads %d, median of %d alternating runs; ms wall (CPU ms, all threads)", EngineThreads.count, runs))
+    print("   " + "forward".padding(toLength: 26, withPad: " ", startingAt: 0)
+          + "   fp32 ms (CPU)        bf16 ms (CPU)      CPU speed-up   bf16 vs fp32: rel L2, max abs")
+    for row in rows {
+        var outputs: [Precision: Tensor] = [:]
+        var wall: [Precision: [Double]] = [:], cpu: [Precision: [Double]] = [:]
+        for precision in [Precision.float32, .bfloat16] {   // warm-up: builds each precision's weights
+            row.model.precision = precision
+            outputs[precision] = row.run()
+        }
+        for _ in 0..<runs {
+            for precision in [Precision.float32, .bfloat16] {
+                row.model.precision = precision
+                let start = DispatchTime.now().uptimeNanoseconds, cpuStart = cpuMilliseconds()
+                _ = row.run()
+                wall[precision, default: []].append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6)
+                cpu[precision, default: []].append(cpuMilliseconds() - cpuStart)
+            }
+        }
+        row.model.precision = .float32
+        func median(_ v: [Double]) -> Double { v.sorted()[v.count / 2] }
+        let d = TensorDifference(outputs[.bfloat16]!, reference: outputs[.float32]!)
+        let fw = median(wall[.float32]!), fc = median(cpu[.float32]!), bw = median(wall[.bfloat16]!), bc = median(cpu[.bfloat16]!)
+        print("   " + row.key.padding(toLength: 26, withPad: " ", startingAt: 0)
+              + String(format: "%9.1f (%7.1f)   %9.1f (%7.1f)   %8.2f×        %.2e, %.2e", fw, fc, bw, bc, fc / bc, d.relativeL2, d.maxAbs))
+        fflush(stdout)
     }
 }

@@ -8,19 +8,21 @@ typealias BenchSection = (name: String, run: () throws -> Void)
 /// Median wall time of `runs` calls after one warm-up call (first-touch allocations, lazy plans, caches).
 func medianMilliseconds(runs: Int, _ body: () -> Void) -> Double { medianTimes(runs: runs, body).wall }
 
+/// CPU time of the whole process so far (all threads, user + system), in ms.
+func cpuMilliseconds() -> Double {
+    var usage = rusage()
+    #if os(Linux)
+    getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &usage)
+    #else
+    getrusage(RUSAGE_SELF, &usage)
+    #endif
+    return Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) * 1e3
+        + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e3
+}
+
 /// Median wall time and median process CPU time (all threads, user + system) of `runs` calls after one
 /// warm-up call, in ms. On a shared machine the CPU time is the steadier measure of the work done.
 func medianTimes(runs: Int, _ body: () -> Void) -> (wall: Double, cpu: Double) {
-    func cpuMilliseconds() -> Double {
-        var usage = rusage()
-        #if os(Linux)
-        getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &usage)
-        #else
-        getrusage(RUSAGE_SELF, &usage)
-        #endif
-        return Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) * 1e3
-            + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e3
-    }
     body()
     var walls: [Double] = [], cpus: [Double] = []
     for _ in 0..<runs {

@@ -85,6 +85,30 @@ int pw_isa_level(void) {
     return atomic_load(&active_level);
 }
 
+static _Atomic int bf16_cpu = -1;
+
+static int detect_bf16(void) {
+#ifdef PW_X86
+    unsigned int a, b, c, d;
+    if (!__get_cpuid_count(7, 0, &a, &b, &c, &d) || a < 1) return 0;   // leaf 7's subleaf count
+    if (!__get_cpuid_count(7, 1, &a, &b, &c, &d)) return 0;
+    return (a >> 5) & 1;                                                // AVX512_BF16
+#else
+    return 0;
+#endif
+}
+
+int pw_bf16_cpu(void) {
+    int s = atomic_load_explicit(&bf16_cpu, memory_order_relaxed);
+    if (s < 0) { s = detect_bf16(); atomic_store(&bf16_cpu, s); }
+    return s;
+}
+
+int pw_bf16_supported(void) {
+    // The AVX-512 tier's detection already checked the OS saves the ZMM and opmask state.
+    return pw_bf16_cpu() && pw_isa_level() >= PW_ISA_AVX512;
+}
+
 int pw_isa_force(int level) {
     const int s = pw_isa_supported();
     if (level > s) level = s;

@@ -2,77 +2,9 @@
 // defined its register-block kernel `tier_panel` (MR×NR = A [K][MR] · B [K][NR]), `tier_block` (the
 // same for an edge block: at least `rows` × `cols` of it, at most MR×NR written) and switched the
 // compiler to its instruction set, so the loops here are vectorised for that tier. Not a public header.
-#include "kernel_table.h"
+#include "winograd_transforms.h"
 #include <math.h>
 #include <string.h>
-
-#define MR PW_GEMM_MR
-#define NR PW_GEMM_NR
-#define RESTRICT __restrict__
-#define INLINE static inline __attribute__((always_inline))
-
-// ---- Winograd F(2×2,3×3) (points 0, ±1, ∞) and F(4×4,3×3) (0, ±1/2, ±2, ∞) transforms, with
-// dilation handled by tiling each d×d phase sub-image (outputs y ≡ a mod d read only rows ≡ a mod d).
-// All transforms run over arrays of tiles so they vectorise.
-
-
-// The 1-D transforms over T tiles: input row r at in + r·is, output row i at out + i·os. (Strides,
-// not pointer arrays: arrays built with vector stores then read back as scalars stall store forwarding.)
-// B^T for F(4,3) at the points 0, ±1/2, ±2, ∞ (rows scaled to integers; G carries the scale): these
-// points lose about a third less precision than 0, ±1, ±2 (the transformed products are smaller next
-// to the outputs they cancel into). out_i = Σ_r B^T[i][r] · in_r.
-INLINE void bt4(const float *in, size_t is, float *out, size_t os, int T) {
-    const float *RESTRICT d0 = in, *RESTRICT d1 = in + is, *RESTRICT d2 = in + 2 * is;
-    const float *RESTRICT d3 = in + 3 * is, *RESTRICT d4 = in + 4 * is, *RESTRICT d5 = in + 5 * is;
-    float *RESTRICT o0 = out, *RESTRICT o1 = out + os, *RESTRICT o2 = out + 2 * os;
-    float *RESTRICT o3 = out + 3 * os, *RESTRICT o4 = out + 4 * os, *RESTRICT o5 = out + 5 * os;
-    for (int p = 0; p < T; p++) {
-        const float a = d1[p], b = d2[p], c = d3[p], e = d4[p];
-        const float even1 = 8.0f * b - 2.0f * e, odd1 = 4.0f * a - c;
-        const float even2 = 4.0f * e - b, odd2 = 8.0f * c - 2.0f * a;
-        o0[p] = 4.0f * (d0[p] + e) - 17.0f * b;
-        o1[p] = even1 + odd1;
-        o2[p] = even1 - odd1;
-        o3[p] = even2 + odd2;
-        o4[p] = even2 - odd2;
-        o5[p] = 4.0f * (a + d5[p]) - 17.0f * c;
-    }
-}
-
-INLINE void bt2(const float *in, size_t is, float *out, size_t os, int T) {
-    const float *RESTRICT d0 = in, *RESTRICT d1 = in + is, *RESTRICT d2 = in + 2 * is, *RESTRICT d3 = in + 3 * is;
-    float *RESTRICT o0 = out, *RESTRICT o1 = out + os, *RESTRICT o2 = out + 2 * os, *RESTRICT o3 = out + 3 * os;
-    for (int p = 0; p < T; p++) {
-        o0[p] = d0[p] - d2[p];
-        o1[p] = d1[p] + d2[p];
-        o2[p] = d2[p] - d1[p];
-        o3[p] = d1[p] - d3[p];
-    }
-}
-
-// A^T for F(4,3) at the same points: 6 rows in, 4 out.
-INLINE void at4(const float *in, size_t is, float *out, size_t os, int T) {
-    const float *RESTRICT m0 = in, *RESTRICT m1 = in + is, *RESTRICT m2 = in + 2 * is;
-    const float *RESTRICT m3 = in + 3 * is, *RESTRICT m4 = in + 4 * is, *RESTRICT m5 = in + 5 * is;
-    float *RESTRICT o0 = out, *RESTRICT o1 = out + os, *RESTRICT o2 = out + 2 * os, *RESTRICT o3 = out + 3 * os;
-    for (int p = 0; p < T; p++) {
-        const float s12 = m1[p] + m2[p], d12 = m1[p] - m2[p];
-        const float s34 = m3[p] + m4[p], d34 = m3[p] - m4[p];
-        o0[p] = m0[p] + s12 + s34;
-        o1[p] = 0.5f * d12 + 2.0f * d34;
-        o2[p] = 0.25f * s12 + 4.0f * s34;
-        o3[p] = 0.125f * d12 + 8.0f * d34 + m5[p];
-    }
-}
-
-INLINE void at2(const float *in, size_t is, float *out, size_t os, int T) {
-    const float *RESTRICT m0 = in, *RESTRICT m1 = in + is, *RESTRICT m2 = in + 2 * is, *RESTRICT m3 = in + 3 * is;
-    float *RESTRICT o0 = out, *RESTRICT o1 = out + os;
-    for (int p = 0; p < T; p++) {
-        o0[p] = m0[p] + m1[p] + m2[p];
-        o1[p] = m1[p] - m2[p] - m3[p];
-    }
-}
 
 static void tier_winograd_input(const float *x, int N, int C, int H, int W, int pad, int dil, int m,
                        const int *oys, int nty, const int *oxs, int ntx, int i0, int i1, float *V, size_t ldv, float *scratch) {
@@ -160,40 +92,8 @@ static void tier_winograd_fused(const float *A, const float *V, size_t ldv, int 
                     for (int q = 0; q < MR * NR; q++) Mx[q] += part[q];
                 }
             }
-            for (int r = 0; r < MR; r++) {
-                const int k = kb * MR + r;
-                if (k >= K) break;
-                // Vertical then horizontal A^T pass over the block's NR tiles.
-                for (int j = 0; j < t; j++) {
-                    const float *in = Mloc + ((size_t)j * MR + r) * NR;
-                    if (m == 4) at4(in, (size_t)t * MR * NR, S + (size_t)j * NR, (size_t)t * NR, NR);
-                    else at2(in, (size_t)t * MR * NR, S + (size_t)j * NR, (size_t)t * NR, NR);
-                }
-                for (int a = 0; a < m; a++) {
-                    if (m == 4) at4(S + (size_t)(a * t) * NR, NR, Y + (size_t)(a * m) * NR, NR, NR);
-                    else at2(S + (size_t)(a * t) * NR, NR, Y + (size_t)(a * m) * NR, NR, NR);
-                }
-                const float bk = bias ? bias[k] : 0.0f;
-                for (int p = 0; p < count; p++) {
-                    const int g = g0 + p, n = g / T, tile = g % T, iy = tile / ntx, ix = tile % ntx;
-                    const size_t base = ((size_t)n * K + k) * plane;
-                    float *yk = y + base;
-                    const float *rk = residual ? residual + base : 0;
-                    for (int a = 0; a < m; a++) {
-                        const int oy = oys[iy] + a * dil;
-                        if (oy >= Ho) break;
-                        for (int b = 0; b < m; b++) {
-                            const int ox = oxs[ix] + b * dil;
-                            if (ox >= Wo) break;
-                            const size_t o = (size_t)oy * Wo + ox;
-                            float v = Y[(size_t)(a * m + b) * NR + p] + bk;
-                            if (rk) v += rk[o];
-                            if (relu && v < 0) v = 0;
-                            yk[o] = v;
-                        }
-                    }
-                }
-            }
+            winograd_output_block(Mloc, S, Y, m, kb, K, g0, count, T, ntx, oys, oxs, dil, Ho, Wo, plane, bias,
+                                  residual, relu, y);
         }
     }
 }

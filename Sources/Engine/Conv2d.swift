@@ -73,11 +73,9 @@ public final class Conv2d: @unchecked Sendable {   // immutable after init; safe
         plansLock.lock()
         defer { plansLock.unlock() }
         if let p = plans[m] { return p }
-        let t = m + 2, kp = (outChannels + blockRows - 1) / blockRows * blockRows
-        let p = WeightTransforms.timed(floats: t * t * kp * inChannels) {
-            WinogradPlan(m: m, weights: weights, outChannels: outChannels, inChannels: inChannels,
-                         padding: padding, dilation: dilation)
-        }
+        // The transformed weights are built (and timed) on first use, per precision.
+        let p = WinogradPlan(m: m, weights: weights, outChannels: outChannels, inChannels: inChannels,
+                             padding: padding, dilation: dilation)
         plans[m] = p
         return p
     }

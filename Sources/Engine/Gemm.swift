@@ -57,6 +57,8 @@ final class GemmWeights: @unchecked Sendable {   // `packed` is written once und
     /// [groups · rows][depth], row-major.
     let raw: [Float]
     private var packed: [Float]? = nil
+    /// The packed panels rounded to bfloat16 pairs, built on first bfloat16 use.
+    private var packedBF16: [UInt32]? = nil
     private let lock = NSLock()
 
     init(_ raw: [Float], groups: Int, rows: Int, depth: Int) {
@@ -70,31 +72,68 @@ final class GemmWeights: @unchecked Sendable {   // `packed` is written once und
         lock.lock()
         defer { lock.unlock() }
         if let packed { return packed }
+        let p = WeightTransforms.timed(floats: groups * packedPerGroup) { packFloat32() }
+        packed = p
+        return p
+    }
+
+    private func packFloat32() -> [Float] {
         let per = packedPerGroup
+        var p = [Float](repeating: 0, count: groups * per)
+        raw.withUnsafeBufferPointer { rb in
+            p.withUnsafeMutableBufferPointer { pb in
+                for g in 0..<groups {
+                    pw_gemm_pack_a(rb.baseAddress! + g * rows * depth, Int32(rows), Int32(depth), depth, pb.baseAddress! + g * per)
+                }
+            }
+        }
+        return p
+    }
+
+    private var panels: Int { (rows + blockRows - 1) / blockRows }
+
+    /// [groups][panels][ceil(depth/2)][MR] bfloat16 pairs.
+    private func packedWeightsBF16() -> [UInt32] {
+        lock.lock()
+        defer { lock.unlock() }
+        if let packedBF16 { return packedBF16 }
+        let per = Int(pw_bf16_packed_size(panels, Int32(depth)))
         let p = WeightTransforms.timed(floats: groups * per) {
-            var p = [Float](repeating: 0, count: groups * per)
-            raw.withUnsafeBufferPointer { rb in
+            // From the float32 panels, kept only if float32 products built them (bfloat16 alone keeps none).
+            let floats = packed ?? packFloat32()
+            var p = [UInt32](repeating: 0, count: groups * per)
+            floats.withUnsafeBufferPointer { fb in
                 p.withUnsafeMutableBufferPointer { pb in
-                    for g in 0..<groups {
-                        pw_gemm_pack_a(rb.baseAddress! + g * rows * depth, Int32(rows), Int32(depth), depth, pb.baseAddress! + g * per)
-                    }
+                    pw_bf16_pack_panels(fb.baseAddress!, groups * panels, Int32(depth), pb.baseAddress!)
                 }
             }
             return p
         }
-        packed = p
+        packedBF16 = p
         return p
     }
 
     /// Whether `apply` takes several images at once for products n columns wide (the engine's kernels;
     /// OpenBLAS runs one image per call).
-    func batchesImages(n: Int) -> Bool { GemmBackend.choose(columns: n) == .engine }
+    func batchesImages(n: Int) -> Bool { Precision.current == .bfloat16 || GemmBackend.choose(columns: n) == .engine }
 
     /// y[g·rows + r][j] = Σ_k W_g[r][k] · b[g·depth + k][j] for j < n (b and y row-major with row length
     /// n), then + bias[row], + residual (laid out like y), ReLU if asked. With `images` > 1 (only where
     /// `batchesImages`), image i's b starts at b + i·bImage and its y and residual at + i·yImage.
     func apply(_ b: UnsafePointer<Float>, n: Int, images: Int = 1, bImage: Int = 0, yImage: Int = 0,
                bias: UnsafePointer<Float>?, residual: UnsafePointer<Float>?, relu: Bool, y: UnsafeMutablePointer<Float>) {
+        if Precision.current == .bfloat16 {
+            let p = packedWeightsBF16(), per = Int(pw_bf16_packed_size(panels, Int32(depth)))
+            p.withUnsafeBufferPointer { pb in
+                for g in 0..<groups {
+                    gemmBF16(pb.baseAddress! + g * per, rows: rows, depth: depth, b + g * depth * n, ldb: n, n: n,
+                             images: images, bImage: bImage, cImage: yImage,
+                             bias: bias.map { $0 + g * rows }, residual: residual.map { $0 + g * rows * n }, relu: relu,
+                             c: y + g * rows * n, ldc: n)
+                }
+            }
+            return
+        }
         switch GemmBackend.choose(columns: n) {
         case .engine:
             let p = packedWeights(), per = packedPerGroup
@@ -127,7 +166,28 @@ func gemm(_ a: UnsafePointer<Float>, rows: Int, depth: Int, _ b: UnsafePointer<F
           images: Int = 1, bImage: Int = 0, cImage: Int = 0,
           bias: UnsafePointer<Float>?, residual: UnsafePointer<Float>?, relu: Bool,
           c: UnsafeMutablePointer<Float>, ldc: Int) {
-    let columns = images * n
+    splitProduct(rows: rows, depth: depth, columns: images * n, scratch: Int(pw_gemm_scratch(Int32(depth)))) { rowGroups, r, s in
+        pw_gemm_images(a, b, ldb, bImage, Int32(rows), Int32(images), Int32(n), Int32(depth), bias, residual,
+                       relu ? 1 : 0, c, ldc, cImage, Int32(rowGroups), Int32(r.lowerBound), Int32(r.upperBound), s)
+    }
+}
+
+/// `gemm` on bfloat16: a packed by pw_bf16_pack_panels, b rounded to bfloat16 as it is packed (approximate;
+/// the same split over threads and the same independence of the thread count).
+func gemmBF16(_ a: UnsafePointer<UInt32>, rows: Int, depth: Int, _ b: UnsafePointer<Float>, ldb: Int, n: Int,
+              images: Int = 1, bImage: Int = 0, cImage: Int = 0,
+              bias: UnsafePointer<Float>?, residual: UnsafePointer<Float>?, relu: Bool,
+              c: UnsafeMutablePointer<Float>, ldc: Int) {
+    splitProduct(rows: rows, depth: depth, columns: images * n, scratch: Int(pw_bf16_gemm_scratch(Int32(depth)))) { rowGroups, r, s in
+        pw_bf16_gemm_images(a, b, ldb, bImage, Int32(rows), Int32(images), Int32(n), Int32(depth), bias, residual,
+                            relu ? 1 : 0, c, ldc, cImage, Int32(rowGroups), Int32(r.lowerBound), Int32(r.upperBound), s)
+    }
+}
+
+/// Runs a product's work items (column blocks × row groups, as pw_gemm_images numbers them) over the
+/// engine's threads: run(rowGroups, items, scratch) with `scratch` floats per call.
+private func splitProduct(rows: Int, depth: Int, columns: Int, scratch: Int,
+                          _ run: @escaping (Int, Range<Int>, UnsafeMutablePointer<Float>) -> Void) {
     let columnBlocks = (columns + blockColumns - 1) / blockColumns
     let panels = (rows + blockRows - 1) / blockRows
     // Small products are not worth waking a second thread for (dispatch costs tens of microseconds).
@@ -136,14 +196,8 @@ func gemm(_ a: UnsafePointer<Float>, rows: Int, depth: Int, _ b: UnsafePointer<F
     // split row panels too when there are too few column blocks to keep every thread busy.
     let rowGroups = columnBlocks >= 4 * threads ? 1 : min(panels, (4 * threads + columnBlocks - 1) / columnBlocks)
     let items = columnBlocks * rowGroups
-    let scratch = Int(pw_gemm_scratch(Int32(depth)))
-    let run: (Range<Int>) -> Void = { r in
-        ScratchPool.shared.withBuffer(scratch) { s in
-            pw_gemm_images(a, b, ldb, bImage, Int32(rows), Int32(images), Int32(n), Int32(depth), bias, residual,
-                           relu ? 1 : 0, c, ldc, cImage, Int32(rowGroups), Int32(r.lowerBound), Int32(r.upperBound), s)
-        }
-    }
-    if threads == 1 { run(0..<items) } else { parallelChunks(items, run) }
+    let body: (Range<Int>) -> Void = { r in ScratchPool.shared.withBuffer(scratch) { s in run(rowGroups, r, s) } }
+    if threads == 1 { body(0..<items) } else { parallelChunks(items, body) }
 }
 
 /// The same product on row-major a (rows × depth), packing it first: for one-off products (tests, bench).
@@ -153,6 +207,16 @@ func gemm(rowMajor a: UnsafePointer<Float>, rows: Int, depth: Int, _ b: UnsafePo
     let packed = UnsafeMutablePointer<Float>.allocate(capacity: Int(pw_gemm_packed_size(Int32(rows), Int32(depth))))
     defer { packed.deallocate() }
     pw_gemm_pack_a(a, Int32(rows), Int32(depth), depth, packed)
+    if Precision.current == .bfloat16 {
+        let panels = (rows + blockRows - 1) / blockRows
+        var pairs = [UInt32](repeating: 0, count: Int(pw_bf16_packed_size(panels, Int32(depth))))
+        pairs.withUnsafeMutableBufferPointer { pw_bf16_pack_panels(packed, panels, Int32(depth), $0.baseAddress!) }
+        pairs.withUnsafeBufferPointer {
+            gemmBF16($0.baseAddress!, rows: rows, depth: depth, b, ldb: ldb, n: n, bias: bias, residual: residual,
+                     relu: relu, c: c, ldc: ldc)
+        }
+        return
+    }
     gemm(packed, rows: rows, depth: depth, b, ldb: ldb, n: n, bias: bias, residual: residual, relu: relu, c: c, ldc: ldc)
 }
 

@@ -6,55 +6,99 @@ import Foundation
 /// transformed products become t² sgemms of [K×C]·[C×tiles], cutting multiplies by m²·9/t²
 /// (2.25× for m = 2, 4× for m = 4). Dilation d tiles each d×d phase sub-image separately, since
 /// outputs y ≡ a (mod d) only read input rows ≡ a (mod d) — so dilated convs get the same saving.
-struct WinogradPlan {
+final class WinogradPlan: @unchecked Sendable {   // the weights are written once, under the lock
     let m: Int
     let outChannels: Int, inChannels: Int
     let padding: Int, dilation: Int
-    /// Transformed weights packed for pw_winograd_fused: [ξ][Kp/MR][C][MR], Kp = K rounded up to MR (zero rows).
-    let packed: [Float]
+    /// The conv's weights [K][C][3][3].
+    private let weights: [Float]
     let paddedOut: Int
+    /// Transformed weights packed for pw_winograd_fused: [ξ][Kp/MR][C][MR], Kp = K rounded up to MR (zero
+    /// rows). Built on first float32 use.
+    private var packed: [Float]? = nil
+    /// The same rounded to bfloat16 pairs along C, [ξ][Kp/MR][ceil(C/2)][MR]: built on first bfloat16 use
+    /// (from `packed` when it exists, else from a transient float32 copy, so bfloat16 alone holds half).
+    private var packedBF16: [UInt32]? = nil
+    private let lock = NSLock()
 
     init(m: Int, weights: [Float], outChannels: Int, inChannels: Int, padding: Int, dilation: Int) {
         precondition(m == 2 || m == 4)
         self.m = m; self.outChannels = outChannels; self.inChannels = inChannels
         self.padding = padding; self.dilation = dilation
+        self.weights = weights
+        paddedOut = (outChannels + blockRows - 1) / blockRows * blockRows
+    }
+
+    private var transformedCount: Int { (m + 2) * (m + 2) * paddedOut * inChannels }
+
+    private func weightsFloat32() -> [Float] {
+        lock.lock()
+        defer { lock.unlock() }
+        if let packed { return packed }
+        let p = WeightTransforms.timed(floats: transformedCount) { transform() }
+        packed = p
+        return p
+    }
+
+    private func weightsBF16() -> [UInt32] {
+        lock.lock()
+        defer { lock.unlock() }
+        if let packedBF16 { return packedBF16 }
+        let panels = (m + 2) * (m + 2) * paddedOut / blockRows
+        let count = Int(pw_bf16_packed_size(panels, Int32(inChannels)))
+        let p = WeightTransforms.timed(floats: count) {
+            let floats = packed ?? transform()
+            var p = [UInt32](repeating: 0, count: count)
+            floats.withUnsafeBufferPointer { fb in
+                p.withUnsafeMutableBufferPointer { pw_bf16_pack_panels(fb.baseAddress!, panels, Int32(inChannels), $0.baseAddress!) }
+            }
+            return p
+        }
+        packedBF16 = p
+        return p
+    }
+
+    /// G·w·Gᵀ for every (k, c), packed [ξ][Kp/MR][C][MR].
+    private func transform() -> [Float] {
         let t = m + 2
         let g = (m == 2 ? WinogradPlan.g2 : WinogradPlan.g4).flatMap { $0 }   // [t][3]
         let mr = blockRows
-        let kp = (outChannels + mr - 1) / mr * mr
-        var packed = [Float](repeating: 0, count: t * t * kp * inChannels)
+        let kp = paddedOut
+        var packed = [Float](repeating: 0, count: transformedCount)
         // Built on a layer's first call, so it is first-frame latency: split it over the engine's
         // threads by output channel (each k writes its own disjoint slots of `packed`).
         let cin = inChannels
-        packed.withUnsafeMutableBufferPointer { out in
-            let dst = out.baseAddress!
-            parallelChunks(outChannels) { ks in
-                var gw = [Double](repeating: 0, count: t * 3)
-                for k in ks {
-                    for c in 0..<cin {
-                        let base = (k * cin + c) * 9
-                        // G·w (t×3), then (G·w)·Gᵀ (t×t), in double so only the final rounding is float.
-                        for i in 0..<t {
-                            for j in 0..<3 {
-                                var acc = 0.0
-                                for q in 0..<3 { acc += g[i * 3 + q] * Double(weights[base + q * 3 + j]) }
-                                gw[i * 3 + j] = acc
+        weights.withUnsafeBufferPointer { wb in
+            let weights = wb.baseAddress!
+            packed.withUnsafeMutableBufferPointer { out in
+                let dst = out.baseAddress!
+                parallelChunks(outChannels) { ks in
+                    var gw = [Double](repeating: 0, count: t * 3)
+                    for k in ks {
+                        for c in 0..<cin {
+                            let base = (k * cin + c) * 9
+                            // G·w (t×3), then (G·w)·Gᵀ (t×t), in double so only the final rounding is float.
+                            for i in 0..<t {
+                                for j in 0..<3 {
+                                    var acc = 0.0
+                                    for q in 0..<3 { acc += g[i * 3 + q] * Double(weights[base + q * 3 + j]) }
+                                    gw[i * 3 + j] = acc
+                                }
                             }
-                        }
-                        for i in 0..<t {
-                            for j in 0..<t {
-                                var v = 0.0
-                                for q in 0..<3 { v += gw[i * 3 + q] * g[j * 3 + q] }
-                                // Packed for pw_winograd_fused: [ξ][Kp/MR][C][MR].
-                                dst[(((i * t + j) * (kp / mr) + k / mr) * cin + c) * mr + k % mr] = Float(v)
+                            for i in 0..<t {
+                                for j in 0..<t {
+                                    var v = 0.0
+                                    for q in 0..<3 { v += gw[i * 3 + q] * g[j * 3 + q] }
+                                    // Packed for pw_winograd_fused: [ξ][Kp/MR][C][MR].
+                                    dst[(((i * t + j) * (kp / mr) + k / mr) * cin + c) * mr + k % mr] = Float(v)
+                                }
                             }
                         }
                     }
                 }
             }
         }
-        self.packed = packed
-        paddedOut = kp
+        return packed
     }
 
     static let g2: [[Double]] = [[1, 0, 0], [0.5, 0.5, 0.5], [0.5, -0.5, 0.5], [0, 0, 1]]
@@ -72,7 +116,7 @@ struct WinogradPlan {
         return out
     }
 
-    /// y[N][K][ho][wo] = conv(x) + bias (+ residual), ReLU if asked.
+    /// y[N][K][ho][wo] = conv(x) + bias (+ residual), ReLU if asked; products in `Precision.current`.
     func run(_ x: UnsafePointer<Float>, n: Int, h: Int, w: Int, ho: Int, wo: Int, bias: [Float]?,
              residual: UnsafePointer<Float>?, relu: Bool, y: UnsafeMutablePointer<Float>) {
         let t = m + 2, tt = t * t
@@ -112,10 +156,33 @@ struct WinogradPlan {
                     }
                     // 2. Products + output transform, fused per NR-tile block (parallel over blocks): the
                     //    t² products of a block stay in cache instead of round-tripping through memory.
+                    let items = ld / nr * (kp / blockRows), itemFlops = 2 * tt * c * blockRows * nr
                     withOptionalArray(bias) { bp in
-                        packed.withUnsafeBufferPointer { pb in
-                            let itemFlops = 2 * tt * c * blockRows * nr
-                            parallelChunks(ld / nr * (kp / blockRows), minChunk: max(1, 16 * parallelGrain / itemFlops)) { r in
+                        if Precision.current == .bfloat16 {
+                            let weights = weightsBF16(), c2 = (c + 1) / 2
+                            let fusedScratchBF16 = pw_bf16_winograd_fused_scratch(Int32(m))
+                            ScratchPool.shared.withBuffer(tt * c2 * ld) { vf in
+                                vf.withMemoryRebound(to: UInt32.self, capacity: tt * c2 * ld) { vh in
+                                    // V rounded to bfloat16 pairs, parallel over (ξ, column block).
+                                    parallelChunks(tt * (ld / nr), minChunk: max(1, parallelGrain / (c * nr))) { r in
+                                        pw_bf16_winograd_pack_v(v, Int32(c), ld, Int32(r.lowerBound), Int32(r.upperBound), vh)
+                                    }
+                                    weights.withUnsafeBufferPointer { wb in
+                                        parallelChunks(items, minChunk: max(1, 16 * parallelGrain / itemFlops)) { r in
+                                            ScratchPool.shared.withBuffer(fusedScratchBF16) { s in
+                                                pw_bf16_winograd_fused(wb.baseAddress!, vh, ld, Int32(n), Int32(c), Int32(k), Int32(kp),
+                                                                       Int32(ho), Int32(wo), Int32(dilation), Int32(m), oy,
+                                                                       Int32(oys.count), ox, Int32(oxs.count), bp, residual,
+                                                                       relu ? 1 : 0, Int32(r.lowerBound), Int32(r.upperBound), y, s)
+                                            }
+                                        }
+                                    }
+                                }
+                            }
+                            return
+                        }
+                        weightsFloat32().withUnsafeBufferPointer { pb in
+                            parallelChunks(items, minChunk: max(1, 16 * parallelGrain / itemFlops)) { r in
                                 ScratchPool.shared.withBuffer(fusedScratch) { s in
                                     pw_winograd_fused(pb.baseAddress!, v, ld, Int32(n), Int32(c), Int32(k), Int32(kp),
                                                       Int32(ho), Int32(wo), Int32(dilation), Int32(m), oy,

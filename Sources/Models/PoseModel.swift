@@ -47,6 +47,14 @@ public final class PoseModel {
     public let numJoints: Int
     /// Input heights and widths must be multiples of this (HRNet's 5 stride-2 levels).
     public let inputMultiple = 32
+    /// The arithmetic of this model's convolutions (float32 unless set; set bfloat16 only where
+    /// `Precision.bfloat16.problem` is nil). Applies to every method below and to `neck`'s.
+    public var precision: Precision = .float32 {
+        didSet {
+            precondition(precision.problem == nil, precision.problem ?? "")
+            neck?.precision = precision
+        }
+    }
 
     let backbone: HRNetBackbone
     let head: HeatmapHead
@@ -128,17 +136,17 @@ public final class PoseModel {
         // Convolution algorithms are chosen as for one crop whatever the batch, so a crop's features
         // do not depend on the crops it is batched with: a run from --start (or a segment) computes
         // the same bits as a whole run, which batches its first windows differently.
-        return backbone(x, planBatch: 1)
+        return precision.run { backbone(x, planBatch: 1) }
     }
 
     /// What a crop contributes to the windows it is part of: backbone features (PoseWarper) or
     /// heatmaps (top-down): [N, 3, H, W] → [N, …].
-    public func encode(_ x: Tensor) -> Tensor { head.encode(features(x)) }
+    public func encode(_ x: Tensor) -> Tensor { precision.run { head.encode(features(x)) } }
 
     /// Per-frame encodings (options' frame order, current frame first) → heatmaps [N, K, h, w].
     public func combine(_ encodings: [Tensor]) -> Tensor {
         precondition(encodings.count == framesPerSample, "\(encodings.count) frames given, the model takes \(framesPerSample)")
-        return head.combine(encodings)
+        return precision.run { head.combine(encodings) }
     }
 
     /// Single-frame heatmaps: backbone + head → [N, K, H/4, W/4].

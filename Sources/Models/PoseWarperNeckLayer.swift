@@ -14,9 +14,11 @@ public final class PoseWarperNeckLayer: HeatmapHead {
     let joints: Int
     /// Weight of each frame of a window (current first).
     public let frameWeights: [Float]
+    /// The arithmetic of the neck's convolutions: its model's `precision` (set there).
+    public internal(set) var precision: Precision = .float32
 
     /// offset_layers_j(offset_feats(0)) per heatmap size: the i = 0 difference heat_0 − heat_0 is
-    /// exactly zero, so its offsets are a per-model constant (the zero map's conv outputs only
+    /// exactly zero, so its offsets are a per-model constant (per size and precision) (the zero map's conv outputs only
     /// depend on the padding pattern). Computing it once is an exact saving.
     private var zeroOffsets: [[Int]: [Tensor]] = [:]
     private let lock = NSLock()
@@ -44,14 +46,16 @@ public final class PoseWarperNeckLayer: HeatmapHead {
     /// is the batch the engine chooses its algorithms for, so a batch of several windows' frames
     /// gives the same bits as one call per frame.
     public func heatmaps(_ features: Tensor, perCall: Int? = nil) -> Tensor {
-        trans(features, planBatch: perCall)
+        precision.run { trans(features, planBatch: perCall) }
     }
 
     /// Offsets for warping the support heatmaps onto the reference ones, one tensor per dilation
     /// ([N, 2·groups·9, h, w]): offset layers on offset_feats(reference − support).
     public func offsets(reference: Tensor, support: Tensor, perCall: Int? = nil) -> [Tensor] {
-        let diff = runBlocks(offsetFeats, subtract(reference, support), planBatch: perCall)
-        return offsetLayers.map { $0(diff, planBatch: perCall) }
+        precision.run {
+            let diff = runBlocks(offsetFeats, subtract(reference, support), planBatch: perCall)
+            return offsetLayers.map { $0(diff, planBatch: perCall) }
+        }
     }
 
     /// Any heatmaps [N, K, h, w] warped with `offsets` (one per dilation): the mean of the
@@ -61,7 +65,7 @@ public final class PoseWarperNeckLayer: HeatmapHead {
         var warped = Tensor(shape: heatmaps.shape, repeating: 0)
         let n = Float(deformConvs.count)
         for (deform, offset) in zip(deformConvs, offsets) {
-            let term = deform(heatmaps, offsets: offset)
+            let term = precision.run { deform(heatmaps, offsets: offset) }
             warped.withUnsafeMutableBufferPointer { w in
                 term.withUnsafeBufferPointer { t in
                     for k in 0..<w.count { w[k] += t[k] / n }
@@ -112,7 +116,7 @@ public final class PoseWarperNeckLayer: HeatmapHead {
 
     /// The offsets of a zero difference, computed for one sample and repeated over the batch.
     private func constantZeroOffsets(batch: Int, height: Int, width: Int) -> [Tensor] {
-        let key = [height, width]
+        let key = [height, width, precision == .float32 ? 0 : 1]
         lock.lock()
         let cached = zeroOffsets[key]
         lock.unlock()
@@ -121,8 +125,10 @@ public final class PoseWarperNeckLayer: HeatmapHead {
             single = cached
         } else {
             let zero = Tensor(shape: [1, joints, height, width], repeating: 0)
-            let feats = runBlocks(offsetFeats, zero)
-            single = offsetLayers.map { $0(feats) }
+            single = precision.run {
+                let feats = runBlocks(offsetFeats, zero)
+                return offsetLayers.map { $0(feats) }
+            }
             lock.lock()
             zeroOffsets[key] = single
             lock.unlock()

@@ -107,10 +107,16 @@ extension PoseJob {
             if weights == nil, let file = config.path { hint = " (model.weights in \(file)); download the checkpoint named there, or pass --weights FILE" }
             throw PipelineError.badInput("\(path): weights file not found\(hint)")
         }
+        if let problem = config.model.precision.problem {
+            throw PipelineError.badInput("\(config.path ?? "the pipeline"): model.precision \(config.model.precision.rawValue): \(problem)")
+        }
         let options = config.temporal.poseWarperOptions
-        do { return try PoseModel.load(weights: path, options: options) } catch {
+        let model: PoseModel
+        do { model = try PoseModel.load(weights: path, options: options) } catch {
             throw PipelineError.badInput("\(error)")
         }
+        model.precision = config.model.precision
+        return model
     }
 
     /// A job with an already loaded model; checks that the model and the pipeline agree.

@@ -1,3 +1,4 @@
+import Engine
 import Foundation
 import Models
 import Keypoints
@@ -31,6 +32,9 @@ public struct PipelineConfig: Sendable {
         /// Sigma in heatmap pixels of the Gaussians the model was trained on (mmpose
         /// TopDownGenerateTarget sigma); `propagate --method warp` draws label heatmaps with it.
         public var sigma: Double = 2
+        /// The pose network's arithmetic: float32, or the approximate bfloat16 products (CPUs with
+        /// AVX512-BF16 only). The person detector always runs float32.
+        public var precision: Precision = .float32
     }
 
     /// Heatmap decoding method (mmpose test_cfg.post_process); pipeline files take default or unbiased.

@@ -1,3 +1,4 @@
+import Engine
 import Failures
 import Foundation
 import Keypoints
@@ -73,6 +74,13 @@ public enum PipelineFile {
             let sigma = try model.double("sigma", node)
             guard sigma > 0, sigma <= 64 else { throw model.error(node, "model.sigma must be a positive number up to 64 (got \(sigma))") }
             config.model.sigma = sigma
+        }
+        if let node = model["precision"] {
+            let name = try model.string("precision", node)
+            guard let precision = Precision(rawValue: name) else {
+                throw model.error(node, "model.precision must be one of \(Precision.allCases.map(\.rawValue).joined(separator: ", ")) (got '\(name)')")
+            }
+            config.model.precision = precision
         }
         try model.rejectUnknownKeys()
 

@@ -33,6 +33,9 @@ struct ForwardCommand: ParsableCommand {
     @Option(parsing: .unconditional, help: "Threads for the engine (default: all cores).")
     var threads: Int?
 
+    @Option(help: Precision.help)
+    var precision: Precision?
+
     @Option(help: ArgumentHelp("PoseWarper frame weights, comma-separated, in frame order [current, −2, −1, +1, +2] (default 0.3,0.1,0.25,0.25,0.1).",
                                discussion: "Fewer than 5 weights use the first frames of that order; the input then holds that many frames per person."))
     var frameWeights: String?
@@ -42,6 +45,7 @@ struct ForwardCommand: ParsableCommand {
 
     func validate() throws {
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1, got \(threads)") }
+        try Precision.validate(precision)
     }
 
     func run() throws {
@@ -50,10 +54,13 @@ struct ForwardCommand: ParsableCommand {
     }
 
     /// The PoseWarper options: defaults (mmpose stage-2), then the pipeline file's temporal section, then the flags.
-    func resolvedOptions() throws -> PoseWarperOptions {
+    func resolvedOptions() throws -> (options: PoseWarperOptions, precision: Precision) {
         var options = PoseWarperOptions()
+        var precision = Precision.float32
         if let pipeline {
-            options = try PipelineFile.load(pipeline).temporal.poseWarperOptions
+            let config = try PipelineFile.load(pipeline)
+            options = config.temporal.poseWarperOptions
+            precision = config.model.precision
         }
         if let text = frameWeights {
             options.frameWeights = try Self.list(text, flag: "--frame-weights") { Float($0) }
@@ -65,7 +72,7 @@ struct ForwardCommand: ParsableCommand {
         if let text = dilations {
             options.dilations = try Self.list(text, flag: "--dilations") { Int($0) }
         }
-        return options
+        return (options, self.precision ?? precision)
     }
 
     private static func list<T>(_ text: String, flag: String, _ parse: (String) -> T?) throws -> [T] {
@@ -83,9 +90,13 @@ struct ForwardCommand: ParsableCommand {
             try NPY.write(DetectorForward.run(weights: weights, input: try NPY.read(input)), to: output)
             return
         }
-        let options = try resolvedOptions()
+        let (options, precision) = try resolvedOptions()
+        if let problem = precision.problem {
+            throw PipelineError.badInput("\(pipeline ?? "--precision"): model.precision \(precision.rawValue): \(problem)")
+        }
         try OutputPlan.check([.init(flag: "--output", path: output, format: .array)], inputs: [input, weights] + [pipeline].compactMap { $0 })
         let model = try PoseModel.load(weights: weights, options: options)
+        model.precision = precision
         let x = try NPY.read(input)
         guard x.rank == 4, x.shape[1] == 3 else {
             throw PipelineError.badInput("\(input): expected an N×3×H×W array, got shape \(x.shape)")

@@ -57,6 +57,9 @@ struct PropagateCommand: ParsableCommand {
     @Option(help: "Threads for the network (default: all cores).")
     var threads: Int?
 
+    @Option(help: Precision.help)
+    var precision: Precision?
+
     @Flag(help: "No summary on stderr.")
     var quiet = false
 
@@ -69,6 +72,7 @@ struct PropagateCommand: ParsableCommand {
         if let k = keypoints, k == out { throw ValidationError("--keypoints and --out name the same file") }
         if out == labels { throw ValidationError("--out must not overwrite --labels") }
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
+        try Precision.validate(precision)
         if let model {
             if pipeline != nil || weights != nil { throw ValidationError("--model excludes --pipeline and --weights (the model brings both)") }
             _ = try NamedModels.entry(model, flag: "--model", tasks: [.videoPose])
@@ -111,6 +115,7 @@ struct PropagateCommand: ParsableCommand {
             propagated = LabelPropagation.run(plan, method: method, joints: labelsFile.schema.keypoints.count)
         case .warp:
             if let threads { EngineThreads.set(threads) }
+            if let precision { config!.model.precision = precision }
             let warper = try LabelWarper(config: config!, weights: weights)
             propagated = try warper.run(plan, video: input)
         }

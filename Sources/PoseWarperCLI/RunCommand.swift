@@ -87,6 +87,9 @@ struct RunCommand: ParsableCommand {
     @Option(parsing: .unconditional, help: "Threads for the network (default: all cores).")
     var threads: Int?
 
+    @Option(help: Precision.help)
+    var precision: Precision?
+
     @Option(parsing: .unconditional, help: "Frame rate given to image folders and patterns.")
     var imageFPS: Double = 25
 
@@ -136,6 +139,7 @@ struct RunCommand: ParsableCommand {
         }
         if [coco, posetrack, video].contains("-") { throw ValidationError("only --keypoints can go to stdout (-)") }
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1, got \(threads)") }
+        try Precision.validate(precision)
         if let start, start < 0 { throw ValidationError("--start must be 0 or more, got \(start)") }
         if let smooth, smooth != "none", SmoothingMethod.named(smooth) == nil {
             throw ValidationError("--smooth must be one of none, \(SmoothingMethod.names.joined(separator: ", ")) (got '\(smooth)')")
@@ -283,6 +287,7 @@ extension RunCommand {
             config = try PoseJob.defaultConfig(forWeights: weights)
         }
         overrideOverlay(&config.output)
+        if let precision { config.model.precision = precision }
         if let smooth {
             // The pipeline file's parameters apply when it names the same method.
             if smooth == "none" { config.smoothing.method = nil }

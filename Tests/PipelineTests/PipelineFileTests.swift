@@ -1,3 +1,4 @@
+import Engine
 import Foundation
 import Keypoints
 import XCTest
@@ -89,9 +90,16 @@ final class PipelineFileTests: XCTestCase {
         XCTAssertTrue(error(base + "smoothing:\n  method: kalman\n").contains("smoothing.method must be one of none, one_euro, gaussian, savitzky_golay"))
     }
 
+    func testModelPrecision() throws {
+        XCTAssertEqual(try PipelineFile.parse(base, path: "/x/p.yml").model.precision, .float32, "float32 unless asked")
+        XCTAssertEqual(try PipelineFile.parse(base + "  precision: bf16\n", path: "/x/p.yml").model.precision, .bfloat16)
+        XCTAssertEqual(try PipelineFile.parse(base + "  precision: fp32\n", path: "/x/p.yml").model.precision, .float32)
+        XCTAssertEqual(error(base + "  precision: fp16\n"), "/tmp/p.yml:4: model.precision must be one of fp32, bf16 (got 'fp16')")
+    }
+
     func testUnknownKeyNamesFileAndLine() {
         XCTAssertEqual(error(base + "  flip: true\n"),
-                       "/tmp/p.yml:4: unknown key 'flip' in model (known keys: flip_test, heatmap_size, input_size, mean, modulate_kernel, post_process, schema, shift_heatmap, sigma, std, weights)")
+                       "/tmp/p.yml:4: unknown key 'flip' in model (known keys: flip_test, heatmap_size, input_size, mean, modulate_kernel, post_process, precision, schema, shift_heatmap, sigma, std, weights)")
         XCTAssertTrue(error(base + "trackng:\n  method: iou\n").hasPrefix("/tmp/p.yml:4: unknown key 'trackng' in pipeline file"))
     }
 

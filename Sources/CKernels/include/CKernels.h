@@ -90,6 +90,39 @@ int pw_isa_level(void);
 /// Not for use while other threads run kernels.
 int pw_isa_force(int level);
 
+/// ---- Approximate bfloat16 products (bf16_avx512.c): A and B rounded to bfloat16 (nearest even) in
+/// pairs along the depth (uint32_t: the even index in the low half), products summed in float32.
+/// Everything else (packing, Winograd transforms, epilogues) as the float32 kernels.
+
+/// 1 when the bfloat16 products can run: the CPU has AVX512-BF16 (cpuid 7.1 EAX bit 5) and the kernels
+/// run on the AVX-512 tier (so PW_ISA=0 or 1, or a lower forced tier, makes it 0).
+int pw_bf16_supported(void);
+/// 1 when the CPU has AVX512-BF16, whatever tier the kernels run on.
+int pw_bf16_cpu(void);
+/// The pair (lo, hi) rounded to bfloat16, lo in the low 16 bits.
+uint32_t pw_bf16_pair(float lo, float hi);
+/// Pairs in panels packed from `panels` float panels of [K][MR]: panels · ceil(K/2) · MR.
+size_t pw_bf16_packed_size(size_t panels, int K);
+/// Float panels [panels][K][MR] (pw_gemm_pack_a's layout, or packed Winograd weights) → bfloat16 pair
+/// panels [panels][ceil(K/2)][MR] (an odd K's last pair has a zero high half).
+void pw_bf16_pack_panels(const float *Ap, size_t panels, int K, uint32_t *dst);
+/// pw_gemm_images with A packed by pw_bf16_pack_panels (from pw_gemm_pack_a's panels) and B rounded
+/// to bfloat16 as it is packed. Same work items and result layout; scratch holds pw_bf16_gemm_scratch(K) floats.
+void pw_bf16_gemm_images(const uint32_t *Ap, const float *B, size_t ldb, size_t bImage, int M, int images, int plane,
+                         int K, const float *bias, const float *residual, int relu, float *C, size_t ldc,
+                         size_t cImage, int rowGroups, int i0, int i1, float *scratch);
+size_t pw_bf16_gemm_scratch(int K);
+/// Winograd input V (pw_winograd_input's layout [t²][ldv/NR][C][NR]) → bfloat16 pairs
+/// [t²][ldv/NR][ceil(C/2)][NR], for items [i0, i1) (item = ξ·(ldv/NR) + block).
+void pw_bf16_winograd_pack_v(const float *V, int C, size_t ldv, int i0, int i1, uint32_t *Vh);
+/// pw_winograd_fused on bfloat16 pairs: A from pw_bf16_pack_panels over the float weights' t²·Kp/MR
+/// panels of depth C, Vh from pw_bf16_winograd_pack_v. Scratch: pw_bf16_winograd_fused_scratch(m) floats.
+void pw_bf16_winograd_fused(const uint32_t *A, const uint32_t *Vh, size_t ldv, int N, int C, int K, int Kp, int Ho,
+                            int Wo, int dil, int m, const int *oys, int nty, const int *oxs, int ntx,
+                            const float *bias, const float *residual, int relu, int b0, int b1, float *y,
+                            float *scratch);
+size_t pw_bf16_winograd_fused_scratch(int m);
+
 /// Keeps freed memory in the process for reuse (glibc's allocator; a no-op elsewhere): see Engine's MemoryReuse.
 void pw_keep_freed_memory(void);
 
