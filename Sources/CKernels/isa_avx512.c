@@ -15,8 +15,10 @@
 
 _Static_assert(PW_GEMM_MR == 12 && PW_GEMM_NR == 32, "the AVX-512 kernel is written for 12×32 blocks");
 
-// 12×32 block: 24 zmm accumulators, 2 B vectors and one broadcast per row of A.
-static void tier_panel(int K, const float *A, const float *B, float *M, size_t ldm) {
+// 12×32 block: 24 zmm accumulators, 2 B vectors and one broadcast per row of A. The sum starts from
+// zero; with `add` it is then added to M (M + sum) rather than stored.
+static inline __attribute__((always_inline))
+void panel12x32(int K, const float *A, const float *B, float *M, size_t ldm, const int add) {
     __m512 a0 = _mm512_setzero_ps(), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0;
     __m512 a8 = a0, a9 = a0, a10 = a0, a11 = a0, a12 = a0, a13 = a0, a14 = a0, a15 = a0;
     __m512 a16 = a0, a17 = a0, a18 = a0, a19 = a0, a20 = a0, a21 = a0, a22 = a0, a23 = a0;
@@ -38,11 +40,19 @@ static void tier_panel(int K, const float *A, const float *B, float *M, size_t l
         s = _mm512_set1_ps(a[10]); a20 = _mm512_fmadd_ps(s, b0, a20); a21 = _mm512_fmadd_ps(s, b1, a21);
         s = _mm512_set1_ps(a[11]); a22 = _mm512_fmadd_ps(s, b0, a22); a23 = _mm512_fmadd_ps(s, b1, a23);
     }
-#define ST(r, x, y) _mm512_storeu_ps(M + (size_t)(r) * ldm, x); _mm512_storeu_ps(M + (size_t)(r) * ldm + 16, y);
+#define ST(r, x, y) { float *row = M + (size_t)(r) * ldm; \
+        if (add) { x = _mm512_add_ps(_mm512_loadu_ps(row), x); y = _mm512_add_ps(_mm512_loadu_ps(row + 16), y); } \
+        _mm512_storeu_ps(row, x); _mm512_storeu_ps(row + 16, y); }
     ST(0, a0, a1) ST(1, a2, a3) ST(2, a4, a5) ST(3, a6, a7) ST(4, a8, a9) ST(5, a10, a11)
     ST(6, a12, a13) ST(7, a14, a15) ST(8, a16, a17) ST(9, a18, a19) ST(10, a20, a21) ST(11, a22, a23)
 #undef ST
 }
+
+static void tier_panel(int K, const float *A, const float *B, float *M, size_t ldm) { panel12x32(K, A, B, M, ldm, 0); }
+
+// M += A · B, the product summed from zero first (one chunk of a chunked sum, added in place).
+static void tier_panel_add(int K, const float *A, const float *B, float *M, size_t ldm) { panel12x32(K, A, B, M, ldm, 1); }
+#define PW_TIER_PANEL_ADD 1
 
 // R rows × V·16 columns (R ≤ 12, V = 1 or 2): the accumulator arrays become registers once R and V
 // are constants.

@@ -6,6 +6,20 @@
 #include <math.h>
 #include <string.h>
 
+#ifndef PW_TIER_PANEL_ADD
+// M += A · B, the product summed from zero first (one chunk of a chunked sum). A tier whose register
+// kernel can add into M in place defines its own and PW_TIER_PANEL_ADD.
+static void tier_panel_add(int K, const float *A, const float *B, float *M, size_t ldm) {
+    float part[MR * NR];
+    tier_panel(K, A, B, part, NR);
+    for (int r = 0; r < MR; r++) {
+        float *RESTRICT row = M + (size_t)r * ldm;
+        const float *RESTRICT q = part + (size_t)r * NR;
+        for (int j = 0; j < NR; j++) row[j] += q[j];
+    }
+}
+#endif
+
 static void tier_winograd_input(const float *x, int N, int C, int H, int W, int pad, int dil, int m,
                        const int *oys, int nty, const int *oxs, int ntx, int i0, int i1, float *V, size_t ldv, float *scratch) {
     const int t = m + 2, T = nty * ntx;
@@ -72,7 +86,6 @@ static void tier_winograd_fused(const float *A, const float *V, size_t ldv, int 
     float *Mloc = scratch;                     // [ξ][MR][NR]
     float *S = Mloc + (size_t)tt * MR * NR;    // [m][t][NR]
     float *Y = S + (size_t)m * t * NR;         // [m][m][NR]
-    float *part = Y + (size_t)m * m * NR;      // [MR][NR], one chunk's partial product
     const size_t plane = (size_t)Ho * Wo;
     const int groups = Kp / MR;
     for (int item = b0; item < b1; item++) {
@@ -88,8 +101,7 @@ static void tier_winograd_fused(const float *A, const float *V, size_t ldv, int 
                 tier_panel(C < PW_WINOGRAD_CHUNK ? C : PW_WINOGRAD_CHUNK, Ax, Bx, Mx, NR);
                 for (int c0 = PW_WINOGRAD_CHUNK; c0 < C; c0 += PW_WINOGRAD_CHUNK) {
                     const int len = C - c0 < PW_WINOGRAD_CHUNK ? C - c0 : PW_WINOGRAD_CHUNK;
-                    tier_panel(len, Ax + (size_t)c0 * MR, Bx + (size_t)c0 * NR, part, NR);
-                    for (int q = 0; q < MR * NR; q++) Mx[q] += part[q];
+                    tier_panel_add(len, Ax + (size_t)c0 * MR, Bx + (size_t)c0 * NR, Mx, NR);
                 }
             }
             winograd_output_block(Mloc, S, Y, m, kb, K, g0, count, T, ntx, oys, oxs, dil, Ho, Wo, plane, bias,
@@ -165,8 +177,8 @@ static void tier_gemm(const float *Ap, const float *B, size_t ldb, size_t bImage
             if (full) tier_panel(first, Apan, Bp, tile, NR); else tier_block(first, Apan, Bp, tile, NR, rows, nc);
             for (int k0 = first; k0 < K; k0 += PW_GEMM_CHUNK) {
                 const int len = K - k0 < PW_GEMM_CHUNK ? K - k0 : PW_GEMM_CHUNK;
-                if (full) tier_panel(len, Apan + (size_t)k0 * MR, Bp + (size_t)k0 * NR, part, NR);
-                else tier_block(len, Apan + (size_t)k0 * MR, Bp + (size_t)k0 * NR, part, NR, rows, nc);
+                if (full) { tier_panel_add(len, Apan + (size_t)k0 * MR, Bp + (size_t)k0 * NR, tile, NR); continue; }
+                tier_block(len, Apan + (size_t)k0 * MR, Bp + (size_t)k0 * NR, part, NR, rows, nc);
                 for (int r = 0; r < rows; r++) {
                     float *RESTRICT t = tile + (size_t)r * NR;
                     const float *RESTRICT q = part + (size_t)r * NR;
