@@ -55,6 +55,18 @@ static void tier_panel_add(int K, const float *A, const float *B, float *M, size
 }
 #define PW_TIER_PANEL_ADD 1
 
+// The left half (MR×NR/2) of a block, for a last block of at most NR/2 columns: its columns get the
+// same sums as in a whole block.
+static void tier_panel_narrow(int K, const float *A, const float *B, float *M, size_t ldm) {
+    kernel6x16(K, A, 0, B, M, ldm, 0);
+    kernel6x16(K, A, 6, B, M + 6 * ldm, ldm, 0);
+}
+static void tier_panel_narrow_add(int K, const float *A, const float *B, float *M, size_t ldm) {
+    kernel6x16(K, A, 0, B, M, ldm, 1);
+    kernel6x16(K, A, 6, B, M + 6 * ldm, ldm, 1);
+}
+#define PW_TIER_PANEL_NARROW 1
+
 // Edge blocks: only the 6×16 quarters that hold any of the rows × cols.
 static void tier_block(int K, const float *A, const float *B, float *M, size_t ldm, int rows, int cols) {
     kernel6x16(K, A, 0, B, M, ldm, 0);

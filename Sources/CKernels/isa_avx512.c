@@ -57,7 +57,7 @@ static void tier_panel_add(int K, const float *A, const float *B, float *M, size
 // R rows × V·16 columns (R ≤ 12, V = 1 or 2): the accumulator arrays become registers once R and V
 // are constants.
 static inline __attribute__((always_inline))
-void block_rv(int K, const float *A, const float *B, float *M, size_t ldm, const int R, const int V) {
+void block_rv(int K, const float *A, const float *B, float *M, size_t ldm, const int R, const int V, const int add) {
     __m512 acc[2][PW_GEMM_MR];
     for (int r = 0; r < R; r++) { acc[0][r] = _mm512_setzero_ps(); acc[1][r] = _mm512_setzero_ps(); }
     for (int c = 0; c < K; c++) {
@@ -71,17 +71,28 @@ void block_rv(int K, const float *A, const float *B, float *M, size_t ldm, const
         }
     }
     for (int r = 0; r < R; r++) {
-        _mm512_storeu_ps(M + (size_t)r * ldm, acc[0][r]);
-        if (V > 1) _mm512_storeu_ps(M + (size_t)r * ldm + 16, acc[1][r]);
+        float *row = M + (size_t)r * ldm;
+        if (add) {
+            acc[0][r] = _mm512_add_ps(_mm512_loadu_ps(row), acc[0][r]);
+            if (V > 1) acc[1][r] = _mm512_add_ps(_mm512_loadu_ps(row + 16), acc[1][r]);
+        }
+        _mm512_storeu_ps(row, acc[0][r]);
+        if (V > 1) _mm512_storeu_ps(row + 16, acc[1][r]);
     }
 }
 
+// The left half (MR×NR/2) of a block, for a last block of at most NR/2 columns: its columns get the
+// same sums as in a whole block.
+static void tier_panel_narrow(int K, const float *A, const float *B, float *M, size_t ldm) { block_rv(K, A, B, M, ldm, 12, 1, 0); }
+static void tier_panel_narrow_add(int K, const float *A, const float *B, float *M, size_t ldm) { block_rv(K, A, B, M, ldm, 12, 1, 1); }
+#define PW_TIER_PANEL_NARROW 1
+
 // Edge blocks: the rows asked for, and 16 columns when that covers `cols`.
 static void tier_block(int K, const float *A, const float *B, float *M, size_t ldm, int rows, int cols) {
-#define ROWS(R) case R: if (cols <= 16) block_rv(K, A, B, M, ldm, R, 1); else block_rv(K, A, B, M, ldm, R, 2); return;
+#define ROWS(R) case R: if (cols <= 16) block_rv(K, A, B, M, ldm, R, 1, 0); else block_rv(K, A, B, M, ldm, R, 2, 0); return;
     switch (rows) {
         ROWS(1) ROWS(2) ROWS(3) ROWS(4) ROWS(5) ROWS(6) ROWS(7) ROWS(8) ROWS(9) ROWS(10) ROWS(11)
-        default: if (cols <= 16) block_rv(K, A, B, M, ldm, 12, 1); else tier_panel(K, A, B, M, ldm); return;
+        default: if (cols <= 16) block_rv(K, A, B, M, ldm, 12, 1, 0); else tier_panel(K, A, B, M, ldm); return;
     }
 #undef ROWS
 }

@@ -95,11 +95,29 @@ static void tier_winograd_fused(const float *A, const float *V, size_t ldv, int 
         const int count = NT - g0 < NR ? NT - g0 : NR;
         {
             // Sums over PW_WINOGRAD_CHUNK channels at a time, then their sum (precision: kernel_table.h).
+            // A last block of at most NR/2 tiles takes the half-width kernel where the tier has one (the
+            // columns it leaves are never read).
+#ifdef PW_TIER_PANEL_NARROW
+            const int narrow = count <= NR / 2;
+#else
+            const int narrow = 0;
+#endif
             for (int xi = 0; xi < tt; xi++) {
                 const float *Ax = A + xi * AK + (size_t)kb * C * MR, *Bx = Vb + xi * CV;
                 float *RESTRICT Mx = Mloc + (size_t)xi * MR * NR;
-                tier_panel(C < PW_WINOGRAD_CHUNK ? C : PW_WINOGRAD_CHUNK, Ax, Bx, Mx, NR);
-                for (int c0 = PW_WINOGRAD_CHUNK; c0 < C; c0 += PW_WINOGRAD_CHUNK) {
+                const int first = C < PW_WINOGRAD_CHUNK ? C : PW_WINOGRAD_CHUNK;
+                if (narrow) {
+#ifdef PW_TIER_PANEL_NARROW
+                    tier_panel_narrow(first, Ax, Bx, Mx, NR);
+                    for (int c0 = first; c0 < C; c0 += PW_WINOGRAD_CHUNK) {
+                        const int len = C - c0 < PW_WINOGRAD_CHUNK ? C - c0 : PW_WINOGRAD_CHUNK;
+                        tier_panel_narrow_add(len, Ax + (size_t)c0 * MR, Bx + (size_t)c0 * NR, Mx, NR);
+                    }
+#endif
+                    continue;
+                }
+                tier_panel(first, Ax, Bx, Mx, NR);
+                for (int c0 = first; c0 < C; c0 += PW_WINOGRAD_CHUNK) {
                     const int len = C - c0 < PW_WINOGRAD_CHUNK ? C - c0 : PW_WINOGRAD_CHUNK;
                     tier_panel_add(len, Ax + (size_t)c0 * MR, Bx + (size_t)c0 * NR, Mx, NR);
                 }
