@@ -36,15 +36,26 @@ static void tier_winograd_input(const float *x, int N, int C, int H, int W, int 
         // Interior only: the zero border stays from the memset (rows/cols outside are never written).
         for (int iy = 0; iy < H; iy++) memcpy(pimg + (size_t)(iy + pad) * PW + pad, xc + (size_t)iy * W, sizeof(float) * W);
         // Gather the t×t patches, tile-minor: G[(r*t + s)][tile]; the inner loop runs over a tile row
-        // so stores are contiguous (the loads are a strided gather the compiler vectorises).
+        // so stores are contiguous.
         for (int iy = 0; iy < nty; iy++) {
             for (int r = 0; r < t; r++) {
                 const float *row = pimg + (size_t)(oys[iy] + r * dil) * PW;
+                if (dil == 1 && m == 4) {
+                    // All six columns of a tile in one pass: a 4-way interleave (and two of its members
+                    // one tile on) the compiler turns into vector shuffles.
+                    float *RESTRICT g = G + (size_t)(r * t) * T + (size_t)iy * ntx;
+                    PW_INDEPENDENT
+                    for (int ix = 0; ix < ntx; ix++) {
+                        const float *RESTRICT q = row + 4 * ix;
+                        g[ix] = q[0]; g[T + ix] = q[1]; g[2 * T + ix] = q[2];
+                        g[3 * T + ix] = q[3]; g[4 * T + ix] = q[4]; g[5 * T + ix] = q[5];
+                    }
+                    continue;
+                }
                 for (int s = 0; s < t; s++) {
                     const float *RESTRICT src = row + s * dil;
                     float *RESTRICT dst = G + (size_t)(r * t + s) * T + (size_t)iy * ntx;
-                    if (dil == 1 && m == 4) for (int ix = 0; ix < ntx; ix++) dst[ix] = src[4 * ix];
-                    else if (dil == 1) for (int ix = 0; ix < ntx; ix++) dst[ix] = src[2 * ix];
+                    if (dil == 1) for (int ix = 0; ix < ntx; ix++) dst[ix] = src[2 * ix];
                     else for (int ix = 0; ix < ntx; ix++) dst[ix] = src[oxs[ix]];
                 }
             }
@@ -54,23 +65,19 @@ static void tier_winograd_input(const float *x, int N, int C, int H, int W, int 
             if (m == 4) bt4(G + (size_t)s * T, (size_t)t * T, Tm + (size_t)s * T, (size_t)t * T, T);
             else bt2(G + (size_t)s * T, (size_t)t * T, Tm + (size_t)s * T, (size_t)t * T, T);
         }
-        // Horizontal pass (into G, free again), then copy into V's NR-column blocks,
-        // V[ξ][col/NR][c][col%NR] with col = n*T + tile, so the product kernel streams each block contiguously.
+        // Horizontal pass straight into V's NR-column blocks, V[ξ][col/NR][c][col%NR] with col = n*T + tile,
+        // so the product kernel streams each block contiguously: one piece per block the image's tiles touch.
         for (int i = 0; i < t; i++) {
-            if (m == 4) bt4(Tm + (size_t)(i * t) * T, T, G + (size_t)(i * t) * T, T, T);
-            else bt2(Tm + (size_t)(i * t) * T, T, G + (size_t)(i * t) * T, T, T);
-        }
-        for (int xi = 0; xi < t * t; xi++) {
-            const float *src = G + (size_t)xi * T;
-            float *Vx = V + (size_t)xi * CNT + (size_t)c * NR;
+            const float *src = Tm + (size_t)(i * t) * T;
+            float *Vi = V + (size_t)(i * t) * CNT + (size_t)c * NR;
             size_t col = (size_t)n * T;
             for (int done = 0; done < T;) {
                 const size_t off = col % NR;
                 int len = NR - (int)off;
                 if (len > T - done) len = T - done;
-                float *RESTRICT dst = Vx + (col / NR) * C * NR + off;
-                const float *RESTRICT from = src + done;
-                for (int q = 0; q < len; q++) dst[q] = from[q];
+                float *dst = Vi + (col / NR) * C * NR + off;
+                if (m == 4) bt4(src + done, T, dst, CNT, len);
+                else bt2(src + done, T, dst, CNT, len);
                 done += len; col += len;
             }
         }
