@@ -52,11 +52,20 @@ static void tier_winograd_input(const float *x, int N, int C, int H, int W, int 
                     }
                     continue;
                 }
+                if (dil == 1 && m == 2) {
+                    // The same for F(2×2): four columns, a 2-way interleave and its copy one tile on.
+                    float *RESTRICT g = G + (size_t)(r * t) * T + (size_t)iy * ntx;
+                    PW_INDEPENDENT
+                    for (int ix = 0; ix < ntx; ix++) {
+                        const float *RESTRICT q = row + 2 * ix;
+                        g[ix] = q[0]; g[T + ix] = q[1]; g[2 * T + ix] = q[2]; g[3 * T + ix] = q[3];
+                    }
+                    continue;
+                }
                 for (int s = 0; s < t; s++) {
                     const float *RESTRICT src = row + s * dil;
                     float *RESTRICT dst = G + (size_t)(r * t + s) * T + (size_t)iy * ntx;
-                    if (dil == 1) for (int ix = 0; ix < ntx; ix++) dst[ix] = src[2 * ix];
-                    else for (int ix = 0; ix < ntx; ix++) dst[ix] = src[oxs[ix]];
+                    for (int ix = 0; ix < ntx; ix++) dst[ix] = src[oxs[ix]];
                 }
             }
         }
