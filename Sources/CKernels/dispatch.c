@@ -144,7 +144,7 @@ void pw_winograd_fused(const float *A, const float *V, size_t ldv, int N, int C,
 
 size_t pw_winograd_fused_scratch(int m) {
     const int t = m + 2;
-    return (size_t)(t * t + 1) * PW_GEMM_MR * PW_GEMM_NR + (size_t)m * t * PW_GEMM_NR + (size_t)m * m * PW_GEMM_NR + 64;
+    return (size_t)t * t * PW_GEMM_MR * PW_GEMM_NR + (size_t)m * t * PW_GEMM_NR + (size_t)m * m * PW_GEMM_NR + 64;
 }
 
 size_t pw_gemm_packed_size(int M, int K) {

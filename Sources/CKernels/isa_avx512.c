@@ -15,8 +15,10 @@
 
 _Static_assert(PW_GEMM_MR == 12 && PW_GEMM_NR == 32, "the AVX-512 kernel is written for 12×32 blocks");
 
-// 12×32 block: 24 zmm accumulators, 2 B vectors and one broadcast per row of A.
-static void tier_panel(int K, const float *A, const float *B, float *M, size_t ldm) {
+// 12×32 block: 24 zmm accumulators, 2 B vectors and one broadcast per row of A. The sum starts from
+// zero; with `add` it is then added to M (M + sum) rather than stored.
+static inline __attribute__((always_inline))
+void panel12x32(int K, const float *A, const float *B, float *M, size_t ldm, const int add) {
     __m512 a0 = _mm512_setzero_ps(), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0;
     __m512 a8 = a0, a9 = a0, a10 = a0, a11 = a0, a12 = a0, a13 = a0, a14 = a0, a15 = a0;
     __m512 a16 = a0, a17 = a0, a18 = a0, a19 = a0, a20 = a0, a21 = a0, a22 = a0, a23 = a0;
@@ -38,16 +40,24 @@ static void tier_panel(int K, const float *A, const float *B, float *M, size_t l
         s = _mm512_set1_ps(a[10]); a20 = _mm512_fmadd_ps(s, b0, a20); a21 = _mm512_fmadd_ps(s, b1, a21);
         s = _mm512_set1_ps(a[11]); a22 = _mm512_fmadd_ps(s, b0, a22); a23 = _mm512_fmadd_ps(s, b1, a23);
     }
-#define ST(r, x, y) _mm512_storeu_ps(M + (size_t)(r) * ldm, x); _mm512_storeu_ps(M + (size_t)(r) * ldm + 16, y);
+#define ST(r, x, y) { float *row = M + (size_t)(r) * ldm; \
+        if (add) { x = _mm512_add_ps(_mm512_loadu_ps(row), x); y = _mm512_add_ps(_mm512_loadu_ps(row + 16), y); } \
+        _mm512_storeu_ps(row, x); _mm512_storeu_ps(row + 16, y); }
     ST(0, a0, a1) ST(1, a2, a3) ST(2, a4, a5) ST(3, a6, a7) ST(4, a8, a9) ST(5, a10, a11)
     ST(6, a12, a13) ST(7, a14, a15) ST(8, a16, a17) ST(9, a18, a19) ST(10, a20, a21) ST(11, a22, a23)
 #undef ST
 }
 
+static void tier_panel(int K, const float *A, const float *B, float *M, size_t ldm) { panel12x32(K, A, B, M, ldm, 0); }
+
+// M += A · B, the product summed from zero first (one chunk of a chunked sum, added in place).
+static void tier_panel_add(int K, const float *A, const float *B, float *M, size_t ldm) { panel12x32(K, A, B, M, ldm, 1); }
+#define PW_TIER_PANEL_ADD 1
+
 // R rows × V·16 columns (R ≤ 12, V = 1 or 2): the accumulator arrays become registers once R and V
 // are constants.
 static inline __attribute__((always_inline))
-void block_rv(int K, const float *A, const float *B, float *M, size_t ldm, const int R, const int V) {
+void block_rv(int K, const float *A, const float *B, float *M, size_t ldm, const int R, const int V, const int add) {
     __m512 acc[2][PW_GEMM_MR];
     for (int r = 0; r < R; r++) { acc[0][r] = _mm512_setzero_ps(); acc[1][r] = _mm512_setzero_ps(); }
     for (int c = 0; c < K; c++) {
@@ -61,17 +71,28 @@ void block_rv(int K, const float *A, const float *B, float *M, size_t ldm, const
         }
     }
     for (int r = 0; r < R; r++) {
-        _mm512_storeu_ps(M + (size_t)r * ldm, acc[0][r]);
-        if (V > 1) _mm512_storeu_ps(M + (size_t)r * ldm + 16, acc[1][r]);
+        float *row = M + (size_t)r * ldm;
+        if (add) {
+            acc[0][r] = _mm512_add_ps(_mm512_loadu_ps(row), acc[0][r]);
+            if (V > 1) acc[1][r] = _mm512_add_ps(_mm512_loadu_ps(row + 16), acc[1][r]);
+        }
+        _mm512_storeu_ps(row, acc[0][r]);
+        if (V > 1) _mm512_storeu_ps(row + 16, acc[1][r]);
     }
 }
 
+// The left half (MR×NR/2) of a block, for a last block of at most NR/2 columns: its columns get the
+// same sums as in a whole block.
+static void tier_panel_narrow(int K, const float *A, const float *B, float *M, size_t ldm) { block_rv(K, A, B, M, ldm, 12, 1, 0); }
+static void tier_panel_narrow_add(int K, const float *A, const float *B, float *M, size_t ldm) { block_rv(K, A, B, M, ldm, 12, 1, 1); }
+#define PW_TIER_PANEL_NARROW 1
+
 // Edge blocks: the rows asked for, and 16 columns when that covers `cols`.
 static void tier_block(int K, const float *A, const float *B, float *M, size_t ldm, int rows, int cols) {
-#define ROWS(R) case R: if (cols <= 16) block_rv(K, A, B, M, ldm, R, 1); else block_rv(K, A, B, M, ldm, R, 2); return;
+#define ROWS(R) case R: if (cols <= 16) block_rv(K, A, B, M, ldm, R, 1, 0); else block_rv(K, A, B, M, ldm, R, 2, 0); return;
     switch (rows) {
         ROWS(1) ROWS(2) ROWS(3) ROWS(4) ROWS(5) ROWS(6) ROWS(7) ROWS(8) ROWS(9) ROWS(10) ROWS(11)
-        default: if (cols <= 16) block_rv(K, A, B, M, ldm, 12, 1); else tier_panel(K, A, B, M, ldm); return;
+        default: if (cols <= 16) block_rv(K, A, B, M, ldm, 12, 1, 0); else tier_panel(K, A, B, M, ldm); return;
     }
 #undef ROWS
 }

@@ -6,6 +6,20 @@
 #include <math.h>
 #include <string.h>
 
+#ifndef PW_TIER_PANEL_ADD
+// M += A · B, the product summed from zero first (one chunk of a chunked sum). A tier whose register
+// kernel can add into M in place defines its own and PW_TIER_PANEL_ADD.
+static void tier_panel_add(int K, const float *A, const float *B, float *M, size_t ldm) {
+    float part[MR * NR];
+    tier_panel(K, A, B, part, NR);
+    for (int r = 0; r < MR; r++) {
+        float *RESTRICT row = M + (size_t)r * ldm;
+        const float *RESTRICT q = part + (size_t)r * NR;
+        for (int j = 0; j < NR; j++) row[j] += q[j];
+    }
+}
+#endif
+
 static void tier_winograd_input(const float *x, int N, int C, int H, int W, int pad, int dil, int m,
                        const int *oys, int nty, const int *oxs, int ntx, int i0, int i1, float *V, size_t ldv, float *scratch) {
     const int t = m + 2, T = nty * ntx;
@@ -22,16 +36,36 @@ static void tier_winograd_input(const float *x, int N, int C, int H, int W, int 
         // Interior only: the zero border stays from the memset (rows/cols outside are never written).
         for (int iy = 0; iy < H; iy++) memcpy(pimg + (size_t)(iy + pad) * PW + pad, xc + (size_t)iy * W, sizeof(float) * W);
         // Gather the t×t patches, tile-minor: G[(r*t + s)][tile]; the inner loop runs over a tile row
-        // so stores are contiguous (the loads are a strided gather the compiler vectorises).
+        // so stores are contiguous.
         for (int iy = 0; iy < nty; iy++) {
             for (int r = 0; r < t; r++) {
                 const float *row = pimg + (size_t)(oys[iy] + r * dil) * PW;
+                if (dil == 1 && m == 4) {
+                    // All six columns of a tile in one pass: a 4-way interleave (and two of its members
+                    // one tile on) the compiler turns into vector shuffles.
+                    float *RESTRICT g = G + (size_t)(r * t) * T + (size_t)iy * ntx;
+                    PW_INDEPENDENT
+                    for (int ix = 0; ix < ntx; ix++) {
+                        const float *RESTRICT q = row + 4 * ix;
+                        g[ix] = q[0]; g[T + ix] = q[1]; g[2 * T + ix] = q[2];
+                        g[3 * T + ix] = q[3]; g[4 * T + ix] = q[4]; g[5 * T + ix] = q[5];
+                    }
+                    continue;
+                }
+                if (dil == 1 && m == 2) {
+                    // The same for F(2×2): four columns, a 2-way interleave and its copy one tile on.
+                    float *RESTRICT g = G + (size_t)(r * t) * T + (size_t)iy * ntx;
+                    PW_INDEPENDENT
+                    for (int ix = 0; ix < ntx; ix++) {
+                        const float *RESTRICT q = row + 2 * ix;
+                        g[ix] = q[0]; g[T + ix] = q[1]; g[2 * T + ix] = q[2]; g[3 * T + ix] = q[3];
+                    }
+                    continue;
+                }
                 for (int s = 0; s < t; s++) {
                     const float *RESTRICT src = row + s * dil;
                     float *RESTRICT dst = G + (size_t)(r * t + s) * T + (size_t)iy * ntx;
-                    if (dil == 1 && m == 4) for (int ix = 0; ix < ntx; ix++) dst[ix] = src[4 * ix];
-                    else if (dil == 1) for (int ix = 0; ix < ntx; ix++) dst[ix] = src[2 * ix];
-                    else for (int ix = 0; ix < ntx; ix++) dst[ix] = src[oxs[ix]];
+                    for (int ix = 0; ix < ntx; ix++) dst[ix] = src[oxs[ix]];
                 }
             }
         }
@@ -40,23 +74,19 @@ static void tier_winograd_input(const float *x, int N, int C, int H, int W, int 
             if (m == 4) bt4(G + (size_t)s * T, (size_t)t * T, Tm + (size_t)s * T, (size_t)t * T, T);
             else bt2(G + (size_t)s * T, (size_t)t * T, Tm + (size_t)s * T, (size_t)t * T, T);
         }
-        // Horizontal pass (into G, free again), then copy into V's NR-column blocks,
-        // V[ξ][col/NR][c][col%NR] with col = n*T + tile, so the product kernel streams each block contiguously.
+        // Horizontal pass straight into V's NR-column blocks, V[ξ][col/NR][c][col%NR] with col = n*T + tile,
+        // so the product kernel streams each block contiguously: one piece per block the image's tiles touch.
         for (int i = 0; i < t; i++) {
-            if (m == 4) bt4(Tm + (size_t)(i * t) * T, T, G + (size_t)(i * t) * T, T, T);
-            else bt2(Tm + (size_t)(i * t) * T, T, G + (size_t)(i * t) * T, T, T);
-        }
-        for (int xi = 0; xi < t * t; xi++) {
-            const float *src = G + (size_t)xi * T;
-            float *Vx = V + (size_t)xi * CNT + (size_t)c * NR;
+            const float *src = Tm + (size_t)(i * t) * T;
+            float *Vi = V + (size_t)(i * t) * CNT + (size_t)c * NR;
             size_t col = (size_t)n * T;
             for (int done = 0; done < T;) {
                 const size_t off = col % NR;
                 int len = NR - (int)off;
                 if (len > T - done) len = T - done;
-                float *RESTRICT dst = Vx + (col / NR) * C * NR + off;
-                const float *RESTRICT from = src + done;
-                for (int q = 0; q < len; q++) dst[q] = from[q];
+                float *dst = Vi + (col / NR) * C * NR + off;
+                if (m == 4) bt4(src + done, T, dst, CNT, len);
+                else bt2(src + done, T, dst, CNT, len);
                 done += len; col += len;
             }
         }
@@ -72,7 +102,6 @@ static void tier_winograd_fused(const float *A, const float *V, size_t ldv, int 
     float *Mloc = scratch;                     // [ξ][MR][NR]
     float *S = Mloc + (size_t)tt * MR * NR;    // [m][t][NR]
     float *Y = S + (size_t)m * t * NR;         // [m][m][NR]
-    float *part = Y + (size_t)m * m * NR;      // [MR][NR], one chunk's partial product
     const size_t plane = (size_t)Ho * Wo;
     const int groups = Kp / MR;
     for (int item = b0; item < b1; item++) {
@@ -82,14 +111,31 @@ static void tier_winograd_fused(const float *A, const float *V, size_t ldv, int 
         const int count = NT - g0 < NR ? NT - g0 : NR;
         {
             // Sums over PW_WINOGRAD_CHUNK channels at a time, then their sum (precision: kernel_table.h).
+            // A last block of at most NR/2 tiles takes the half-width kernel where the tier has one (the
+            // columns it leaves are never read).
+#ifdef PW_TIER_PANEL_NARROW
+            const int narrow = count <= NR / 2;
+#else
+            const int narrow = 0;
+#endif
             for (int xi = 0; xi < tt; xi++) {
                 const float *Ax = A + xi * AK + (size_t)kb * C * MR, *Bx = Vb + xi * CV;
                 float *RESTRICT Mx = Mloc + (size_t)xi * MR * NR;
-                tier_panel(C < PW_WINOGRAD_CHUNK ? C : PW_WINOGRAD_CHUNK, Ax, Bx, Mx, NR);
-                for (int c0 = PW_WINOGRAD_CHUNK; c0 < C; c0 += PW_WINOGRAD_CHUNK) {
+                const int first = C < PW_WINOGRAD_CHUNK ? C : PW_WINOGRAD_CHUNK;
+                if (narrow) {
+#ifdef PW_TIER_PANEL_NARROW
+                    tier_panel_narrow(first, Ax, Bx, Mx, NR);
+                    for (int c0 = first; c0 < C; c0 += PW_WINOGRAD_CHUNK) {
+                        const int len = C - c0 < PW_WINOGRAD_CHUNK ? C - c0 : PW_WINOGRAD_CHUNK;
+                        tier_panel_narrow_add(len, Ax + (size_t)c0 * MR, Bx + (size_t)c0 * NR, Mx, NR);
+                    }
+#endif
+                    continue;
+                }
+                tier_panel(first, Ax, Bx, Mx, NR);
+                for (int c0 = first; c0 < C; c0 += PW_WINOGRAD_CHUNK) {
                     const int len = C - c0 < PW_WINOGRAD_CHUNK ? C - c0 : PW_WINOGRAD_CHUNK;
-                    tier_panel(len, Ax + (size_t)c0 * MR, Bx + (size_t)c0 * NR, part, NR);
-                    for (int q = 0; q < MR * NR; q++) Mx[q] += part[q];
+                    tier_panel_add(len, Ax + (size_t)c0 * MR, Bx + (size_t)c0 * NR, Mx, NR);
                 }
             }
             winograd_output_block(Mloc, S, Y, m, kb, K, g0, count, T, ntx, oys, oxs, dil, Ho, Wo, plane, bias,
@@ -165,8 +211,8 @@ static void tier_gemm(const float *Ap, const float *B, size_t ldb, size_t bImage
             if (full) tier_panel(first, Apan, Bp, tile, NR); else tier_block(first, Apan, Bp, tile, NR, rows, nc);
             for (int k0 = first; k0 < K; k0 += PW_GEMM_CHUNK) {
                 const int len = K - k0 < PW_GEMM_CHUNK ? K - k0 : PW_GEMM_CHUNK;
-                if (full) tier_panel(len, Apan + (size_t)k0 * MR, Bp + (size_t)k0 * NR, part, NR);
-                else tier_block(len, Apan + (size_t)k0 * MR, Bp + (size_t)k0 * NR, part, NR, rows, nc);
+                if (full) { tier_panel_add(len, Apan + (size_t)k0 * MR, Bp + (size_t)k0 * NR, tile, NR); continue; }
+                tier_block(len, Apan + (size_t)k0 * MR, Bp + (size_t)k0 * NR, part, NR, rows, nc);
                 for (int r = 0; r < rows; r++) {
                     float *RESTRICT t = tile + (size_t)r * NR;
                     const float *RESTRICT q = part + (size_t)r * NR;

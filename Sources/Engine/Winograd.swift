@@ -181,13 +181,20 @@ final class WinogradPlan: @unchecked Sendable {   // the weights are written onc
                             }
                             return
                         }
+                        // A last block of at most NR/2 tiles runs the half-width kernel, about half a whole
+                        // block's work: split in half-item units so the threads finish together.
+                        let narrowItems = nt % nr != 0 && nt % nr <= nr / 2 ? kp / blockRows : 0
+                        let wholeItems = items - narrowItems, units = 2 * wholeItems + narrowItems
+                        func item(_ unit: Int) -> Int { unit < 2 * wholeItems ? (unit + 1) / 2 : unit - wholeItems }
                         weightsFloat32().withUnsafeBufferPointer { pb in
-                            parallelChunks(items, minChunk: max(1, 16 * parallelGrain / itemFlops)) { r in
+                            parallelChunks(units, minChunk: max(1, 32 * parallelGrain / itemFlops)) { r in
+                                let lo = item(r.lowerBound), hi = item(r.upperBound)
+                                guard lo < hi else { return }
                                 ScratchPool.shared.withBuffer(fusedScratch) { s in
                                     pw_winograd_fused(pb.baseAddress!, v, ld, Int32(n), Int32(c), Int32(k), Int32(kp),
                                                       Int32(ho), Int32(wo), Int32(dilation), Int32(m), oy,
                                                       Int32(oys.count), ox, Int32(oxs.count), bp, residual,
-                                                      relu ? 1 : 0, Int32(r.lowerBound), Int32(r.upperBound), y, s)
+                                                      relu ? 1 : 0, Int32(lo), Int32(hi), y, s)
                                 }
                             }
                         }
