@@ -166,14 +166,22 @@ void pw_gemm_pack_a(const float *A, int M, int K, size_t lda, float *Ap) {
 
 void pw_gemm(const float *Ap, const float *B, size_t ldb, int M, int N, int K, const float *bias,
              const float *residual, int relu, float *C, size_t ldc, int rowGroups, int i0, int i1, float *scratch) {
-    kernels()->gemm(Ap, B, ldb, 0, M, N, N > 0 ? N : 1, K, bias, residual, relu, C, ldc, 0, rowGroups, i0, i1, scratch);
+    kernels()->gemm(Ap, B, ldb, 0, M, N, N > 0 ? N : 1, K, bias, residual, relu, C, ldc, 0, rowGroups, i0, i1, scratch, NULL);
 }
 
 void pw_gemm_images(const float *Ap, const float *B, size_t ldb, size_t bImage, int M, int images, int plane, int K,
                     const float *bias, const float *residual, int relu, float *C, size_t ldc, size_t cImage,
                     int rowGroups, int i0, int i1, float *scratch) {
     kernels()->gemm(Ap, B, ldb, bImage, M, images * plane, plane, K, bias, residual, relu, C, ldc, cImage,
-                    rowGroups, i0, i1, scratch);
+                    rowGroups, i0, i1, scratch, NULL);
+}
+
+void pw_conv_gemm_images(const float *Ap, const pw_conv_input *conv, int M, int images, const float *bias,
+                         const float *residual, int relu, float *C, size_t ldc, size_t cImage,
+                         int rowGroups, int i0, int i1, float *scratch) {
+    const int plane = conv->Ho * conv->Wo;
+    kernels()->gemm(Ap, NULL, 0, 0, M, images * plane, plane, conv->C * conv->kh * conv->kw, bias, residual, relu,
+                    C, ldc, cImage, rowGroups, i0, i1, scratch, conv);
 }
 
 size_t pw_gemm_scratch(int K) {

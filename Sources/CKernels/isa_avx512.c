@@ -97,6 +97,40 @@ static void tier_block(int K, const float *A, const float *B, float *M, size_t l
 #undef ROWS
 }
 
+// Lanes [lo, hi) of 16 (clamped), as a mask.
+static inline __mmask16 lane_range(int lo, int hi) {
+    lo = lo < 0 ? 0 : lo > 16 ? 16 : lo;
+    hi = hi < 0 ? 0 : hi > 16 ? 16 : hi;
+    return hi > lo ? (__mmask16)(((1u << hi) - 1) & ~((1u << lo) - 1)) : 0;
+}
+
+// A convolution panel row: d[i] = src[i·sw] for i in [a, b), 0 elsewhere in [0, n), 16 lanes at a
+// time with masked loads (nothing outside [a·sw, (b−1)·sw] is read); stride 2 takes the even lanes of
+// two vectors.
+static inline void gather_row_avx512(float *d, const float *src, int a, int b, int n, int sw) {
+    if (sw > 2) {
+        for (int i = 0; i < a; i++) d[i] = 0;
+        for (int i = a; i < b; i++) d[i] = src[(size_t)i * sw];
+        for (int i = b; i < n; i++) d[i] = 0;
+        return;
+    }
+    const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+    for (int i0 = 0; i0 < n; i0 += 16) {
+        const __mmask16 live = lane_range(0, n - i0);
+        const int va = a - i0, vb = b - i0;
+        __m512 v;
+        if (sw == 1) v = _mm512_maskz_loadu_ps(lane_range(va, vb), src + i0);
+        else {
+            const float *s = src + 2 * i0;
+            const __m512 lo = _mm512_maskz_loadu_ps(lane_range(2 * va, 2 * vb - 1), s);
+            const __m512 hi = _mm512_maskz_loadu_ps(lane_range(2 * va - 16, 2 * vb - 17), s + 16);
+            v = _mm512_permutex2var_ps(lo, even, hi);
+        }
+        _mm512_mask_storeu_ps(d + i0, live, v);
+    }
+}
+#define PW_TIER_GATHER_ROW gather_row_avx512
+
 #define PW_TIER_DEFORM deform_im2col_avx512
 #include "tier_body.h"
 

@@ -12,7 +12,7 @@ typedef struct {
     void (*panel)(int K, const float *A, const float *B, float *M, size_t ldm);
     void (*gemm)(const float *Ap, const float *B, size_t ldb, size_t bImage, int M, int N, int plane, int K,
                  const float *bias, const float *residual, int relu, float *C, size_t ldc, size_t cImage,
-                 int rowGroups, int i0, int i1, float *scratch);
+                 int rowGroups, int i0, int i1, float *scratch, const pw_conv_input *conv);
     void (*winograd_input)(const float *x, int N, int C, int H, int W, int pad, int dil, int m,
                            const int *oys, int nty, const int *oxs, int ntx, int i0, int i1, float *V, size_t ldv,
                            float *scratch);

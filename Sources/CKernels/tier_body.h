@@ -146,9 +146,70 @@ static void tier_winograd_fused(const float *A, const float *V, size_t ldv, int 
 
 
 // ---- Packed matrix product with a fused epilogue (see pw_gemm_images in CKernels.h).
+
+#ifndef PW_TIER_GATHER_ROW
+// d[i] = src[i·sw] for i in [a, b), 0 for the rest of [0, n) (src is only read in [a·sw, (b−1)·sw]).
+static inline void tier_gather_row(float *RESTRICT d, const float *src, int a, int b, int n, int sw) {
+    for (int i = 0; i < a; i++) d[i] = 0;
+    if (sw == 1) { for (int i = a; i < b; i++) d[i] = src[i]; }
+    else if (sw == 2) { for (int i = a; i < b; i++) d[i] = src[2 * i]; }
+    else { for (int i = a; i < b; i++) d[i] = src[(size_t)i * sw]; }
+    for (int i = b; i < n; i++) d[i] = 0;
+}
+#define PW_TIER_GATHER_ROW tier_gather_row
+#endif
+
+// Columns [j0, j0 + nc) of a convolution's im2col matrix (pw_conv_input) as a [K][NR] panel, gathered
+// from the input: the same values pw_im2col writes, without the pass through memory over all of them.
+static void tier_conv_panel(const pw_conv_input *cv, int j0, int nc, float *Bp) {
+    const int H = cv->H, W = cv->W, Wo = cv->Wo, plane = cv->Ho * Wo, sw = cv->sw;
+    const size_t chw = (size_t)H * W;
+    // The block's columns as runs along one output row each: run r is panel columns [at[r], at[r] + len[r]),
+    // output row oy[r] from column ox[r] of the image at img[r].
+    int runs = 0, at[NR], len[NR], oy[NR], ox[NR];
+    const float *img[NR];
+    for (int j = j0; j < j0 + nc;) {
+        const int image = j / plane, p = j % plane, o = p % Wo;
+        const int n = Wo - o < j0 + nc - j ? Wo - o : j0 + nc - j;
+        at[runs] = j - j0; len[runs] = n; oy[runs] = p / Wo; ox[runs] = o;
+        img[runs] = cv->x + (size_t)image * cv->C * chw;
+        runs++; j += n;
+    }
+    // Output columns [lo, hi) of each kx whose input column lies inside the image.
+    int lo[PW_CONV_MAX_KW], hi[PW_CONV_MAX_KW];
+    for (int kx = 0; kx < cv->kw; kx++) {
+        const int off = kx * cv->dw - cv->pw;
+        int a = off >= 0 ? 0 : (-off + sw - 1) / sw;
+        int b = W - off <= 0 ? 0 : (W - off + sw - 1) / sw;
+        if (b > Wo) b = Wo;
+        if (a > b) a = b;
+        lo[kx] = a; hi[kx] = b;
+    }
+    float *RESTRICT dst = Bp;
+    for (int c = 0; c < cv->C; c++) {
+        for (int ky = 0; ky < cv->kh; ky++) {
+            for (int kx = 0; kx < cv->kw; kx++, dst += NR) {
+                const int off = kx * cv->dw - cv->pw;
+                for (int r = 0; r < runs; r++) {
+                    float *RESTRICT d = dst + at[r];
+                    const int n = len[r], iy = oy[r] * cv->sh - cv->ph + ky * cv->dh;
+                    if (iy < 0 || iy >= H) { for (int i = 0; i < n; i++) d[i] = 0; continue; }
+                    int a = lo[kx] - ox[r], b = hi[kx] - ox[r];
+                    if (a < 0) a = 0;
+                    if (b > n) b = n;
+                    if (b < a) b = a;
+                    const float *src = img[r] + c * chw + (size_t)iy * W + (ptrdiff_t)(ox[r] * sw + off);
+                    PW_TIER_GATHER_ROW(d, src, a, b, n, sw);
+                }
+                for (int j = nc; j < NR; j++) dst[j] = 0;
+            }
+        }
+    }
+}
+
 static void tier_gemm(const float *Ap, const float *B, size_t ldb, size_t bImage, int M, int N, int plane, int K,
                       const float *bias, const float *residual, int relu, float *C, size_t ldc, size_t cImage,
-                      int rowGroups, int i0, int i1, float *scratch) {
+                      int rowGroups, int i0, int i1, float *scratch, const pw_conv_input *conv) {
     const int panels = (M + MR - 1) / MR;
     float *Bp = scratch;                    // the column block, packed [K][NR]
     float *tile = Bp + (size_t)K * NR;      // one MR×NR result block
@@ -171,7 +232,8 @@ static void tier_gemm(const float *Ap, const float *B, size_t ldb, size_t bImage
                 segments++; j += run;
             }
             // Contiguous panel: the kernel streams it from L1/L2 for every row panel of A.
-            for (int k = 0; k < K; k++) {
+            if (conv) tier_conv_panel(conv, j0, nc, Bp);
+            else for (int k = 0; k < K; k++) {
                 float *RESTRICT dst = Bp + (size_t)k * NR;
                 if (segments == 1) {
                     const float *RESTRICT src = B + bOff[0] + (size_t)k * ldb;

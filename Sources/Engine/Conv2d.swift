@@ -182,6 +182,16 @@ public final class Conv2d: @unchecked Sendable {   // immutable after init; safe
                              bias: bp, residual: residual, relu: relu, y: y)
                 return
             }
+            // The columns gathered block by block inside the product where its kernels can (no pass over
+            // all of them through memory); written out first otherwise.
+            let input = pw_conv_input(x: x, C: Int32(inChannels), H: Int32(h), W: Int32(w),
+                                      kh: Int32(kernelHeight), kw: Int32(kernelWidth), sh: Int32(stride), sw: Int32(stride),
+                                      ph: Int32(padding), pw: Int32(padding), dh: Int32(dilation), dw: Int32(dilation),
+                                      Ho: Int32(ho), Wo: Int32(wo))
+            if matrix.applyConvolution(input, images: images, yImage: outChannels * plane, bias: bp, residual: residual,
+                                       relu: relu, y: y) {
+                return
+            }
             let taps = kernelHeight * kernelWidth
             ScratchPool.shared.withBuffer(images * rowsPerImage * plane) { cols in
                 // Rows of all groups at once: group g's rows start at g·k, which is channel g·cinG's row.

@@ -157,6 +157,29 @@ final class GemmWeights: @unchecked Sendable {   // `packed` is written once und
     }
 }
 
+extension GemmWeights {
+    /// `apply` on a convolution's im2col matrix (pw_conv_input), each column block gathered from the input
+    /// as the product runs instead of written out first: the same bits. Only for groups 1 on the engine's
+    /// float32 kernels; returns false (doing nothing) elsewhere.
+    func applyConvolution(_ input: pw_conv_input, images: Int, yImage: Int, bias: UnsafePointer<Float>?,
+                          residual: UnsafePointer<Float>?, relu: Bool, y: UnsafeMutablePointer<Float>) -> Bool {
+        let n = Int(input.Ho) * Int(input.Wo)
+        guard groups == 1, input.kw <= PW_CONV_MAX_KW, Int(input.C * input.kh * input.kw) == depth,
+              Precision.current == .float32, GemmBackend.choose(columns: n) == .engine else { return false }
+        let p = packedWeights()
+        p.withUnsafeBufferPointer { pb in
+            withUnsafePointer(to: input) { conv in
+                let a = pb.baseAddress!, m = Int32(rows)
+                splitProduct(rows: rows, depth: depth, columns: images * n, scratch: Int(pw_gemm_scratch(Int32(depth)))) { rowGroups, r, s in
+                    pw_conv_gemm_images(a, conv, m, Int32(images), bias, residual, relu ? 1 : 0, y, n, yImage,
+                                        Int32(rowGroups), Int32(r.lowerBound), Int32(r.upperBound), s)
+                }
+            }
+        }
+        return true
+    }
+}
+
 /// c (rows × n, row stride ldc) = packed a (rows × depth, from pw_gemm_pack_a) · b (depth × n, row stride
 /// ldb) (+bias[row]) (+residual, laid out like c) (ReLU), split over the engine's threads. The split
 /// only decides which thread computes which block: results are the same at any thread count.

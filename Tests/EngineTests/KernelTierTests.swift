@@ -1,4 +1,5 @@
 @testable import Engine
+import CKernels
 import Foundation
 import Tensors
 import XCTest
@@ -113,6 +114,57 @@ final class KernelTierTests: XCTestCase {
                 results.append(c)
             }
             for r in results.dropFirst() { XCTAssertTrue(r == results[0], "\(tier.name): results differ between thread counts") }
+        }
+    }
+
+    /// The convolution product that gathers each column block from the input (pw_conv_gemm_images) gives
+    /// exactly the bits of pw_im2col's columns through pw_gemm_images, on every tier, over strides 1–3,
+    /// padding, dilation, several images, edge blocks and both work splits.
+    func testGatheredConvolutionMatchesIm2colBitForBit() {
+        // C, M, H, W, kernel, stride, padding, dilation, images
+        let shapes = [(5, 13, 19, 23, 3, 2, 1, 1, 3), (3, 20, 31, 29, 7, 2, 3, 1, 2), (8, 25, 11, 9, 3, 1, 2, 2, 4),
+                      (4, 12, 9, 8, 3, 3, 1, 1, 2), (6, 30, 17, 18, 2, 2, 0, 1, 3), (16, 24, 40, 36, 3, 2, 1, 1, 1)]
+        for (si, sh) in shapes.enumerated() {
+            let (c, m, h, w, k, s, p, d, images) = sh
+            let ho = (h + 2 * p - d * (k - 1) - 1) / s + 1, wo = (w + 2 * p - d * (k - 1) - 1) / s + 1, plane = ho * wo
+            let depth = c * k * k, n = images * plane
+            let x = random(images * c * h * w, seed: UInt64(10 + si)), a = random(m * depth, seed: UInt64(20 + si))
+            let bias = random(m, seed: UInt64(30 + si)), residual = random(m * n, seed: UInt64(40 + si))
+            var packed = [Float](repeating: 0, count: Int(pw_gemm_packed_size(Int32(m), Int32(depth))))
+            pw_gemm_pack_a(a, Int32(m), Int32(depth), depth, &packed)
+            var cols = [Float](repeating: 0, count: depth * n)
+            for i in 0..<images {
+                x.withUnsafeBufferPointer { xp in cols.withUnsafeMutableBufferPointer { cp in
+                    pw_im2col(xp.baseAddress! + i * c * h * w, Int32(h), Int32(w), Int32(k), Int32(k), Int32(s), Int32(s),
+                              Int32(p), Int32(p), Int32(d), Int32(d), Int32(ho), Int32(wo), 0, Int32(c),
+                              cp.baseAddress! + i * depth * plane)
+                } }
+            }
+            var scratch = [Float](repeating: 0, count: Int(pw_gemm_scratch(Int32(depth))))
+            let blocks = (n + blockColumns - 1) / blockColumns
+            for tier in KernelTier.supported {
+                for rowGroups in [1, 2] {
+                    let withResidual = rowGroups == 2
+                    var expected = [Float](repeating: 0, count: m * n), gathered = expected
+                    KernelTier.with(tier) {
+                        residual.withUnsafeBufferPointer { rp in
+                            let r = withResidual ? rp.baseAddress : nil
+                            pw_gemm_images(packed, cols, plane, depth * plane, Int32(m), Int32(images), Int32(plane),
+                                           Int32(depth), bias, r, 1, &expected, plane, m * plane, Int32(rowGroups), 0,
+                                           Int32(blocks * rowGroups), &scratch)
+                            x.withUnsafeBufferPointer { xp in
+                                var input = pw_conv_input(x: xp.baseAddress!, C: Int32(c), H: Int32(h), W: Int32(w),
+                                                          kh: Int32(k), kw: Int32(k), sh: Int32(s), sw: Int32(s),
+                                                          ph: Int32(p), pw: Int32(p), dh: Int32(d), dw: Int32(d),
+                                                          Ho: Int32(ho), Wo: Int32(wo))
+                                pw_conv_gemm_images(packed, &input, Int32(m), Int32(images), bias, r, 1, &gathered, plane,
+                                                    m * plane, Int32(rowGroups), 0, Int32(blocks * rowGroups), &scratch)
+                            }
+                        }
+                    }
+                    XCTAssertTrue(gathered == expected, "shape \(sh) \(tier.name) rowGroups \(rowGroups): gathered product differs")
+                }
+            }
         }
     }
 

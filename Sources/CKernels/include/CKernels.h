@@ -76,6 +76,20 @@ void pw_gemm_images(const float *Ap, const float *B, size_t ldb, size_t bImage, 
                     int rowGroups, int i0, int i1, float *scratch);
 size_t pw_gemm_scratch(int K);
 
+/// A convolution's input as the B of a product (groups 1): B's row k = (c·kh + ky)·kw + kx, column
+/// j = image·Ho·Wo + oy·Wo + ox holds x[image][c][oy·sh − ph + ky·dh][ox·sw − pw + kx·dw] (0 outside), the
+/// matrix pw_im2col writes. Images lie C·H·W floats apart. kw at most PW_CONV_MAX_KW.
+#define PW_CONV_MAX_KW 16
+typedef struct {
+    const float *x;
+    int C, H, W, kh, kw, sh, sw, ph, pw, dh, dw, Ho, Wo;
+} pw_conv_input;
+/// pw_gemm_images on that matrix without writing it out: each column block's panel is gathered straight
+/// from x (bit-identical to pw_gemm_images on pw_im2col's columns). K = C·kh·kw; the same items and scratch.
+void pw_conv_gemm_images(const float *Ap, const pw_conv_input *conv, int M, int images, const float *bias,
+                         const float *residual, int relu, float *C, size_t ldc, size_t cImage,
+                         int rowGroups, int i0, int i1, float *scratch);
+
 /// Kernel tiers, lowest first. Each tier is one C file (isa_portable.c, isa_avx2.c, isa_avx512.c).
 #define PW_ISA_PORTABLE 0
 #define PW_ISA_AVX2 1
