@@ -3,8 +3,8 @@ import XCTest
 
 /// The models we ship (Models/) still know something: run as `make demo` runs them on the bundled
 /// held-out clip of the synthetic world, scored by `posewarper evaluate` against its ground truth.
-/// The bounds sit well below what the shipped checkpoints score (Models/README.md: PCK@0.2 ≈ 0.92,
-/// PCK@0.1 ≈ 0.78 with ground-truth boxes) and far above a broken model (random weights score ≈ 0.1).
+/// The bounds sit below what the shipped checkpoints score (Models/README.md: PCK@0.2 0.92, PCK@0.1
+/// 0.81–0.82 with ground-truth boxes) and far above a broken model (random weights score ≈ 0.1).
 final class ShippedModelTests: XCTestCase {
     func pck(pipeline: String) throws -> (pck02: Double, pck01: Double) {
         let root = Fixtures.packageRoot.path
@@ -21,20 +21,20 @@ final class ShippedModelTests: XCTestCase {
 
     func testShippedPoseWarperFindsTheFiguresOfTheHeldOutClip() throws {
         let (p02, p01) = try pck(pipeline: "posewarper-hrnet-w16-synth-128x96.yml")
-        XCTAssertGreaterThan(p02, 0.8)
-        XCTAssertGreaterThan(p01, 0.55)
+        XCTAssertGreaterThan(p02, 0.85)
+        XCTAssertGreaterThan(p01, 0.7)
     }
 
     func testShippedSingleFrameModelFindsTheFiguresOfTheHeldOutClip() throws {
         let (p02, p01) = try pck(pipeline: "hrnet-w16-synth-128x96.yml")
-        XCTAssertGreaterThan(p02, 0.8)
-        XCTAssertGreaterThan(p01, 0.55)
+        XCTAssertGreaterThan(p02, 0.85)
+        XCTAssertGreaterThan(p01, 0.7)
     }
 
     /// Ground-truth person boxes of the demo clip found by the shipped detector (IoU ≥ 0.5 with a
     /// detection of the same frame, each detection used once), as `detect --model` writes them.
-    /// Measured 0.35 (82 of 234: the clip's four figures overlap and the briefly trained detector's
-    /// boxes are loose; 0.89 at IoU 0.3); a broken detector finds almost none.
+    /// Measured 0.79 (185 of 234; 0.84 at IoU 0.3): the clip's four figures overlap; a broken detector
+    /// finds almost none.
     func testShippedDetectorFindsThePersonsOfTheHeldOutClip() throws {
         let root = Fixtures.packageRoot.path
         let named = Fixtures.scratch() + "/named.json", file = Fixtures.scratch() + "/file.json"
@@ -68,6 +68,6 @@ final class ShippedModelTests: XCTestCase {
                 }
             }
         }
-        XCTAssertGreaterThan(Double(matched) / Double(total), 0.25, "\(matched) of \(total) persons found")
+        XCTAssertGreaterThan(Double(matched) / Double(total), 0.6, "\(matched) of \(total) persons found")
     }
 }
