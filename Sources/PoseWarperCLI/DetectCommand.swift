@@ -175,19 +175,11 @@ struct DetectCommand: ParsableCommand {
         return 0
     }
 
-    /// Writes to a hidden file beside `path`, then renames it over `path`.
+    /// Writes to a hidden file beside `path`, then renames it over `path` (rename(2) replaces an
+    /// existing file atomically; Foundation's replaceItemAt on Linux deleted it and then failed).
     private static func writeAtomically(_ text: String, to path: String) throws {
-        let url = URL(fileURLWithPath: path)
-        let temp = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).partial")
-        do {
-            try Data(text.utf8).write(to: temp)
-            if FileManager.default.fileExists(atPath: path) { _ = try FileManager.default.replaceItemAt(url, withItemAt: temp) } else {
-                try FileManager.default.moveItem(at: temp, to: url)
-            }
-        } catch {
-            try? FileManager.default.removeItem(at: temp)
-            throw PipelineError.badInput("\(path): cannot write: \((error as NSError).localizedDescription)")
-        }
+        let failure = Array(text.utf8).withUnsafeBytes { TemporaryFiles.writeAtomically($0, to: path) }
+        if let failure { throw PipelineError.outputNotWritten("\(path): cannot write: \(failure)") }
     }
 }
 

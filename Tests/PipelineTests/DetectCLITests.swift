@@ -45,6 +45,23 @@ final class DetectCLITests: XCTestCase {
         XCTAssertGreaterThan(persons.reduce(0, +), 0)
     }
 
+    /// A second run onto the same --boxes-out replaces the file (it used to delete it and exit 1:
+    /// "cannot write: The file doesn't exist"), and leaves no temporary file beside it.
+    func testDetectReplacesAnExistingBoxesFile() throws {
+        let dir = Fixtures.scratch()
+        let clip = dir + "/clip.mp4"
+        try Fixtures.makeVideo(clip, frames: 3)
+        let dets = dir + "/dets.json"
+        try Data("old contents".utf8).write(to: URL(fileURLWithPath: dets))
+        for _ in 0..<2 {
+            let r = try CLITests.run(["detect", clip, "--weights", Self.tinyYOLOX, "--input-size", "96", "64",
+                                      "--score-threshold", "0.3", "--boxes-out", dets, "--quiet"])
+            XCTAssertEqual(r.code, 0, r.stderr)
+            XCTAssertFalse(try detections(dets).isEmpty)
+        }
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir).sorted(), ["clip.mp4", "dets.json"])
+    }
+
     func testPipelineSectionGivesWeightsAndSettings() throws {
         let dir = Fixtures.scratch()
         let clip = dir + "/clip.mp4"
