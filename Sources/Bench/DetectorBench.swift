@@ -11,30 +11,7 @@ func detectorBenchSections() -> [BenchSection] {
 }
 
 private func torchDetectorMilliseconds(threads: Int, runs: Int) -> [String: Double]? {
-    let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-    let script = root.appendingPathComponent("Tools/reference/bench_detectors_torch.py").path
-    var candidates = ["/usr/bin/env"]
-    for venv in [root.appendingPathComponent(".venv/bin/python").path, ProcessInfo.processInfo.environment["BENCH_PYTHON"] ?? ""]
-        where !venv.isEmpty && FileManager.default.isExecutableFile(atPath: venv) { candidates.insert(venv, at: 0) }
-    for python in candidates {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: python)
-        process.arguments = (python == "/usr/bin/env" ? ["python3"] : []) + [script, "--threads", "\(threads)", "--runs", "\(runs)"]
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        do { try process.run() } catch { continue }
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        let errData = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        if process.terminationStatus == 0, let json = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
-           let rows = json["rows"] as? [String: Double] {
-            return rows
-        }
-        let reason = String(decoding: errData, as: UTF8.self).split(separator: "\n").last.map(String.init) ?? "exit \(process.terminationStatus)"
-        print("   (PyTorch timings unavailable with \(python): \(reason))")
-    }
-    return nil
+    torchReferenceJSON(script: "bench_detectors_torch.py", threads: threads, runs: runs)?["rows"] as? [String: Double]
 }
 
 private func runDetectorBench() throws {

@@ -11,45 +11,15 @@ func layersBenchSections() -> [BenchSection] {
 }
 
 private func torchLayers(threads: Int, runs: Int) -> [String: Any]? {
-    let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-    let script = root.appendingPathComponent("Tools/reference/profile_layers_torch.py").path
-    let venv = root.appendingPathComponent(".venv/bin/python").path
-    var candidates = ["/usr/bin/env"]
-    if FileManager.default.isExecutableFile(atPath: venv) { candidates.insert(venv, at: 0) }
-    for python in candidates {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: python)
-        process.arguments = (python == "/usr/bin/env" ? ["python3"] : []) + [script, "--threads", "\(threads)", "--runs", "\(runs)"]
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        do { try process.run() } catch { continue }
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        let errData = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        if process.terminationStatus == 0, let json = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
-           let models = json["models"] as? [String: Any] {
-            return models
-        }
-        let reason = String(decoding: errData, as: UTF8.self).split(separator: "\n").last.map(String.init) ?? "exit \(process.terminationStatus)"
-        print("   (PyTorch layer times unavailable with \(python): \(reason))")
-    }
-    return nil
+    torchReferenceJSON(script: "profile_layers_torch.py", threads: threads, runs: runs)?["models"] as? [String: Any]
 }
 
 private func runLayersBench() throws {
     let threads = EngineThreads.count
     let runs = Int(ProcessInfo.processInfo.environment["POSEWARPER_BENCH_RUNS"] ?? "") ?? 3
-    func input(_ shape: [Int], seed: UInt64) -> Tensor {
-        var state = seed
-        return Tensor(shape: shape, storage: (0..<shape.reduce(1, *)).map { _ in
-            state = state &* 6364136223846793005 &+ 1442695040888963407
-            return Float(state >> 40) / Float(1 << 23) - 1
-        })
-    }
     let w48 = try PoseModel.random(.hrnet(widths: [48, 96, 192, 384], poseWarperNeck: (channels: 128, blocks: 20)))
     let w32 = try PoseModel.random(.hrnet(widths: [32, 64, 128, 256]), seed: 2)
-    let x48 = input([1, 3, 384, 288], seed: 3), x32 = input([1, 3, 256, 192], seed: 4)
+    let x48 = randomInput([1, 3, 384, 288], seed: 3), x32 = randomInput([1, 3, 256, 192], seed: 4)
     let models: [(key: String, label: String, run: () -> Void)] = [
         ("hrnet_w48_384x288", "HRNet-W48 384×288 backbone", { _ = w48.features(x48) }),
         ("hrnet_w32_256x192", "HRNet-W32 256×192 top-down", { _ = w32.heatmaps(x32) }),
@@ -65,7 +35,7 @@ private func runLayersBench() throws {
             totals.append((LayerProfile.processCPUSeconds() - start) * 1000)
             profiles.append(LayerProfile.stop())
         }
-        let conv = profiles[0].mapValues { first -> LayerProfile.Entry in first }.reduce(into: [String: LayerProfile.Entry]()) { acc, kv in
+        let conv = profiles[0].reduce(into: [String: LayerProfile.Entry]()) { acc, kv in
             var e = kv.value
             let times = profiles.compactMap { $0[kv.key]?.cpuSeconds }.sorted()
             e.cpuSeconds = times[times.count / 2]

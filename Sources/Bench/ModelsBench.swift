@@ -59,7 +59,8 @@ private struct ModelsBenchRow {
     let runs: Int
 }
 
-private func randomInput(_ shape: [Int], seed: UInt64) -> Tensor {
+/// A deterministic pseudo-random tensor in [-1, 1) (the bench inputs).
+func randomInput(_ shape: [Int], seed: UInt64) -> Tensor {
     var state = seed
     return Tensor(shape: shape, storage: (0..<shape.reduce(1, *)).map { _ in
         state = state &* 6364136223846793005 &+ 1442695040888963407
@@ -69,31 +70,7 @@ private func randomInput(_ shape: [Int], seed: UInt64) -> Tensor {
 
 /// PyTorch medians by row key, or nil (with the reason printed) when torch is not importable.
 private func torchMilliseconds(threads: Int, runs: Int) -> [String: Double]? {
-    let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-    let script = root.appendingPathComponent("Tools/reference/bench_models_torch.py").path
-    let venv = root.appendingPathComponent(".venv/bin/python").path
-    var candidates = ["/usr/bin/env"]
-    if FileManager.default.isExecutableFile(atPath: venv) { candidates.insert(venv, at: 0) }
-    for python in candidates {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: python)
-        process.arguments = (python == "/usr/bin/env" ? ["python3"] : []) + [script, "--threads", "\(threads)", "--runs", "\(runs)"]
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        do { try process.run() } catch { continue }
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        let errData = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        if process.terminationStatus == 0,
-           let json = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
-           let rows = json["rows"] as? [String: Double] {
-            return rows
-        }
-        let reason = String(decoding: errData, as: UTF8.self).split(separator: "\n").last.map(String.init) ?? "exit \(process.terminationStatus)"
-        print("   (PyTorch timings unavailable with \(python): \(reason))")
-    }
-    return nil
+    torchReferenceJSON(script: "bench_models_torch.py", threads: threads, runs: runs)?["rows"] as? [String: Double]
 }
 
 private func runModelsBench() throws {
