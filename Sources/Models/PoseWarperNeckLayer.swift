@@ -61,11 +61,16 @@ public final class PoseWarperNeckLayer: HeatmapHead {
     /// Any heatmaps [N, K, h, w] warped with `offsets` (one per dilation): the mean of the
     /// deformable convolutions, accumulated in dilation order as mmpose does.
     public func warp(_ heatmaps: Tensor, offsets: [Tensor]) -> Tensor {
-        precondition(offsets.count == deformConvs.count, "\(offsets.count) offsets for \(deformConvs.count) dilations")
+        warp(heatmaps, offsetParts: offsets.map { [$0] })
+    }
+
+    /// `warp` with each dilation's offsets in parts along the batch axis (no concatenation).
+    func warp(_ heatmaps: Tensor, offsetParts: [[Tensor]]) -> Tensor {
+        precondition(offsetParts.count == deformConvs.count, "\(offsetParts.count) offsets for \(deformConvs.count) dilations")
         var warped = Tensor(shape: heatmaps.shape, repeating: 0)
         let n = Float(deformConvs.count)
-        for (deform, offset) in zip(deformConvs, offsets) {
-            let term = precision.run { deform(heatmaps, offsets: offset) }
+        for (deform, parts) in zip(deformConvs, offsetParts) {
+            let term = precision.run { deform(heatmaps, offsetParts: parts) }
             warped.withUnsafeMutableBufferPointer { w in
                 term.withUnsafeBufferPointer { t in
                     for k in 0..<w.count { w[k] += t[k] / n }
@@ -89,10 +94,13 @@ public final class PoseWarperNeckLayer: HeatmapHead {
         let reference = heatOf(0)
         let shape = reference.shape
 
-        // Offsets of every frame that is warped, in `warpedFrames` order, batched per dilation.
+        // Offsets of every frame that is warped, in `warpedFrames` order, in parts per dilation: the
+        // current frame's (one constant sample per person), then the supports' (one batch).
         var offsetParts: [[Tensor]] = Array(repeating: [], count: deformConvs.count)
         if frameWeights[0] != 0 {
-            for (j, o) in constantZeroOffsets(batch: p, height: shape[2], width: shape[3]).enumerated() { offsetParts[j].append(o) }
+            for (j, o) in constantZeroOffsets(height: shape[2], width: shape[3]).enumerated() {
+                offsetParts[j] += Array(repeating: o, count: p)
+            }
         }
         if !supports.isEmpty {
             let support = concatBatch(supports.map(heatOf))
@@ -101,7 +109,7 @@ public final class PoseWarperNeckLayer: HeatmapHead {
         }
         var output = Tensor(shape: shape, repeating: 0)
         guard !warpedFrames.isEmpty else { return output }
-        let warped = warp(concatBatch(warpedFrames.map(heatOf)), offsets: offsetParts.map(concatBatch))
+        let warped = warp(concatBatch(warpedFrames.map(heatOf)), offsetParts: offsetParts)
         for (position, i) in warpedFrames.enumerated() {
             let weight = frameWeights[i]
             let frame = sliceBatch(warped, start: position * p, count: p)
@@ -114,25 +122,21 @@ public final class PoseWarperNeckLayer: HeatmapHead {
         return output
     }
 
-    /// The offsets of a zero difference, computed for one sample and repeated over the batch.
-    private func constantZeroOffsets(batch: Int, height: Int, width: Int) -> [Tensor] {
+    /// The offsets of a zero difference for one sample ([1, …] per dilation).
+    private func constantZeroOffsets(height: Int, width: Int) -> [Tensor] {
         let key = [height, width, precision == .float32 ? 0 : 1]
         lock.lock()
         let cached = zeroOffsets[key]
         lock.unlock()
-        let single: [Tensor]
-        if let cached {
-            single = cached
-        } else {
-            let zero = Tensor(shape: [1, joints, height, width], repeating: 0)
-            single = precision.run {
-                let feats = runBlocks(offsetFeats, zero)
-                return offsetLayers.map { $0(feats) }
-            }
-            lock.lock()
-            zeroOffsets[key] = single
-            lock.unlock()
+        if let cached { return cached }
+        let zero = Tensor(shape: [1, joints, height, width], repeating: 0)
+        let single = precision.run {
+            let feats = runBlocks(offsetFeats, zero)
+            return offsetLayers.map { $0(feats) }
         }
-        return single.map { repeatBatch($0, batch) }
+        lock.lock()
+        zeroOffsets[key] = single
+        lock.unlock()
+        return single
     }
 }

@@ -70,6 +70,23 @@ final class ConvolutionTests: XCTestCase {
         }
     }
 
+    /// Offsets handed over in batch parts (a window's frames, one part repeated for several samples)
+    /// give the same bits as the same offsets in one tensor, and a part count that does not add up is
+    /// refused by the caller's shapes, not read past.
+    func testDeformableConvolutionTakesOffsetsInBatchParts() throws {
+        let c = try Fixtures.cases("deform").first { $0.int("stride") == 1 }!
+        let conv = DeformableConv2d(weight: try c.tensor("weight"), bias: c.has("bias") ? try c.tensor("bias") : nil,
+                                    stride: 1, padding: c.int("pad"), dilation: c.int("dil"),
+                                    groups: c.int("groups"), deformGroups: c.int("dg"))
+        let x1 = try c.tensor("x"), o1 = try c.tensor("offset")
+        let shifted = Tensor(shape: o1.shape, storage: o1.storage.map { $0 * -0.5 + 0.25 })
+        let x = concatBatch([x1, x1, x1, x1]), whole = concatBatch([o1, o1, shifted, o1])
+        let parts = conv(x, offsetParts: [o1, o1, concatBatch([shifted, o1])])
+        XCTAssertEqual(parts.shape, conv(x, offsets: whole).shape)
+        XCTAssertEqual(parts.storage, conv(x, offsets: whole).storage)
+        XCTAssertNotEqual(sliceBatch(parts, start: 2, count: 1).storage, sliceBatch(parts, start: 0, count: 1).storage)
+    }
+
     /// The thread count setting changes nothing numerically that matters (1 thread vs default).
     func testSingleThreadMatches() throws {
         let c = try Fixtures.cases("conv").first { $0.name == "conv3x3_48_realistic" }!
