@@ -146,6 +146,8 @@ static void deform_im2col_avx512(const float *x, const float *offset, int C, int
     const __m512i zeroI = _mm512_setzero_si512(), hMax = _mm512_set1_epi32(H - 1), wMax = _mm512_set1_epi32(W - 1);
     const __m512i widthI = _mm512_set1_epi32(W), oneI = _mm512_set1_epi32(1);
     const __m512i lanes = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+    const __m512i evenLanes = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+    const __m512i oddLanes = _mm512_setr_epi32(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
     for (int c = c0; c < c1; c++) {
         const int g = c / perGroup;
         const float *img = x + (size_t)c * H * W;
@@ -176,6 +178,11 @@ static void deform_im2col_avx512(const float *x, const float *offset, int C, int
                         const __m512i hh = _mm512_add_epi32(hl, oneI), wh = _mm512_add_epi32(wl, oneI);
                         const __m512 lh = _mm512_sub_ps(h, hf), lw = _mm512_sub_ps(w, wf);
                         const __m512 uh = _mm512_sub_ps(one, lh), uw = _mm512_sub_ps(one, lw);
+                        if (inside == 0) {
+                            // Large dilations put whole runs of taps outside the map: no gathers.
+                            _mm512_mask_storeu_ps(row + p, live, _mm512_setzero_ps());
+                            continue;
+                        }
                         const __mmask16 top = inside & _mm512_cmp_epi32_mask(hl, zeroI, _MM_CMPINT_NLT);
                         const __mmask16 bottom = inside & _mm512_cmp_epi32_mask(hh, hMax, _MM_CMPINT_LE);
                         const __mmask16 left = _mm512_cmp_epi32_mask(wl, zeroI, _MM_CMPINT_NLT);
@@ -183,14 +190,32 @@ static void deform_im2col_avx512(const float *x, const float *offset, int C, int
                         const __m512i idx = _mm512_add_epi32(_mm512_mullo_epi32(hl, widthI), wl);
                         const __m512i idxBelow = _mm512_add_epi32(idx, widthI);
                         const __m512 zero = _mm512_setzero_ps();
-                        const __m512 v1 = _mm512_mask_i32gather_ps(zero, top & left, idx, img, 4);
-                        const __m512 v2 = _mm512_mask_i32gather_ps(zero, top & right, _mm512_add_epi32(idx, oneI), img, 4);
-                        const __m512 v3 = _mm512_mask_i32gather_ps(zero, bottom & left, idxBelow, img, 4);
-                        const __m512 v4 = _mm512_mask_i32gather_ps(zero, bottom & right, _mm512_add_epi32(idxBelow, oneI), img, 4);
+                        __m512 v1, v2, v3, v4;
+                        if ((top & bottom & left & right) == live) {
+                            // Every live sample has all four corners in the image: each row's two
+                            // corners are adjacent floats, so gather them as 8-byte pairs (half the
+                            // gathered elements) and split the pairs into left and right values.
+                            const __mmask8 liveLo = (__mmask8)live, liveHi = (__mmask8)(live >> 8);
+                            const __m512i t0 = _mm512_mask_i32gather_epi64(_mm512_setzero_si512(), liveLo, _mm512_castsi512_si256(idx), img, 4);
+                            const __m512i t1 = _mm512_mask_i32gather_epi64(_mm512_setzero_si512(), liveHi, _mm512_extracti64x4_epi64(idx, 1), img, 4);
+                            const __m512i b0 = _mm512_mask_i32gather_epi64(_mm512_setzero_si512(), liveLo, _mm512_castsi512_si256(idxBelow), img, 4);
+                            const __m512i b1 = _mm512_mask_i32gather_epi64(_mm512_setzero_si512(), liveHi, _mm512_extracti64x4_epi64(idxBelow, 1), img, 4);
+                            v1 = _mm512_permutex2var_ps(_mm512_castsi512_ps(t0), evenLanes, _mm512_castsi512_ps(t1));
+                            v2 = _mm512_permutex2var_ps(_mm512_castsi512_ps(t0), oddLanes, _mm512_castsi512_ps(t1));
+                            v3 = _mm512_permutex2var_ps(_mm512_castsi512_ps(b0), evenLanes, _mm512_castsi512_ps(b1));
+                            v4 = _mm512_permutex2var_ps(_mm512_castsi512_ps(b0), oddLanes, _mm512_castsi512_ps(b1));
+                        } else {
+                            v1 = _mm512_mask_i32gather_ps(zero, top & left, idx, img, 4);
+                            v2 = _mm512_mask_i32gather_ps(zero, top & right, _mm512_add_epi32(idx, oneI), img, 4);
+                            v3 = _mm512_mask_i32gather_ps(zero, bottom & left, idxBelow, img, 4);
+                            v4 = _mm512_mask_i32gather_ps(zero, bottom & right, _mm512_add_epi32(idxBelow, oneI), img, 4);
+                        }
+                        // Explicit fused multiply-adds: -ffast-math would otherwise let the compiler
+                        // pick which products to fuse, and its choice moved with unrelated edits.
                         __m512 r = _mm512_mul_ps(_mm512_mul_ps(uh, uw), v1);
-                        r = _mm512_add_ps(r, _mm512_mul_ps(_mm512_mul_ps(uh, lw), v2));
-                        r = _mm512_add_ps(r, _mm512_mul_ps(_mm512_mul_ps(lh, uw), v3));
-                        r = _mm512_add_ps(r, _mm512_mul_ps(_mm512_mul_ps(lh, lw), v4));
+                        r = _mm512_fmadd_ps(_mm512_mul_ps(uh, lw), v2, r);
+                        r = _mm512_fmadd_ps(_mm512_mul_ps(lh, uw), v3, r);
+                        r = _mm512_fmadd_ps(_mm512_mul_ps(lh, lw), v4, r);
                         _mm512_mask_storeu_ps(row + p, live, _mm512_maskz_mov_ps(inside, r));
                     }
                 }

@@ -198,6 +198,39 @@ final class KernelTierTests: XCTestCase {
         XCTAssertGreaterThanOrEqual(compared, (KernelTier.supported.count - 1) * 25)
     }
 
+    /// The deformable gather alone, on maps large enough for the vector kernel's shortcuts (whole runs
+    /// of samples with all four corners inside, read as pairs; whole runs outside at large dilations)
+    /// and a width that leaves a tail: every tier against the portable one, sample by sample, every
+    /// column written, samples outside the map exactly 0.
+    func testDeformableGatherEveryTierMatchesPortable() {
+        let (channels, h, w, groups) = (17, 40, 37, 17)
+        let x = random(channels * h * w, seed: 11)
+        for (dilation, spread) in [(1, Float(0.3)), (3, 2.5), (12, 0.5), (24, 6)] {
+            let offsets = random(2 * groups * 9 * h * w, seed: UInt64(dilation)).map { $0 * spread }
+            func columns(_ tier: KernelTier) -> [Float] {
+                var out = [Float](repeating: .nan, count: channels * 9 * h * w)
+                KernelTier.with(tier) {
+                    pw_deform_im2col(x, offsets, Int32(channels), Int32(h), Int32(w), 3, 3, 1, Int32(dilation), Int32(dilation),
+                                     Int32(h), Int32(w), Int32(groups), 0, Int32(channels), &out)
+                }
+                return out
+            }
+            let portable = columns(.portable)
+            let outside = portable.filter { $0 == 0 }.count
+            XCTAssertGreaterThan(outside, 0, "dilation \(dilation): some samples fall outside")
+            XCTAssertLessThan(outside, portable.count / 2 + portable.count / 4, "dilation \(dilation): most samples are inside")
+            for tier in KernelTier.supported.dropFirst() {
+                let y = columns(tier)
+                var worst: Float = 0
+                for (a, b) in zip(y, portable) {
+                    XCTAssertFalse(a.isNaN, "\(tier.name) dilation \(dilation): a column left unwritten")
+                    if b == 0 { XCTAssertEqual(a, 0) } else { worst = max(worst, abs(a - b) / max(1, abs(b))) }
+                }
+                XCTAssertLessThanOrEqual(worst, 1e-6, "\(tier.name) dilation \(dilation)")
+            }
+        }
+    }
+
     /// Deformable convolution (gather kernel + GEMM) on every tier against the portable tier and torchvision.
     func testDeformableEveryTierMatchesPortable() throws {
         for c in try Fixtures.cases("deform") {
