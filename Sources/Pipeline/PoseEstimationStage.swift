@@ -1,3 +1,4 @@
+import Engine
 import Foundation
 import Keypoints
 import Tensors
@@ -17,6 +18,8 @@ public final class PoseEstimationStage: PipelineStage {
     let lookBehind: Int
     /// Crops per backbone call (bounds activation memory).
     let maxBatch: Int
+    /// Windows whose necks may run at the same time, one engine thread each.
+    let concurrentWindows: Int
 
     struct CacheKey: Hashable {
         let frame: Int
@@ -38,13 +41,23 @@ public final class PoseEstimationStage: PipelineStage {
 
     /// `frameOffsets`: the temporal window relative to the current frame, current (0) first;
     /// `maxBatch`: crops per backbone call (default `defaultBatch` for the crop size).
-    public init(crops: CropStage, network: PoseNetwork, frameOffsets: [Int], maxBatch: Int? = nil) {
+    /// `concurrentWindows`: small windows' necks run this many at a time (default: the engine's threads).
+    public init(crops: CropStage, network: PoseNetwork, frameOffsets: [Int], maxBatch: Int? = nil,
+                concurrentWindows: Int? = nil) {
         self.crops = crops
         self.network = network
         window = TemporalWindow(offsets: frameOffsets)
         lookBehind = max(0, -(frameOffsets.min() ?? 0))
         self.maxBatch = max(1, maxBatch ?? Self.defaultBatch(height: crops.inputHeight, width: crops.inputWidth))
+        self.concurrentWindows = max(1, concurrentWindows ?? EngineThreads.count)
     }
+
+    /// A window's neck whose inputs (all frames' encodings) stay under this size is run next to other
+    /// windows' necks, each on one thread, instead of alone with its layers split over the threads:
+    /// the layers of such a neck (the demo model's: 64×48 maps of 4–17 channels) are too small to
+    /// keep the threads busy (measured 1.4 of 2 cores). Larger necks split well inside each layer and
+    /// would only multiply their activation memory by running side by side.
+    public static let concurrentNeckBytes = 4 << 20
 
     /// A window's crops go through the backbone together, up to 16 crops of 128×96 pixels' worth (at
     /// least 4): batches fill the kernels' column blocks on the low-resolution branches (measured 9%
@@ -60,12 +73,68 @@ public final class PoseEstimationStage: PipelineStage {
 
     public func process(_ frame: PipelineFrame) throws -> [PipelineFrame] {
         position = position.map { $0 + 1 } ?? frame.frame.index
-        return window.add(frame, index: position!).compactMap(estimate)
+        for ready in window.add(frame, index: position!) { prepare(ready) }
+        return release(all: false)
     }
 
     /// The end of the stream: the last windows, clipped at the last frame.
     public func flush() throws -> [PipelineFrame] {
-        window.finish().compactMap(estimate)
+        for ready in window.finish() { prepare(ready) }
+        return release(all: true)
+    }
+
+    /// Output frames in order, each with its neck's inputs once encoded (nil: no neck to run).
+    private var pending: [(frame: PipelineFrame, encodings: [Tensor]?, transforms: [CropTransform])] = []
+
+    /// Encodes a window's crops (in order: the encoding cache is sequential) and queues its neck.
+    private func prepare(_ window: TemporalWindow<PipelineFrame>.Window) {
+        guard window.current.isOutput else { return }
+        let (encodings, transforms) = self.encodings(window)
+        pending.append((window.current, encodings, transforms))
+    }
+
+    /// Runs the queued necks, side by side when they are small, and hands their frames on in order.
+    /// Without `all` it waits until enough small necks are queued to run together.
+    private func release(all: Bool) -> [PipelineFrame] {
+        let jobs = pending.indices.filter { pending[$0].encodings != nil }
+        let small = { (i: Int) in
+            self.pending[i].encodings!.reduce(0) { $0 + $1.count } * MemoryLayout<Float>.size <= Self.concurrentNeckBytes
+        }
+        if !all, concurrentWindows > 1, let last = jobs.last, small(last), jobs.count < concurrentWindows {
+            return []
+        }
+        var results = [Tensor?](repeating: nil, count: pending.count)
+        timed("neck") {
+            var start = 0
+            while start < jobs.count {
+                // A run of small necks goes side by side; a large one alone, split inside its layers.
+                var end = start + 1
+                if small(jobs[start]) {
+                    while end < jobs.count, end - start < concurrentWindows, small(jobs[end]) { end += 1 }
+                }
+                let group = Array(jobs[start..<end])
+                if group.count == 1 {
+                    results[group[0]] = network.heatmaps(from: pending[group[0]].encodings!)
+                } else {
+                    let inputs = group.map { pending[$0].encodings! }
+                    let outputs = SendableBox([Tensor?](repeating: nil, count: group.count))
+                    let network = self.network
+                    DispatchQueue.concurrentPerform(iterations: group.count) { k in
+                        let heatmaps = network.heatmaps(from: inputs[k])
+                        outputs.lock.lock(); outputs.value[k] = heatmaps; outputs.lock.unlock()
+                    }
+                    for (k, i) in group.enumerated() { results[i] = outputs.value[k] }
+                }
+                start = end
+            }
+        }
+        let frames = pending.indices.map { i -> PipelineFrame in
+            var frame = pending[i].frame
+            if let heatmaps = results[i] { (frame.heatmaps, frame.crops) = (heatmaps, pending[i].transforms) }
+            return frame
+        }
+        pending.removeAll()
+        return frames
     }
 
     public func report(into summary: inout PoseJob.Summary) {
@@ -74,16 +143,9 @@ public final class PoseEstimationStage: PipelineStage {
         summary.cropsReused = cropsReused
     }
 
-    /// The window's current frame with its persons' heatmaps; nil for a context-only frame.
-    func estimate(_ window: TemporalWindow<PipelineFrame>.Window) -> PipelineFrame? {
-        var current = window.current
-        guard current.isOutput else { return nil }
-        (current.heatmaps, current.crops) = heatmaps(window)
-        return current
-    }
-
-    /// Heatmaps [P, K, h, w] of the current frame's persons and their crops (nil, [] without persons).
-    public func heatmaps(_ window: TemporalWindow<PipelineFrame>.Window) -> (Tensor?, [CropTransform]) {
+    /// The neck's inputs for the current frame's persons (per support position, [P, …]) and their
+    /// crops; nil, [] without persons.
+    func encodings(_ window: TemporalWindow<PipelineFrame>.Window) -> ([Tensor]?, [CropTransform]) {
         defer { evict(before: window.index + 1 - lookBehind) }
         let boxes = window.current.boxes
         guard !boxes.isEmpty else { return (nil, []) }
@@ -127,8 +189,7 @@ public final class PoseEstimationStage: PipelineStage {
             shape[0] = parts.count
             return Tensor(shape: shape, storage: parts.flatMap(\.storage))
         }
-        let heatmaps = timed("neck") { network.heatmaps(from: encodings) }
-        return (heatmaps, transforms)
+        return (encodings, transforms)
     }
 
     /// Drops cached encodings of frames no later window can use.
@@ -138,4 +199,11 @@ public final class PoseEstimationStage: PipelineStage {
 
     /// Cached per-crop encodings (bounded by the window's frames × persons).
     public var cachedCount: Int { cache.count }
+}
+
+/// Results written by concurrent workers (under `lock`).
+private final class SendableBox<Value>: @unchecked Sendable {
+    let lock = NSLock()
+    var value: Value
+    init(_ value: Value) { self.value = value }
 }

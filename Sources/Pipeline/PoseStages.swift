@@ -22,7 +22,8 @@ public protocol CropStage: AnyObject {
 public protocol PoseNetwork: AnyObject {
     /// [N, 3, H, W] crops → [N, …] per-crop encodings.
     func encode(_ crops: Tensor) -> Tensor
-    /// Per-offset encodings (current frame first, each [P, …]) → heatmaps [P, K, h, w].
+    /// Per-offset encodings (current frame first, each [P, …]) → heatmaps [P, K, h, w]; called for
+    /// several windows at once from different threads (`PoseEstimationStage.concurrentWindows`).
     func heatmaps(from encodings: [Tensor]) -> Tensor
 }
 

@@ -4,47 +4,68 @@ import Tensors
 import Video
 import XCTest
 
-/// The persons of a window go through the backbone in batches, with the same bits as one crop at a
-/// time: the shipped PoseWarper (widths 16–128, so Winograd and the batched GEMM both run) over
-/// frames with three moving persons.
+/// The persons of a window go through the backbone in batches, and small windows' necks run side by
+/// side, with the same bits as one crop and one window at a time: the shipped PoseWarper (widths
+/// 16–128, so Winograd and the batched GEMM both run) over frames with up to three moving persons.
 final class PersonBatchTests: XCTestCase {
-    func testBatchedPersonsGiveTheSameHeatmapsAsOneCropPerCall() throws {
-        let config = try PipelineFile.load(Fixtures.packageRoot.appendingPathComponent("Models/posewarper-hrnet-w16-synth-128x96.yml").path)
-        let model = try PoseJob.loadModel(config)
-        let network = PoseModelNetwork(model: model, config: config)
-        let crops = TopDownCropStage(model: config.model, padding: config.persons.bboxPadding)
-        XCTAssertEqual(PoseEstimationStage.defaultBatch(height: crops.inputHeight, width: crops.inputWidth), 16)
+    let config = try! PipelineFile.load(Fixtures.packageRoot.appendingPathComponent("Models/posewarper-hrnet-w16-synth-128x96.yml").path)
+    lazy var network = PoseModelNetwork(model: try! PoseJob.loadModel(config), config: config)
+    lazy var crops = TopDownCropStage(model: config.model, padding: config.persons.bboxPadding)
+
+    /// Random frames; frame i has `persons(i)` boxes.
+    func frames(_ count: Int, persons: (Int) -> Int) -> [PipelineFrame] {
         let (width, height) = (160, 120)
         var state: UInt64 = 5
-        let frames: [VideoFrame] = (0..<7).map { i in
-            VideoFrame(index: i, time: Double(i) / 25, pts: Int64(i), width: width, height: height,
+        return (0..<count).map { i in
+            var f = PipelineFrame(frame: VideoFrame(index: i, time: Double(i) / 25, pts: Int64(i), width: width, height: height,
                        rgb: (0..<(width * height * 3)).map { _ in
                            state = state &* 6364136223846793005 &+ 1442695040888963407
                            return UInt8(truncatingIfNeeded: state >> 56)
-                       })
-        }
-        func heatmaps(maxBatch: Int) throws -> [Tensor] {
-            let stage = PoseEstimationStage(crops: crops, network: network, frameOffsets: config.temporal.frameOffsets,
-                                            maxBatch: maxBatch)
-            var out: [Tensor] = []
-            for (i, frame) in frames.enumerated() {
-                var f = PipelineFrame(frame: frame)
-                for p in 0..<3 {
-                    let x = Double(10 + 40 * p + 2 * i), y = Double(8 + i), h = Double(90 - 3 * p)
-                    f.boxes.append(PersonBox(x: x, y: y, width: 40, height: h))
-                }
-                out += try stage.process(f).compactMap(\.heatmaps)
+                       }))
+            for p in 0..<persons(i) {
+                let x = Double(10 + 40 * p + 2 * i), y = Double(8 + i), h = Double(90 - 3 * p)
+                f.boxes.append(PersonBox(x: x, y: y, width: 40, height: h))
             }
-            out += try stage.flush().compactMap(\.heatmaps)
-            return out
+            return f
         }
-        let one = try heatmaps(maxBatch: 1), batched = try heatmaps(maxBatch: 16)
-        XCTAssertEqual(one.count, frames.count)
-        XCTAssertEqual(batched.count, frames.count)
+    }
+
+    /// The frames the stage hands on, in order.
+    func run(_ frames: [PipelineFrame], maxBatch: Int? = nil, concurrentWindows: Int = 1) throws -> [PipelineFrame] {
+        let stage = PoseEstimationStage(crops: crops, network: network, frameOffsets: config.temporal.frameOffsets,
+                                        maxBatch: maxBatch, concurrentWindows: concurrentWindows)
+        var out: [PipelineFrame] = []
+        for f in frames { out += try stage.process(f) }
+        return out + (try stage.flush())
+    }
+
+    func testBatchedPersonsGiveTheSameHeatmapsAsOneCropPerCall() throws {
+        XCTAssertEqual(PoseEstimationStage.defaultBatch(height: crops.inputHeight, width: crops.inputWidth), 16)
+        let input = frames(7) { _ in 3 }
+        let one = try run(input, maxBatch: 1).compactMap(\.heatmaps), batched = try run(input, maxBatch: 16).compactMap(\.heatmaps)
+        XCTAssertEqual(one.count, input.count)
+        XCTAssertEqual(batched.count, input.count)
         for (i, (a, b)) in zip(one, batched).enumerated() {
             XCTAssertEqual(a.shape, [3, 17, 32, 24], "frame \(i)")
             XCTAssertFalse(a.storage.contains { !$0.isFinite })
             XCTAssertEqual(a.storage, b.storage, "frame \(i)")
+        }
+    }
+
+    func testWindowsRunSideBySideGiveTheSameFramesInOrder() throws {
+        // Persons come and go (frames without anyone pass between windows that have a neck to run).
+        let counts = [1, 2, 0, 3, 1, 0, 0, 2, 1]
+        let input = frames(counts.count) { counts[$0] }
+        let alone = try run(input, concurrentWindows: 1)
+        for side in [2, 3] {
+            let together = try run(input, concurrentWindows: side)
+            XCTAssertEqual(together.map(\.frame.index), Array(0..<counts.count), "\(side) side by side: every frame, in order")
+            for (a, b) in zip(alone, together) {
+                XCTAssertEqual(b.heatmaps?.shape, counts[a.frame.index] == 0 ? nil : [counts[a.frame.index], 17, 32, 24])
+                XCTAssertEqual(a.heatmaps?.storage, b.heatmaps?.storage, "frame \(a.frame.index), \(side) side by side")
+                XCTAssertEqual(a.crops.count, b.crops.count)
+                XCTAssertFalse(b.heatmaps?.storage.contains { !$0.isFinite } ?? false)
+            }
         }
     }
 }
