@@ -80,6 +80,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument('--data', default='/work/synthdata')
     ap.add_argument('--stage1', required=True)
+    ap.add_argument('--init', help='continue from the neck of a PoseWarper checkpoint trained on the same stage-1 backbone')
     ap.add_argument('--work', default='/work/train/neck')
     ap.add_argument('--export', required=True)
     ap.add_argument('--log')
@@ -105,6 +106,15 @@ def main():
     val = C.Split(os.path.join(a.data, a.eval_split), a.eval_videos)
     model = build_posewarper()
     init_from_stage1(model, a.stage1)
+    if a.init:
+        sd = torch.load(a.init, map_location='cpu')['state_dict']
+        for k in ('backbone.', 'neck.trans_layer.'):
+            # the frozen parts must be the stage-1 weights this run is given, not an older backbone's
+            stale = [n for n, v in sd.items() if n.startswith(k) and not torch.equal(v, model.state_dict()[n])]
+            if stale:
+                sys.exit(f'{a.init}: its {k[:-1]} differs from {a.stage1} ({stale[0]}); train the neck from scratch')
+        model.load_state_dict(sd)
+        log(f'initialised the neck from {a.init}')
     for m in model.neck.deform_conv_layers:
         m.use_grid_sample = True
     model = model.to(memory_format=torch.channels_last)
