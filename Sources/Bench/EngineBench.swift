@@ -91,6 +91,9 @@ private func runEngineOpBench() throws {
     conv("conv3x3_384_12x9", "3×3 384→384 12×9", cin: 384, cout: 384, h: 12, w: 9, [.im2col, .winograd2, .winograd4, .automatic])
     conv("conv3x3_128_306_d12_96x72", "3×3 128→306 d=12 96×72", cin: 128, cout: 306, h: 96, w: 72, dilation: 12,
          [.im2col, .winograd2, .winograd4, .automatic])
+    // The demo model's offset layers (4 channels in, 64×48 heatmaps): its neck's largest cost.
+    conv("conv3x3_4_306_d12_64x48", "3×3 4→306 d=12 64×48", cin: 4, cout: 306, h: 64, w: 48, dilation: 12,
+         [.im2col, .winograd2, .winograd4, .automatic])
 
     if only == nil || "deform".contains(only!) {
     let x = randomTensor([1, 17, 96, 72], scale: 1, seed: 3)

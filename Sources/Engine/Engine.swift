@@ -55,3 +55,26 @@ func parallelChunks(_ count: Int, minChunk: Int = 1, _ body: (Range<Int>) -> Voi
         if lo < hi { body(lo..<hi) }
     }
 }
+
+/// body(i) for i in 0..<count as independent tasks side by side on the engine's threads, in the
+/// caller's precision; results in index order, the same bits as running the tasks one after another
+/// (no engine result depends on which thread computes it; layers inside may still split).
+public func concurrentMap<T>(_ count: Int, _ body: (Int) -> T) -> [T] {
+    if count <= 1 || EngineThreads.count <= 1 { return (0..<count).map(body) }
+    // The precision is task-local: worker threads would not see the caller's.
+    let precision = Precision.current
+    let results = ConcurrentResults<T>(count)
+    DispatchQueue.concurrentPerform(iterations: count) { i in
+        results.set(i, precision.run { body(i) })
+    }
+    return results.values
+}
+
+/// Slots written by concurrent tasks, one each.
+private final class ConcurrentResults<T>: @unchecked Sendable {
+    private let lock = NSLock()
+    private var slots: [T?]
+    init(_ count: Int) { slots = Array(repeating: nil, count: count) }
+    func set(_ i: Int, _ value: T) { lock.lock(); slots[i] = value; lock.unlock() }
+    var values: [T] { slots.map { $0! } }
+}

@@ -66,9 +66,13 @@ final class HRModuleLayer {
     }
 
     func callAsFunction(_ xs: [Tensor], planBatch: Int? = nil) -> [Tensor] {
-        let ys = zip(branches, xs).map { runBlocks($0, $1, planBatch: planBatch) }
+        // Branches, then fuse rows, run side by side: HRNet gives every branch about the same work
+        // (channels double as the side halves), and the low-resolution ones are too small to split
+        // well inside their layers.
+        let ys = concurrentMap(branches.count) { runBlocks(branches[$0], xs[$0], planBatch: planBatch) }
         if branches.count == 1 { return ys }
-        return fuse.enumerated().map { i, row in
+        return concurrentMap(fuse.count) { i in
+            let row = fuse[i]
             // Running sum in branch order j = 0, 1, … like mmpose's `y += …`; the path of the last
             // term applies the final ReLU (fused into its conv where the conv comes last).
             var sum: Tensor? = nil

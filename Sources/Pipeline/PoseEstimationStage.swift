@@ -112,19 +112,9 @@ public final class PoseEstimationStage: PipelineStage {
                 if small(jobs[start]) {
                     while end < jobs.count, end - start < concurrentWindows, small(jobs[end]) { end += 1 }
                 }
-                let group = Array(jobs[start..<end])
-                if group.count == 1 {
-                    results[group[0]] = network.heatmaps(from: pending[group[0]].encodings!)
-                } else {
-                    let inputs = group.map { pending[$0].encodings! }
-                    let outputs = SendableBox([Tensor?](repeating: nil, count: group.count))
-                    let network = self.network
-                    DispatchQueue.concurrentPerform(iterations: group.count) { k in
-                        let heatmaps = network.heatmaps(from: inputs[k])
-                        outputs.lock.lock(); outputs.value[k] = heatmaps; outputs.lock.unlock()
-                    }
-                    for (k, i) in group.enumerated() { results[i] = outputs.value[k] }
-                }
+                let group = Array(jobs[start..<end]), network = self.network
+                let outputs = concurrentMap(group.count) { network.heatmaps(from: self.pending[group[$0]].encodings!) }
+                for (k, i) in group.enumerated() { results[i] = outputs[k] }
                 start = end
             }
         }
@@ -201,9 +191,3 @@ public final class PoseEstimationStage: PipelineStage {
     public var cachedCount: Int { cache.count }
 }
 
-/// Results written by concurrent workers (under `lock`).
-private final class SendableBox<Value>: @unchecked Sendable {
-    let lock = NSLock()
-    var value: Value
-    init(_ value: Value) { self.value = value }
-}

@@ -1,0 +1,31 @@
+@testable import Engine
+import Foundation
+import XCTest
+
+/// `concurrentMap` (HRNet branches, windows' necks side by side): results in index order, every task
+/// in the caller's precision (a task-local value the worker threads would not see by themselves).
+final class ConcurrentMapTests: XCTestCase {
+    func testResultsComeInIndexOrder() {
+        EngineThreads.set(2)
+        defer { EngineThreads.set(ProcessInfo.processInfo.activeProcessorCount) }
+        let squares = concurrentMap(37) { i -> Int in
+            if i % 5 == 0 { usleep(200) }   // finish out of order
+            return i * i
+        }
+        XCTAssertEqual(squares, (0..<37).map { $0 * $0 })
+    }
+
+    func testTasksRunInTheCallersPrecision() throws {
+        try XCTSkipIf(Precision.bfloat16.problem != nil, Precision.bfloat16.problem ?? "")
+        EngineThreads.set(2)
+        defer { EngineThreads.set(ProcessInfo.processInfo.activeProcessorCount) }
+        // Tasks long enough that the worker threads take some of them.
+        let seen = Precision.bfloat16.run { concurrentMap(8) { _ -> (Precision, Bool) in
+            usleep(2000)
+            return (Precision.current, Thread.isMainThread)
+        } }
+        XCTAssertEqual(seen.map(\.0), Array(repeating: .bfloat16, count: 8))
+        XCTAssertTrue(seen.contains { !$0.1 }, "no task ran on a worker thread")
+        XCTAssertEqual(concurrentMap(8) { _ in Precision.current }, Array(repeating: .float32, count: 8))
+    }
+}
