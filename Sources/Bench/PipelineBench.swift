@@ -5,7 +5,7 @@ import Pipeline
 func pipelineBenchSections() -> [BenchSection] {
     let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
     var sections: [BenchSection] = [(
-        name: "pipeline: tiny random PoseWarper (stage-2 settings, 384x288 crops), whole frame, Samples/walker.mp4 (320x240, 100 frames)",
+        name: "pipeline: tiny random PoseWarper (stage-2 settings, 256x192 crops), whole frame, Samples/walker.mp4 (320x240, 100 frames)",
         run: { try runPipelineBench(pipeline: root.appendingPathComponent("Samples/demo.yml").path, weights: nil,
                                     input: root.appendingPathComponent("Samples/walker.mp4").path, end: nil) }
     )]

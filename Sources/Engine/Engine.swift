@@ -56,25 +56,34 @@ func parallelChunks(_ count: Int, minChunk: Int = 1, _ body: (Range<Int>) -> Voi
     }
 }
 
-/// body(i) for i in 0..<count as independent tasks side by side on the engine's threads, in the
-/// caller's precision; results in index order, the same bits as running the tasks one after another
-/// (no engine result depends on which thread computes it; layers inside may still split).
+/// body(i) for i in 0..<count as independent tasks side by side on the engine's threads (at most
+/// that many at a time, each taking the next index when it finishes one), in the caller's precision;
+/// results in index order, the same bits as running the tasks one after another (no engine result
+/// depends on which thread computes it; layers inside may still split).
 public func concurrentMap<T>(_ count: Int, _ body: (Int) -> T) -> [T] {
-    if count <= 1 || EngineThreads.count <= 1 { return (0..<count).map(body) }
+    let workers = min(count, EngineThreads.count)
+    if workers <= 1 { return (0..<count).map(body) }
     // The precision is task-local: worker threads would not see the caller's.
     let precision = Precision.current
     let results = ConcurrentResults<T>(count)
-    DispatchQueue.concurrentPerform(iterations: count) { i in
-        results.set(i, precision.run { body(i) })
+    DispatchQueue.concurrentPerform(iterations: workers) { _ in
+        while let i = results.claim() { results.set(i, precision.run { body(i) }) }
     }
     return results.values
 }
 
-/// Slots written by concurrent tasks, one each.
+/// Task indices handed out in order, and one result slot per task.
 private final class ConcurrentResults<T>: @unchecked Sendable {
     private let lock = NSLock()
     private var slots: [T?]
+    private var next = 0
     init(_ count: Int) { slots = Array(repeating: nil, count: count) }
+    func claim() -> Int? {
+        lock.lock(); defer { lock.unlock() }
+        guard next < slots.count else { return nil }
+        next += 1
+        return next - 1
+    }
     func set(_ i: Int, _ value: T) { lock.lock(); slots[i] = value; lock.unlock() }
     var values: [T] { slots.map { $0! } }
 }

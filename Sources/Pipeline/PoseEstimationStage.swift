@@ -93,34 +93,54 @@ public final class PoseEstimationStage: PipelineStage {
         pending.append((window.current, encodings, transforms))
     }
 
-    /// Runs the queued necks, side by side when they are small, and hands their frames on in order.
-    /// Without `all` it waits until enough small necks are queued to run together.
+    /// Persons per neck call at most: the neck's intermediate tensors grow with the persons it is
+    /// given (each dilation's offsets are 2·17·9 = 306 channels per support frame and person), so a
+    /// crowded frame in one call took gigabytes (75 persons: 6 GB, 74 s for six 1080p frames on the
+    /// demo model); in groups of four it stays within a few hundred MB.
+    public static let personsPerNeck = 4
+
+    /// Runs the queued necks (each window's persons in groups of `personsPerNeck`), side by side when
+    /// they are small, and hands their frames on in order. Without `all` it waits until enough small
+    /// necks are queued to run together.
     private func release(all: Bool) -> [PipelineFrame] {
-        let jobs = pending.indices.filter { pending[$0].encodings != nil }
-        let small = { (i: Int) in
-            self.pending[i].encodings!.reduce(0) { $0 + $1.count } * MemoryLayout<Float>.size <= Self.concurrentNeckBytes
+        var jobs: [(frame: Int, persons: Range<Int>)] = []
+        for (i, item) in pending.enumerated() {
+            guard let count = item.encodings?.first?.shape.first else { continue }
+            for start in stride(from: 0, to: count, by: Self.personsPerNeck) {
+                jobs.append((i, start..<min(start + Self.personsPerNeck, count)))
+            }
+        }
+        let inputs = { (job: (frame: Int, persons: Range<Int>)) -> [Tensor] in
+            let all = self.pending[job.frame].encodings!
+            if job.persons.count == all[0].shape[0] { return all }
+            return all.map { sliceBatch($0, start: job.persons.lowerBound, count: job.persons.count) }
+        }
+        let small = { (job: (frame: Int, persons: Range<Int>)) -> Bool in
+            let all = self.pending[job.frame].encodings!
+            let bytes = all.reduce(0) { $0 + $1.count } / all[0].shape[0] * job.persons.count * MemoryLayout<Float>.size
+            return bytes <= Self.concurrentNeckBytes
         }
         if !all, concurrentWindows > 1, let last = jobs.last, small(last), jobs.count < concurrentWindows {
             return []
         }
-        var results = [Tensor?](repeating: nil, count: pending.count)
+        var outputs = [Tensor?](repeating: nil, count: jobs.count)
         timed("neck") {
             var start = 0
             while start < jobs.count {
-                // A run of small necks goes side by side; a large one alone, split inside its layers.
+                // A run of small necks goes side by side (at most one per engine thread at a time); a
+                // large one alone, split inside its layers.
                 var end = start + 1
-                if small(jobs[start]) {
-                    while end < jobs.count, end - start < concurrentWindows, small(jobs[end]) { end += 1 }
-                }
-                let group = Array(jobs[start..<end]), network = self.network
-                let outputs = concurrentMap(group.count) { network.heatmaps(from: self.pending[group[$0]].encodings!) }
-                for (k, i) in group.enumerated() { results[i] = outputs[k] }
+                if small(jobs[start]) { while end < jobs.count, small(jobs[end]) { end += 1 } }
+                let network = self.network, group = Array(jobs[start..<end])
+                let heatmaps = concurrentMap(group.count) { network.heatmaps(from: inputs(group[$0])) }
+                for (k, heatmap) in heatmaps.enumerated() { outputs[start + k] = heatmap }
                 start = end
             }
         }
         let frames = pending.indices.map { i -> PipelineFrame in
             var frame = pending[i].frame
-            if let heatmaps = results[i] { (frame.heatmaps, frame.crops) = (heatmaps, pending[i].transforms) }
+            let parts = jobs.indices.filter { jobs[$0].frame == i }.map { outputs[$0]! }
+            if !parts.isEmpty { (frame.heatmaps, frame.crops) = (concatBatch(parts), pending[i].transforms) }
             return frame
         }
         pending.removeAll()

@@ -15,6 +15,21 @@ final class ConcurrentMapTests: XCTestCase {
         XCTAssertEqual(squares, (0..<37).map { $0 * $0 })
     }
 
+    func testAtMostTheEngineThreadsRunAtOnce() {
+        EngineThreads.set(2)
+        defer { EngineThreads.set(ProcessInfo.processInfo.activeProcessorCount) }
+        let lock = NSLock()
+        var running = 0, most = 0
+        _ = concurrentMap(12) { _ -> Int in
+            lock.lock(); running += 1; most = max(most, running); lock.unlock()
+            usleep(1000)
+            lock.lock(); running -= 1; lock.unlock()
+            return 0
+        }
+        XCTAssertLessThanOrEqual(most, 2)
+        XCTAssertGreaterThanOrEqual(most, 1)
+    }
+
     func testTasksRunInTheCallersPrecision() throws {
         try XCTSkipIf(Precision.bfloat16.problem != nil, Precision.bfloat16.problem ?? "")
         EngineThreads.set(2)

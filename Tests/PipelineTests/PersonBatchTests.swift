@@ -1,3 +1,4 @@
+import Engine
 import Foundation
 import Pipeline
 import Tensors
@@ -31,8 +32,9 @@ final class PersonBatchTests: XCTestCase {
     }
 
     /// The frames the stage hands on, in order.
-    func run(_ frames: [PipelineFrame], maxBatch: Int? = nil, concurrentWindows: Int = 1) throws -> [PipelineFrame] {
-        let stage = PoseEstimationStage(crops: crops, network: network, frameOffsets: config.temporal.frameOffsets,
+    func run(_ frames: [PipelineFrame], maxBatch: Int? = nil, concurrentWindows: Int = 1,
+             network: PoseNetwork? = nil) throws -> [PipelineFrame] {
+        let stage = PoseEstimationStage(crops: crops, network: network ?? self.network, frameOffsets: config.temporal.frameOffsets,
                                         maxBatch: maxBatch, concurrentWindows: concurrentWindows)
         var out: [PipelineFrame] = []
         for f in frames { out += try stage.process(f) }
@@ -67,5 +69,45 @@ final class PersonBatchTests: XCTestCase {
                 XCTAssertFalse(b.heatmaps?.storage.contains { !$0.isFinite } ?? false)
             }
         }
+    }
+
+    /// A crowded frame's persons go through the neck in groups of `personsPerNeck` (bounded memory):
+    /// each group's heatmaps are those of a frame holding only that group, in box order.
+    func testCrowdedFramesGoThroughTheNeckInGroups() throws {
+        let group = PoseEstimationStage.personsPerNeck, crowd = group + 2
+        let input = frames(5) { _ in crowd }
+        let keep = { (range: Range<Int>) in input.map { f -> PipelineFrame in
+            var g = f
+            g.boxes = Array(f.boxes[range])
+            return g
+        } }
+        for side in [1, 2] {
+            let counted = PersonCounting(network)
+            let all = try run(input, concurrentWindows: side, network: counted)
+            XCTAssertEqual(counted.personsPerCall.max(), group, "persons in one neck call")
+            XCTAssertEqual(counted.personsPerCall.reduce(0, +), crowd * input.count)
+            let first = try run(keep(0..<group), concurrentWindows: side), rest = try run(keep(group..<crowd), concurrentWindows: side)
+            for (i, frame) in all.enumerated() {
+                let heatmaps = try XCTUnwrap(frame.heatmaps)
+                XCTAssertEqual(heatmaps.shape, [crowd, 17, 32, 24])
+                XCTAssertEqual(frame.crops.count, crowd)
+                XCTAssertEqual(sliceBatch(heatmaps, start: 0, count: group).storage, first[i].heatmaps?.storage, "frame \(i)")
+                XCTAssertEqual(sliceBatch(heatmaps, start: group, count: 2).storage, rest[i].heatmaps?.storage, "frame \(i)")
+            }
+        }
+    }
+}
+
+/// A network that records how many persons each neck call gets.
+private final class PersonCounting: PoseNetwork, @unchecked Sendable {
+    let base: PoseNetwork
+    private let lock = NSLock()
+    private var calls: [Int] = []
+    init(_ base: PoseNetwork) { self.base = base }
+    var personsPerCall: [Int] { lock.lock(); defer { lock.unlock() }; return calls }
+    func encode(_ crops: Tensor) -> Tensor { base.encode(crops) }
+    func heatmaps(from encodings: [Tensor]) -> Tensor {
+        lock.lock(); calls.append(encodings[0].shape[0]); lock.unlock()
+        return base.heatmaps(from: encodings)
     }
 }
