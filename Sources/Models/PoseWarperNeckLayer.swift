@@ -67,10 +67,17 @@ public final class PoseWarperNeckLayer: HeatmapHead {
     /// `warp` with each dilation's offsets in parts along the batch axis (no concatenation).
     func warp(_ heatmaps: Tensor, offsetParts: [[Tensor]]) -> Tensor {
         precondition(offsetParts.count == deformConvs.count, "\(offsetParts.count) offsets for \(deformConvs.count) dilations")
+        return warp(heatmaps) { offsetParts[$0] }
+    }
+
+    /// `warp` with dilation j's offset parts made when that dilation's turn comes, so only one
+    /// dilation's offsets are alive at a time.
+    func warp(_ heatmaps: Tensor, offsetPartsOf parts: (Int) -> [Tensor]) -> Tensor {
         var warped = Tensor(shape: heatmaps.shape, repeating: 0)
         let n = Float(deformConvs.count)
-        for (deform, parts) in zip(deformConvs, offsetParts) {
-            let term = precision.run { deform(heatmaps, offsetParts: parts) }
+        for (j, deform) in deformConvs.enumerated() {
+            let offsets = parts(j)
+            let term = precision.run { deform(heatmaps, offsetParts: offsets) }
             warped.withUnsafeMutableBufferPointer { w in
                 term.withUnsafeBufferPointer { t in
                     for k in 0..<w.count { w[k] += t[k] / n }
@@ -94,22 +101,26 @@ public final class PoseWarperNeckLayer: HeatmapHead {
         let reference = heatOf(0)
         let shape = reference.shape
 
-        // Offsets of every frame that is warped, in `warpedFrames` order, in parts per dilation: the
-        // current frame's (one constant sample per person), then the supports' (one batch).
-        var offsetParts: [[Tensor]] = Array(repeating: [], count: deformConvs.count)
-        if frameWeights[0] != 0 {
-            for (j, o) in constantZeroOffsets(height: shape[2], width: shape[3]).enumerated() {
-                offsetParts[j] += Array(repeating: o, count: p)
-            }
-        }
-        if !supports.isEmpty {
-            let support = concatBatch(supports.map(heatOf))
-            let computed = offsets(reference: repeatBatch(reference, supports.count), support: support, perCall: p)
-            for (j, o) in computed.enumerated() { offsetParts[j].append(o) }
-        }
         var output = Tensor(shape: shape, repeating: 0)
         guard !warpedFrames.isEmpty else { return output }
-        let warped = warp(concatBatch(warpedFrames.map(heatOf)), offsetParts: offsetParts)
+        // The supports' offset features (offset_feats(reference − support)), one batch; each
+        // dilation's offsets are then made per support frame ([P, 306, h, w]) when the dilation's
+        // turn comes: all dilations of all frames at once were gigabytes for a few persons, and
+        // tensors above the allocator's 32 MiB reuse limit are page-faulted afresh on every call.
+        let features = supports.isEmpty ? nil : precision.run {
+            runBlocks(offsetFeats, subtract(repeatBatch(reference, supports.count), concatBatch(supports.map(heatOf))),
+                      planBatch: p)
+        }
+        let zero = frameWeights[0] != 0 ? constantZeroOffsets(height: shape[2], width: shape[3]) : []
+        let warped = warp(concatBatch(warpedFrames.map(heatOf))) { j in
+            // In `warpedFrames` order: the current frame's (one constant sample per person), then each support's.
+            var parts = zero.isEmpty ? [] : Array(repeating: zero[j], count: p)
+            for s in supports.indices {
+                let slice = sliceBatch(features!, start: s * p, count: p)
+                parts.append(precision.run { offsetLayers[j](slice, planBatch: p) })
+            }
+            return parts
+        }
         for (position, i) in warpedFrames.enumerated() {
             let weight = frameWeights[i]
             let frame = sliceBatch(warped, start: position * p, count: p)
