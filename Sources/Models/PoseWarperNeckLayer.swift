@@ -52,26 +52,24 @@ public final class PoseWarperNeckLayer: HeatmapHead {
     /// Offsets for warping the support heatmaps onto the reference ones, one tensor per dilation
     /// ([N, 2·groups·9, h, w]): offset layers on offset_feats(reference − support).
     public func offsets(reference: Tensor, support: Tensor, perCall: Int? = nil) -> [Tensor] {
-        precision.run {
-            let diff = runBlocks(offsetFeats, subtract(reference, support), planBatch: perCall)
-            return offsetLayers.map { $0(diff, planBatch: perCall) }
-        }
+        let diff = offsetFeatures(reference: reference, support: support, perCall: perCall)
+        return precision.run { offsetLayers.map { $0(diff, planBatch: perCall) } }
+    }
+
+    /// offset_feats(reference − support): what every dilation's offset layer reads.
+    private func offsetFeatures(reference: Tensor, support: Tensor, perCall: Int?) -> Tensor {
+        precision.run { runBlocks(offsetFeats, subtract(reference, support), planBatch: perCall) }
     }
 
     /// Any heatmaps [N, K, h, w] warped with `offsets` (one per dilation): the mean of the
     /// deformable convolutions, accumulated in dilation order as mmpose does.
     public func warp(_ heatmaps: Tensor, offsets: [Tensor]) -> Tensor {
-        warp(heatmaps, offsetParts: offsets.map { [$0] })
+        precondition(offsets.count == deformConvs.count, "\(offsets.count) offsets for \(deformConvs.count) dilations")
+        return warp(heatmaps) { [offsets[$0]] }
     }
 
-    /// `warp` with each dilation's offsets in parts along the batch axis (no concatenation).
-    func warp(_ heatmaps: Tensor, offsetParts: [[Tensor]]) -> Tensor {
-        precondition(offsetParts.count == deformConvs.count, "\(offsetParts.count) offsets for \(deformConvs.count) dilations")
-        return warp(heatmaps) { offsetParts[$0] }
-    }
-
-    /// `warp` with dilation j's offset parts made when that dilation's turn comes, so only one
-    /// dilation's offsets are alive at a time.
+    /// `warp` with dilation j's offsets, in parts along the batch axis (no concatenation), made when
+    /// that dilation's turn comes, so only one dilation's offsets are alive at a time.
     func warp(_ heatmaps: Tensor, offsetPartsOf parts: (Int) -> [Tensor]) -> Tensor {
         var warped = Tensor(shape: heatmaps.shape, repeating: 0)
         let n = Float(deformConvs.count)
@@ -107,10 +105,8 @@ public final class PoseWarperNeckLayer: HeatmapHead {
         // dilation's offsets are then made per support frame ([P, 306, h, w]) when the dilation's
         // turn comes: all dilations of all frames at once were gigabytes for a few persons, and
         // tensors above the allocator's 32 MiB reuse limit are page-faulted afresh on every call.
-        let features = supports.isEmpty ? nil : precision.run {
-            runBlocks(offsetFeats, subtract(repeatBatch(reference, supports.count), concatBatch(supports.map(heatOf))),
-                      planBatch: p)
-        }
+        let features = supports.isEmpty ? nil : offsetFeatures(reference: repeatBatch(reference, supports.count),
+                                                              support: concatBatch(supports.map(heatOf)), perCall: p)
         let zero = frameWeights[0] != 0 ? constantZeroOffsets(height: shape[2], width: shape[3]) : []
         let warped = warp(concatBatch(warpedFrames.map(heatOf))) { j in
             // In `warpedFrames` order: the current frame's (one constant sample per person), then each support's.

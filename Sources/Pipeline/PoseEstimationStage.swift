@@ -103,21 +103,22 @@ public final class PoseEstimationStage: PipelineStage {
     /// they are small, and hands their frames on in order. Without `all` it waits until enough small
     /// necks are queued to run together.
     private func release(all: Bool) -> [PipelineFrame] {
-        var jobs: [(frame: Int, persons: Range<Int>)] = []
+        // A job: one pending window's (`item`'s) group of persons.
+        var jobs: [(item: Int, persons: Range<Int>)] = []
         for (i, item) in pending.enumerated() {
             guard let count = item.encodings?.first?.shape.first else { continue }
             for start in stride(from: 0, to: count, by: Self.personsPerNeck) {
                 jobs.append((i, start..<min(start + Self.personsPerNeck, count)))
             }
         }
-        let inputs = { (job: (frame: Int, persons: Range<Int>)) -> [Tensor] in
-            let all = self.pending[job.frame].encodings!
-            if job.persons.count == all[0].shape[0] { return all }
-            return all.map { sliceBatch($0, start: job.persons.lowerBound, count: job.persons.count) }
+        let inputs = { (job: (item: Int, persons: Range<Int>)) -> [Tensor] in
+            let encodings = self.pending[job.item].encodings!
+            if job.persons.count == encodings[0].shape[0] { return encodings }
+            return encodings.map { sliceBatch($0, start: job.persons.lowerBound, count: job.persons.count) }
         }
-        let small = { (job: (frame: Int, persons: Range<Int>)) -> Bool in
-            let all = self.pending[job.frame].encodings!
-            let bytes = all.reduce(0) { $0 + $1.count } / all[0].shape[0] * job.persons.count * MemoryLayout<Float>.size
+        let small = { (job: (item: Int, persons: Range<Int>)) -> Bool in
+            let encodings = self.pending[job.item].encodings!
+            let bytes = encodings.reduce(0) { $0 + $1.count } / encodings[0].shape[0] * job.persons.count * MemoryLayout<Float>.size
             return bytes <= Self.concurrentNeckBytes
         }
         if !all, concurrentWindows > 1, let last = jobs.last, small(last), jobs.count < concurrentWindows {
@@ -139,7 +140,7 @@ public final class PoseEstimationStage: PipelineStage {
         }
         let frames = pending.indices.map { i -> PipelineFrame in
             var frame = pending[i].frame
-            let parts = jobs.indices.filter { jobs[$0].frame == i }.map { outputs[$0]! }
+            let parts = jobs.indices.filter { jobs[$0].item == i }.map { outputs[$0]! }
             if !parts.isEmpty { (frame.heatmaps, frame.crops) = (concatBatch(parts), pending[i].transforms) }
             return frame
         }
@@ -210,4 +211,3 @@ public final class PoseEstimationStage: PipelineStage {
     /// Cached per-crop encodings (bounded by the window's frames × persons).
     public var cachedCount: Int { cache.count }
 }
-
