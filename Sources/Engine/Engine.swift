@@ -62,7 +62,7 @@ func parallelChunks(_ count: Int, minChunk: Int = 1, _ body: (Range<Int>) -> Voi
 /// depends on which thread computes it; layers inside may still split).
 public func concurrentMap<T>(_ count: Int, _ body: (Int) -> T) -> [T] {
     let workers = min(count, EngineThreads.count)
-    if workers <= 1 { return (0..<count).map(body) }
+    if workers <= 1 || LayerProfile.isCollecting { return (0..<count).map(body) }
     // The precision is task-local: worker threads would not see the caller's.
     let precision = Precision.current
     let results = ConcurrentResults<T>(count)

@@ -22,6 +22,10 @@ public enum LayerProfile {
         return entries
     }
 
+    /// Whether a profile is being collected (layers must then run one at a time: each is charged
+    /// the process's CPU time while it runs).
+    static var isCollecting: Bool { lock.lock(); defer { lock.unlock() }; return enabled }
+
     /// Process CPU seconds (all threads): profiles stay comparable on a busy machine, unlike wall time.
     public static func processCPUSeconds() -> Double {
         var t = timespec()

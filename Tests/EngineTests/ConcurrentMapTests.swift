@@ -43,4 +43,15 @@ final class ConcurrentMapTests: XCTestCase {
         XCTAssertTrue(seen.contains { !$0.1 }, "no task ran on a worker thread")
         XCTAssertEqual(concurrentMap(8) { _ in Precision.current }, Array(repeating: .float32, count: 8))
     }
+
+    /// `posewarper-bench layers` charges each layer the process's CPU time while it runs, so while a
+    /// profile is collected the tasks run one after another on the caller's thread.
+    func testTasksRunOneAfterAnotherWhileALayerProfileIsCollected() {
+        EngineThreads.set(2)
+        defer { EngineThreads.set(ProcessInfo.processInfo.activeProcessorCount) }
+        LayerProfile.start()
+        let onCaller = concurrentMap(6) { _ -> Bool in usleep(1000); return Thread.isMainThread }
+        _ = LayerProfile.stop()
+        XCTAssertEqual(onCaller, Array(repeating: true, count: 6))
+    }
 }
