@@ -9,7 +9,8 @@ public final class DetectorStage: PipelineStage {
     public var isCostly: Bool { true }
     public let detector: PersonDetector
     public let everyNFrames: Int
-    /// Frames back whose keypoints give the boxes (1 + the temporal window's look-ahead).
+    /// Frames back whose keypoints give the boxes (1 + the temporal window's look-ahead + the frames
+    /// the network stage holds).
     public let lag: Int
     /// The tracking stage's keypoint boxes; nil when every frame is detected.
     let keypointBoxes: KeypointBoxes?

@@ -7,8 +7,9 @@ import Keypoints
 /// Ordering: the tracking stage records every output frame, in frame order, right after assigning
 /// its ids; the detector stage asks for a frame it has already passed on and waits until it is
 /// recorded. A frame leaves the network stage only once the frames after it that its temporal
-/// window needs have arrived, so the detector stage asks for the frame `lag` frames back (1 + the
-/// window's look-ahead): that frame's keypoints can be finished without anything waiting on the
+/// window needs have arrived (and at most `PoseEstimationStage.heldFrames` more, queued to run
+/// necks side by side), so the detector stage asks for the frame `lag` frames back (1 + the
+/// window's look-ahead + those held): that frame's keypoints can be finished without anything waiting on the
 /// detector stage, and waiting for them keeps every run's boxes — and outputs — the same at any
 /// speed and thread count. `close()` (the tracking stage stopped: end, cancel or failure) wakes
 /// every waiter.

@@ -20,6 +20,12 @@ public final class PoseEstimationStage: PipelineStage {
     let maxBatch: Int
     /// Windows whose necks may run at the same time, one engine thread each.
     let concurrentWindows: Int
+    /// Windows queued until that many are ready, by default: a constant, not the thread count,
+    /// because the frames held decide which keypoints feed the detector stage's skipped frames.
+    public static let defaultConcurrentWindows = 2
+    /// Output frames the stage may hold beyond its window's look-ahead (queued for a side-by-side
+    /// neck run); the detector stage's keypoint feedback waits that much further back.
+    public var heldFrames: Int { concurrentWindows - 1 }
 
     struct CacheKey: Hashable {
         let frame: Int
@@ -41,7 +47,8 @@ public final class PoseEstimationStage: PipelineStage {
 
     /// `frameOffsets`: the temporal window relative to the current frame, current (0) first;
     /// `maxBatch`: crops per backbone call (default `defaultBatch` for the crop size).
-    /// `concurrentWindows`: small windows' necks run this many at a time (default: the engine's threads).
+    /// `concurrentWindows`: small windows' necks are queued until this many are ready, then run side
+    /// by side (default `defaultConcurrentWindows`; 1 for a single-frame window).
     public init(crops: CropStage, network: PoseNetwork, frameOffsets: [Int], maxBatch: Int? = nil,
                 concurrentWindows: Int? = nil) {
         self.crops = crops
@@ -49,7 +56,8 @@ public final class PoseEstimationStage: PipelineStage {
         window = TemporalWindow(offsets: frameOffsets)
         lookBehind = max(0, -(frameOffsets.min() ?? 0))
         self.maxBatch = max(1, maxBatch ?? Self.defaultBatch(height: crops.inputHeight, width: crops.inputWidth))
-        self.concurrentWindows = max(1, concurrentWindows ?? EngineThreads.count)
+        // A single-frame window has no neck worth running side by side (its head ran with the backbone).
+        self.concurrentWindows = max(1, concurrentWindows ?? (frameOffsets.count > 1 ? Self.defaultConcurrentWindows : 1))
     }
 
     /// A window's neck whose inputs (all frames' encodings) stay under this size is run next to other
@@ -121,7 +129,8 @@ public final class PoseEstimationStage: PipelineStage {
             let bytes = encodings.reduce(0) { $0 + $1.count } / encodings[0].shape[0] * job.persons.count * MemoryLayout<Float>.size
             return bytes <= Self.concurrentNeckBytes
         }
-        if !all, concurrentWindows > 1, let last = jobs.last, small(last), jobs.count < concurrentWindows {
+        // Hold at most `heldFrames` output frames (frames without persons count too).
+        if !all, pending.count < concurrentWindows, jobs.count < concurrentWindows, let last = jobs.last, small(last) {
             return []
         }
         var outputs = [Tensor?](repeating: nil, count: jobs.count)

@@ -267,12 +267,18 @@ public final class PoseJob {
     func stages(persons: PersonSource, outputs: [PoseOutput]) -> [PipelineStage] {
         let detector = persons as? PersonDetector
         let everyN = config.persons.detector.everyNFrames ?? 1
-        // Keypoints reach the tracking stage `lag` frames after the detector stage passed their frame on.
-        let lag = 1 + config.lookAhead
         let keypointBoxes = detector != nil && everyN > 1 ? KeypointBoxes() : nil
+        // With keypoint feedback the network stage holds no frame beyond its window, so the boxes of a
+        // skipped frame come from the keypoints of the frame right behind the window (mmpose's and
+        // rtmlib's demos use the latest keypoints they have).
+        let poses = PoseEstimationStage(crops: crops, network: network, frameOffsets: config.temporal.frameOffsets,
+                                        concurrentWindows: keypointBoxes == nil ? nil : 1)
+        // Keypoints reach the tracking stage `lag` frames after the detector stage passed their frame
+        // on: the window's look-ahead plus the frames the network stage holds.
+        let lag = 1 + config.lookAhead + poses.heldFrames
         let stages: [PipelineStage?] = [
             detector.map { DetectorStage($0, everyNFrames: everyN, lag: lag, keypointBoxes: keypointBoxes) } ?? PersonsStage(persons),
-            PoseEstimationStage(crops: crops, network: network, frameOffsets: config.temporal.frameOffsets),
+            poses,
             KeypointsStage(decoder),
             TrackingStage(PoseTracker(method: config.tracking.method, threshold: config.tracking.threshold), keypointBoxes: keypointBoxes),
             config.smoothing.method.map { SmoothingStage(method: $0, scoreThreshold: config.smoothing.scoreThreshold) },

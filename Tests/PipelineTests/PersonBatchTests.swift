@@ -71,6 +71,26 @@ final class PersonBatchTests: XCTestCase {
         }
     }
 
+    /// Queuing windows to run side by side holds at most `heldFrames` frames beyond the window's
+    /// look-ahead, also through stretches without persons: the detector stage's keypoint feedback
+    /// waits for exactly that frame, so holding more would deadlock a run.
+    func testFramesAreHeldAtMostHeldFramesBeyondTheLookAhead() throws {
+        let counts = [1, 0, 0, 0, 0, 0, 1, 0, 1, 1, 0, 0, 0]
+        let input = frames(counts.count) { counts[$0] }
+        let stage = PoseEstimationStage(crops: crops, network: network, frameOffsets: config.temporal.frameOffsets)
+        XCTAssertEqual(stage.heldFrames, PoseEstimationStage.defaultConcurrentWindows - 1)
+        var released = -1
+        for (i, f) in input.enumerated() {
+            for out in try stage.process(f) {
+                XCTAssertEqual(out.frame.index, released + 1, "in order")
+                released = out.frame.index
+            }
+            XCTAssertGreaterThanOrEqual(released, i - config.lookAhead - stage.heldFrames, "after frame \(i)")
+        }
+        released = try stage.flush().last?.frame.index ?? released
+        XCTAssertEqual(released, counts.count - 1)
+    }
+
     /// A crowded frame's persons go through the neck in groups of `personsPerNeck` (bounded memory):
     /// each group's heatmaps are those of a frame holding only that group, in box order.
     func testCrowdedFramesGoThroughTheNeckInGroups() throws {
