@@ -193,3 +193,14 @@ void pw_deform_im2col(const float *x, const float *offset, int C, int H, int W, 
     kernels()->deform_im2col(x, offset, C, H, W, kh, kw, stride, pad, dil, Ho, Wo, dg, c0, c1, cols);
 }
 
+void pw_deform_fused(const pw_deform_job *job, int i0, int i1, float *scratch) {
+    kernels()->deform_fused(job, i0, i1, scratch);
+}
+
+size_t pw_deform_fused_scratch(const pw_deform_job *job) {
+    const size_t taps = (size_t)job->kh * job->kw;
+    const size_t offsetDepth = job->offsetInput
+        ? (size_t)job->offsetInput->C * job->offsetInput->kh * job->offsetInput->kw : 0;
+    return (2 * PW_GEMM_MR + 2 * job->dg * taps + job->C * taps + offsetDepth) * PW_GEMM_NR + 16;
+}
+

@@ -131,16 +131,11 @@ static inline void gather_row_avx512(float *d, const float *src, int a, int b, i
 }
 #define PW_TIER_GATHER_ROW gather_row_avx512
 
-#define PW_TIER_DEFORM deform_im2col_avx512
-#include "tier_body.h"
-
-// Deformable columns, 16 output pixels at a time: the bilinear sample's four corners are masked
+// Deformable samples, 16 output positions at a time: the bilinear sample's four corners are masked
 // gathers (a corner outside the image, or a sample outside (−1, H)×(−1, W), reads 0), with the same
 // weights and the same sum order as deform_sample.
-static void deform_im2col_avx512(const float *x, const float *offset, int C, int H, int W, int kh, int kw,
-                                 int stride, int pad, int dil, int Ho, int Wo, int dg, int c0, int c1, float *cols) {
-    const size_t plane = (size_t)Ho * Wo;
-    const int perGroup = C / dg, taps = kh * kw;
+static inline void deform_span_avx512(const float *img, int H, int W, int baseY, int baseX0, int stride,
+                                      const float *offY, const float *offX, int n, float *out) {
     const __m512 one = _mm512_set1_ps(1.0f), minusOne = _mm512_set1_ps(-1.0f);
     const __m512 hLimit = _mm512_set1_ps((float)H), wLimit = _mm512_set1_ps((float)W);
     const __m512i zeroI = _mm512_setzero_si512(), hMax = _mm512_set1_epi32(H - 1), wMax = _mm512_set1_epi32(W - 1);
@@ -148,81 +143,69 @@ static void deform_im2col_avx512(const float *x, const float *offset, int C, int
     const __m512i lanes = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
     const __m512i evenLanes = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
     const __m512i oddLanes = _mm512_setr_epi32(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
-    for (int c = c0; c < c1; c++) {
-        const int g = c / perGroup;
-        const float *img = x + (size_t)c * H * W;
-        for (int ky = 0; ky < kh; ky++) {
-            for (int kx = 0; kx < kw; kx++) {
-                const int k = ky * kw + kx;
-                const float *offY = offset + (size_t)(2 * (g * taps + k)) * plane;
-                const float *offX = offY + plane;
-                float *row = cols + ((size_t)c * taps + k) * plane;
-                for (int oy = 0; oy < Ho; oy++) {
-                    const __m512 baseY = _mm512_set1_ps((float)(oy * stride - pad + ky * dil));
-                    for (int ox0 = 0; ox0 < Wo; ox0 += 16) {
-                        const int n = Wo - ox0 < 16 ? Wo - ox0 : 16;
-                        const __mmask16 live = (__mmask16)((1u << n) - 1);
-                        const size_t p = (size_t)oy * Wo + ox0;
-                        const __m512i ox = _mm512_add_epi32(_mm512_set1_epi32(ox0), lanes);
-                        const __m512 baseX = _mm512_cvtepi32_ps(_mm512_add_epi32(
-                            _mm512_mullo_epi32(ox, _mm512_set1_epi32(stride)), _mm512_set1_epi32(kx * dil - pad)));
-                        const __m512 h = _mm512_add_ps(baseY, _mm512_maskz_loadu_ps(live, offY + p));
-                        const __m512 w = _mm512_add_ps(baseX, _mm512_maskz_loadu_ps(live, offX + p));
-                        __mmask16 inside = live & _mm512_cmp_ps_mask(h, minusOne, _CMP_GT_OQ)
-                                         & _mm512_cmp_ps_mask(h, hLimit, _CMP_LT_OQ)
-                                         & _mm512_cmp_ps_mask(w, minusOne, _CMP_GT_OQ)
-                                         & _mm512_cmp_ps_mask(w, wLimit, _CMP_LT_OQ);
-                        const __m512 hf = _mm512_roundscale_ps(h, _MM_FROUND_TO_NEG_INF | _MM_FROUND_NO_EXC);
-                        const __m512 wf = _mm512_roundscale_ps(w, _MM_FROUND_TO_NEG_INF | _MM_FROUND_NO_EXC);
-                        const __m512i hl = _mm512_cvttps_epi32(hf), wl = _mm512_cvttps_epi32(wf);
-                        const __m512i hh = _mm512_add_epi32(hl, oneI), wh = _mm512_add_epi32(wl, oneI);
-                        const __m512 lh = _mm512_sub_ps(h, hf), lw = _mm512_sub_ps(w, wf);
-                        const __m512 uh = _mm512_sub_ps(one, lh), uw = _mm512_sub_ps(one, lw);
-                        if (inside == 0) {
-                            // Large dilations put whole runs of taps outside the map: no gathers.
-                            _mm512_mask_storeu_ps(row + p, live, _mm512_setzero_ps());
-                            continue;
-                        }
-                        const __mmask16 top = inside & _mm512_cmp_epi32_mask(hl, zeroI, _MM_CMPINT_NLT);
-                        const __mmask16 bottom = inside & _mm512_cmp_epi32_mask(hh, hMax, _MM_CMPINT_LE);
-                        const __mmask16 left = _mm512_cmp_epi32_mask(wl, zeroI, _MM_CMPINT_NLT);
-                        const __mmask16 right = _mm512_cmp_epi32_mask(wh, wMax, _MM_CMPINT_LE);
-                        const __m512i idx = _mm512_add_epi32(_mm512_mullo_epi32(hl, widthI), wl);
-                        const __m512i idxBelow = _mm512_add_epi32(idx, widthI);
-                        const __m512 zero = _mm512_setzero_ps();
-                        __m512 v1, v2, v3, v4;
-                        if ((top & bottom & left & right) == live) {
-                            // Every live sample has all four corners in the image: each row's two
-                            // corners are adjacent floats, so gather them as 8-byte pairs (half the
-                            // gathered elements) and split the pairs into left and right values.
-                            const __mmask8 liveLo = (__mmask8)live, liveHi = (__mmask8)(live >> 8);
-                            const __m512i t0 = _mm512_mask_i32gather_epi64(_mm512_setzero_si512(), liveLo, _mm512_castsi512_si256(idx), img, 4);
-                            const __m512i t1 = _mm512_mask_i32gather_epi64(_mm512_setzero_si512(), liveHi, _mm512_extracti64x4_epi64(idx, 1), img, 4);
-                            const __m512i b0 = _mm512_mask_i32gather_epi64(_mm512_setzero_si512(), liveLo, _mm512_castsi512_si256(idxBelow), img, 4);
-                            const __m512i b1 = _mm512_mask_i32gather_epi64(_mm512_setzero_si512(), liveHi, _mm512_extracti64x4_epi64(idxBelow, 1), img, 4);
-                            v1 = _mm512_permutex2var_ps(_mm512_castsi512_ps(t0), evenLanes, _mm512_castsi512_ps(t1));
-                            v2 = _mm512_permutex2var_ps(_mm512_castsi512_ps(t0), oddLanes, _mm512_castsi512_ps(t1));
-                            v3 = _mm512_permutex2var_ps(_mm512_castsi512_ps(b0), evenLanes, _mm512_castsi512_ps(b1));
-                            v4 = _mm512_permutex2var_ps(_mm512_castsi512_ps(b0), oddLanes, _mm512_castsi512_ps(b1));
-                        } else {
-                            v1 = _mm512_mask_i32gather_ps(zero, top & left, idx, img, 4);
-                            v2 = _mm512_mask_i32gather_ps(zero, top & right, _mm512_add_epi32(idx, oneI), img, 4);
-                            v3 = _mm512_mask_i32gather_ps(zero, bottom & left, idxBelow, img, 4);
-                            v4 = _mm512_mask_i32gather_ps(zero, bottom & right, _mm512_add_epi32(idxBelow, oneI), img, 4);
-                        }
-                        // Explicit fused multiply-adds: -ffast-math would otherwise let the compiler
-                        // pick which products to fuse, and its choice moved with unrelated edits.
-                        __m512 r = _mm512_mul_ps(_mm512_mul_ps(uh, uw), v1);
-                        r = _mm512_fmadd_ps(_mm512_mul_ps(uh, lw), v2, r);
-                        r = _mm512_fmadd_ps(_mm512_mul_ps(lh, uw), v3, r);
-                        r = _mm512_fmadd_ps(_mm512_mul_ps(lh, lw), v4, r);
-                        _mm512_mask_storeu_ps(row + p, live, _mm512_maskz_mov_ps(inside, r));
-                    }
-                }
-            }
+    const __m512 by = _mm512_set1_ps((float)baseY);
+    for (int i0 = 0; i0 < n; i0 += 16) {
+        const int m = n - i0 < 16 ? n - i0 : 16;
+        const __mmask16 live = (__mmask16)((1u << m) - 1);
+        const __m512i i = _mm512_add_epi32(_mm512_set1_epi32(i0), lanes);
+        const __m512 bx = _mm512_cvtepi32_ps(_mm512_add_epi32(_mm512_mullo_epi32(i, _mm512_set1_epi32(stride)),
+                                                              _mm512_set1_epi32(baseX0)));
+        const __m512 h = _mm512_add_ps(by, _mm512_maskz_loadu_ps(live, offY + i0));
+        const __m512 w = _mm512_add_ps(bx, _mm512_maskz_loadu_ps(live, offX + i0));
+        __mmask16 inside = live & _mm512_cmp_ps_mask(h, minusOne, _CMP_GT_OQ)
+                         & _mm512_cmp_ps_mask(h, hLimit, _CMP_LT_OQ)
+                         & _mm512_cmp_ps_mask(w, minusOne, _CMP_GT_OQ)
+                         & _mm512_cmp_ps_mask(w, wLimit, _CMP_LT_OQ);
+        if (inside == 0) {
+            // Large dilations put whole runs of taps outside the map: no gathers.
+            _mm512_mask_storeu_ps(out + i0, live, _mm512_setzero_ps());
+            continue;
         }
+        const __m512 hf = _mm512_roundscale_ps(h, _MM_FROUND_TO_NEG_INF | _MM_FROUND_NO_EXC);
+        const __m512 wf = _mm512_roundscale_ps(w, _MM_FROUND_TO_NEG_INF | _MM_FROUND_NO_EXC);
+        const __m512i hl = _mm512_cvttps_epi32(hf), wl = _mm512_cvttps_epi32(wf);
+        const __m512i hh = _mm512_add_epi32(hl, oneI), wh = _mm512_add_epi32(wl, oneI);
+        const __m512 lh = _mm512_sub_ps(h, hf), lw = _mm512_sub_ps(w, wf);
+        const __m512 uh = _mm512_sub_ps(one, lh), uw = _mm512_sub_ps(one, lw);
+        const __mmask16 top = inside & _mm512_cmp_epi32_mask(hl, zeroI, _MM_CMPINT_NLT);
+        const __mmask16 bottom = inside & _mm512_cmp_epi32_mask(hh, hMax, _MM_CMPINT_LE);
+        const __mmask16 left = _mm512_cmp_epi32_mask(wl, zeroI, _MM_CMPINT_NLT);
+        const __mmask16 right = _mm512_cmp_epi32_mask(wh, wMax, _MM_CMPINT_LE);
+        const __m512i idx = _mm512_add_epi32(_mm512_mullo_epi32(hl, widthI), wl);
+        const __m512i idxBelow = _mm512_add_epi32(idx, widthI);
+        const __m512 zero = _mm512_setzero_ps();
+        __m512 v1, v2, v3, v4;
+        if ((top & bottom & left & right) == live) {
+            // Every live sample has all four corners in the image: each row's two corners are
+            // adjacent floats, so gather them as 8-byte pairs (half the gathered elements) and split
+            // the pairs into left and right values.
+            const __mmask8 liveLo = (__mmask8)live, liveHi = (__mmask8)(live >> 8);
+            const __m512i t0 = _mm512_mask_i32gather_epi64(_mm512_setzero_si512(), liveLo, _mm512_castsi512_si256(idx), img, 4);
+            const __m512i t1 = _mm512_mask_i32gather_epi64(_mm512_setzero_si512(), liveHi, _mm512_extracti64x4_epi64(idx, 1), img, 4);
+            const __m512i b0 = _mm512_mask_i32gather_epi64(_mm512_setzero_si512(), liveLo, _mm512_castsi512_si256(idxBelow), img, 4);
+            const __m512i b1 = _mm512_mask_i32gather_epi64(_mm512_setzero_si512(), liveHi, _mm512_extracti64x4_epi64(idxBelow, 1), img, 4);
+            v1 = _mm512_permutex2var_ps(_mm512_castsi512_ps(t0), evenLanes, _mm512_castsi512_ps(t1));
+            v2 = _mm512_permutex2var_ps(_mm512_castsi512_ps(t0), oddLanes, _mm512_castsi512_ps(t1));
+            v3 = _mm512_permutex2var_ps(_mm512_castsi512_ps(b0), evenLanes, _mm512_castsi512_ps(b1));
+            v4 = _mm512_permutex2var_ps(_mm512_castsi512_ps(b0), oddLanes, _mm512_castsi512_ps(b1));
+        } else {
+            v1 = _mm512_mask_i32gather_ps(zero, top & left, idx, img, 4);
+            v2 = _mm512_mask_i32gather_ps(zero, top & right, _mm512_add_epi32(idx, oneI), img, 4);
+            v3 = _mm512_mask_i32gather_ps(zero, bottom & left, idxBelow, img, 4);
+            v4 = _mm512_mask_i32gather_ps(zero, bottom & right, _mm512_add_epi32(idxBelow, oneI), img, 4);
+        }
+        // Explicit fused multiply-adds: -ffast-math would otherwise let the compiler pick which
+        // products to fuse, and its choice moved with unrelated edits.
+        __m512 r = _mm512_mul_ps(_mm512_mul_ps(uh, uw), v1);
+        r = _mm512_fmadd_ps(_mm512_mul_ps(uh, lw), v2, r);
+        r = _mm512_fmadd_ps(_mm512_mul_ps(lh, uw), v3, r);
+        r = _mm512_fmadd_ps(_mm512_mul_ps(lh, lw), v4, r);
+        _mm512_mask_storeu_ps(out + i0, live, _mm512_maskz_mov_ps(inside, r));
     }
 }
+#define PW_TIER_DEFORM_SPAN deform_span_avx512
+
+#include "tier_body.h"
 
 #if defined(__clang__)
 #pragma clang attribute pop

@@ -21,6 +21,7 @@ typedef struct {
                            const float *residual, int relu, int b0, int b1, float *y, float *scratch);
     void (*deform_im2col)(const float *x, const float *offset, int C, int H, int W, int kh, int kw,
                           int stride, int pad, int dil, int Ho, int Wo, int dg, int c0, int c1, float *cols);
+    void (*deform_fused)(const pw_deform_job *job, int i0, int i1, float *scratch);
 } pw_kernel_table;
 
 // Float32 sums of many terms run in short pieces from zero whose partial sums are then added: a single

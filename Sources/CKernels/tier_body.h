@@ -207,6 +207,25 @@ static void tier_conv_panel(const pw_conv_input *cv, int j0, int nc, float *Bp) 
     }
 }
 
+// One MR×NR block of a product: tile (rows × nc of it) = A panel [K][MR] · Bp [K][NR], summed over
+// PW_GEMM_CHUNK of K at a time, then their sum (precision: kernel_table.h). Edge blocks (M or N not
+// a multiple of the block) skip the all-zero rows and columns. `part` holds one chunk's block.
+static inline void tier_block_product(const float *Apan, const float *Bp, int K, int rows, int nc, float *tile, float *part) {
+    const int full = rows == MR && nc > NR / 2;
+    const int first = K < PW_GEMM_CHUNK ? K : PW_GEMM_CHUNK;
+    if (full) tier_panel(first, Apan, Bp, tile, NR); else tier_block(first, Apan, Bp, tile, NR, rows, nc);
+    for (int k0 = first; k0 < K; k0 += PW_GEMM_CHUNK) {
+        const int len = K - k0 < PW_GEMM_CHUNK ? K - k0 : PW_GEMM_CHUNK;
+        if (full) { tier_panel_add(len, Apan + (size_t)k0 * MR, Bp + (size_t)k0 * NR, tile, NR); continue; }
+        tier_block(len, Apan + (size_t)k0 * MR, Bp + (size_t)k0 * NR, part, NR, rows, nc);
+        for (int r = 0; r < rows; r++) {
+            float *RESTRICT t = tile + (size_t)r * NR;
+            const float *RESTRICT q = part + (size_t)r * NR;
+            for (int j = 0; j < nc; j++) t[j] += q[j];
+        }
+    }
+}
+
 static void tier_gemm(const float *Ap, const float *B, size_t ldb, size_t bImage, int M, int N, int plane, int K,
                       const float *bias, const float *residual, int relu, float *C, size_t ldc, size_t cImage,
                       int rowGroups, int i0, int i1, float *scratch, const pw_conv_input *conv) {
@@ -265,22 +284,7 @@ static void tier_gemm(const float *Ap, const float *B, size_t ldb, size_t bImage
                     if (residual) { __builtin_prefetch(residual + o, 0, 3); __builtin_prefetch(residual + o + len[sg] - 1, 0, 3); }
                 }
             }
-            // Edge blocks (M or N not a multiple of the block) skip the all-zero rows and columns. Sums
-            // over PW_GEMM_CHUNK of K at a time, then their sum (precision: kernel_table.h).
-            const float *Apan = Ap + (size_t)p * K * MR;
-            const int full = rows == MR && nc > NR / 2;
-            const int first = K < PW_GEMM_CHUNK ? K : PW_GEMM_CHUNK;
-            if (full) tier_panel(first, Apan, Bp, tile, NR); else tier_block(first, Apan, Bp, tile, NR, rows, nc);
-            for (int k0 = first; k0 < K; k0 += PW_GEMM_CHUNK) {
-                const int len = K - k0 < PW_GEMM_CHUNK ? K - k0 : PW_GEMM_CHUNK;
-                if (full) { tier_panel_add(len, Apan + (size_t)k0 * MR, Bp + (size_t)k0 * NR, tile, NR); continue; }
-                tier_block(len, Apan + (size_t)k0 * MR, Bp + (size_t)k0 * NR, part, NR, rows, nc);
-                for (int r = 0; r < rows; r++) {
-                    float *RESTRICT t = tile + (size_t)r * NR;
-                    const float *RESTRICT q = part + (size_t)r * NR;
-                    for (int j = 0; j < nc; j++) t[j] += q[j];
-                }
-            }
+            tier_block_product(Ap + (size_t)p * K * MR, Bp, K, rows, nc, tile, part);
             for (int r = 0; r < rows; r++) {
                 const int row = p * MR + r;
                 const float b = bias ? bias[row] : 0.0f;
@@ -322,7 +326,19 @@ static inline float deform_sample(const float *img, int H, int W, float h, float
     return uh * uw * v1 + uh * lw * v2 + lh * uw * v3 + lh * lw * v4;
 }
 
-static __attribute__((unused)) void tier_deform_im2col(const float *x, const float *offset, int C, int H, int W, int kh, int kw,
+#ifndef PW_TIER_DEFORM_SPAN
+// One run of output positions i < n along an output row: out[i] samples img at
+// (baseY + offY[i], baseX0 + i·stride + offX[i]). A tier with a vector gather defines its own (same
+// weights, same sum order) and PW_TIER_DEFORM_SPAN before including this file.
+static inline void tier_deform_span(const float *img, int H, int W, int baseY, int baseX0, int stride,
+                                    const float *offY, const float *offX, int n, float *out) {
+    for (int i = 0; i < n; i++)
+        out[i] = deform_sample(img, H, W, (float)baseY + offY[i], (float)(baseX0 + i * stride) + offX[i]);
+}
+#define PW_TIER_DEFORM_SPAN tier_deform_span
+#endif
+
+static void tier_deform_im2col(const float *x, const float *offset, int C, int H, int W, int kh, int kw,
                       int stride, int pad, int dil, int Ho, int Wo, int dg, int c0, int c1, float *cols) {
     const size_t plane = (size_t)Ho * Wo;
     const int perGroup = C / dg;
@@ -337,23 +353,99 @@ static __attribute__((unused)) void tier_deform_im2col(const float *x, const flo
                 const float *offX = offY + plane;
                 float *row = cols + ((size_t)c * taps + k) * plane;
                 for (int oy = 0; oy < Ho; oy++) {
-                    const int baseY = oy * stride - pad + ky * dil;
-                    for (int ox = 0; ox < Wo; ox++) {
-                        const size_t p = (size_t)oy * Wo + ox;
-                        const int baseX = ox * stride - pad + kx * dil;
-                        row[p] = deform_sample(img, H, W, (float)baseY + offY[p], (float)baseX + offX[p]);
-                    }
+                    const size_t p = (size_t)oy * Wo;
+                    PW_TIER_DEFORM_SPAN(img, H, W, oy * stride - pad + ky * dil, kx * dil - pad, stride,
+                                        offY + p, offX + p, Wo, row + p);
                 }
             }
         }
     }
 }
 
+// The fused deformable convolution (pw_deform_job in CKernels.h). Per column block: the offsets
+// block [2·dg·taps][NR] (the offset convolution's product; given offsets are read in place), the sampled columns
+// [C·taps][NR] in the product's packed layout, then the product; the same per-element arithmetic as
+// the three passes, none of whose intermediates (megabytes per frame) leave the cache.
+static void tier_deform_fused(const pw_deform_job *d, int i0, int i1, float *scratch) {
+    const int taps = d->kh * d->kw, K = d->C * taps, R = 2 * d->dg * taps, perGroup = d->C / d->dg;
+    const int Wo = d->Wo, plane = d->Ho * Wo, N = d->images * plane;
+    const pw_conv_input *cv = d->offsetInput;
+    const int Koff = cv ? cv->C * cv->kh * cv->kw : 0;
+    float *tile = scratch, *part = tile + MR * NR, *offs = part + MR * NR;
+    float *cols = offs + (size_t)R * NR, *Bp = cols + (size_t)K * NR;
+    for (int item = i0; item < i1; item++) {
+        const int j0 = item * NR, nc = N - j0 < NR ? N - j0 : NR;
+        // The block's columns as runs along one output row: run r is block columns [at, at + len),
+        // image img, output row oy from column ox.
+        int runs = 0, at[NR], len[NR], img[NR], oy[NR], ox[NR];
+        for (int j = j0; j < j0 + nc;) {
+            const int image = j / plane, p = j % plane, o = p % Wo;
+            const int n = Wo - o < j0 + nc - j ? Wo - o : j0 + nc - j;
+            at[runs] = j - j0; len[runs] = n; img[runs] = image; oy[runs] = p / Wo; ox[runs] = o;
+            runs++; j += n;
+        }
+        if (cv) {
+            tier_conv_panel(cv, j0, nc, Bp);
+            for (int p = 0; p * MR < R; p++) {
+                const int rows = R - p * MR < MR ? R - p * MR : MR;
+                tier_block_product(d->offsetA + (size_t)p * Koff * MR, Bp, Koff, rows, nc, tile, part);
+                for (int r = 0; r < rows; r++) {
+                    const float b = d->offsetBias ? d->offsetBias[p * MR + r] : 0.0f;
+                    float *RESTRICT o = offs + (size_t)(p * MR + r) * NR;
+                    const float *RESTRICT t = tile + (size_t)r * NR;
+                    for (int j = 0; j < nc; j++) o[j] = t[j] + b;
+                }
+            }
+        }
+        // Run s's offset rows: in the block (row stride NR) or read in place where they are given.
+        const float *offAt[NR];
+        size_t offRow = NR;
+        for (int s = 0; s < runs; s++) offAt[s] = offs + at[s];
+        if (!cv) {
+            offRow = (size_t)plane;
+            for (int s = 0; s < runs; s++)
+                offAt[s] = d->offsets + (size_t)img[s] * d->offsetsImage + (size_t)oy[s] * Wo + ox[s];
+            // Its R rows lie a plane apart, too many streams for the hardware prefetcher: fetch the
+            // next block's part of each while this block computes.
+            if (j0 + NR < N) {
+                const int next = j0 + NR, p = next % plane;
+                const float *base = d->offsets + (size_t)(next / plane) * d->offsetsImage + p;
+                const int last = (plane - p < NR ? plane - p : NR) - 1;
+                for (int r = 0; r < R; r++) {
+                    __builtin_prefetch(base + (size_t)r * plane, 0, 3);
+                    __builtin_prefetch(base + (size_t)r * plane + last, 0, 3);
+                }
+            }
+        }
+        for (int c = 0; c < d->C; c++) {
+            const int g = c / perGroup;
+            for (int k = 0; k < taps; k++) {
+                const int ky = k / d->kw, kx = k % d->kw;
+                const size_t rowY = (size_t)(2 * (g * taps + k)) * offRow;
+                float *dst = cols + ((size_t)c * taps + k) * NR;
+                for (int s = 0; s < runs; s++) {
+                    const float *x = d->x + (size_t)img[s] * d->xImage + (size_t)c * d->H * d->W;
+                    PW_TIER_DEFORM_SPAN(x, d->H, d->W, oy[s] - d->pad + ky * d->dil, ox[s] + kx * d->dil - d->pad, 1,
+                                        offAt[s] + rowY, offAt[s] + rowY + offRow, len[s], dst + at[s]);
+                }
+                for (int j = nc; j < NR; j++) dst[j] = 0;
+            }
+        }
+        for (int p = 0; p * MR < d->M; p++) {
+            const int rows = d->M - p * MR < MR ? d->M - p * MR : MR;
+            tier_block_product(d->A + (size_t)p * K * MR, cols, K, rows, nc, tile, part);
+            for (int r = 0; r < rows; r++) {
+                const int row = p * MR + r;
+                const float b = d->bias ? d->bias[row] : 0.0f;
+                for (int s = 0; s < runs; s++) {
+                    float *RESTRICT y = d->y + (size_t)img[s] * d->yImage + (size_t)row * plane + (size_t)oy[s] * Wo + ox[s];
+                    const float *RESTRICT t = tile + (size_t)r * NR + at[s];
+                    for (int j = 0; j < len[s]; j++) y[j] = t[j] + b;
+                }
+            }
+        }
+    }
+}
 
 /// This tier's table (the isa_*.c file names it pw_kernels_<tier>).
-/// A tier with its own deformable gather defines PW_TIER_DEFORM (its function's name) before including
-/// this file; the generic one above stays its fallback.
-#ifndef PW_TIER_DEFORM
-#define PW_TIER_DEFORM tier_deform_im2col
-#endif
-#define PW_TIER_TABLE { tier_panel, tier_gemm, tier_winograd_input, tier_winograd_fused, PW_TIER_DEFORM }
+#define PW_TIER_TABLE { tier_panel, tier_gemm, tier_winograd_input, tier_winograd_fused, tier_deform_im2col, tier_deform_fused }

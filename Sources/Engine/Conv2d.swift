@@ -214,6 +214,32 @@ public final class Conv2d: @unchecked Sendable {   // immutable after init; safe
     }
 }
 
+extension Conv2d {
+    /// Whether a call on [n, C, h, w] (`planBatch` as in callAsFunction) runs as a gathered engine
+    /// product (not Winograd, the direct 1×1 product, OpenBLAS, bfloat16 or groups): the case that
+    /// kernels consuming its output can fuse it into with the same bits.
+    func runsAsGatheredProduct(n: Int, h: Int, w: Int, planBatch: Int?) -> Bool {
+        let (ho, wo) = outputSize(height: h, width: w)
+        return ho > 0 && wo > 0 && columnRows != 0 && groups == 1 && kernelWidth <= PW_CONV_MAX_KW
+            && Precision.current == .float32 && GemmBackend.choose(columns: ho * wo) == .engine
+            && algorithm(batch: planBatch ?? n, outHeight: ho, outWidth: wo) == .im2col
+    }
+
+    /// body(input, packed weights, bias) with this convolution of x as that gathered product; nil
+    /// (body not run) where `runsAsGatheredProduct` is false.
+    func withGatheredProduct<R>(_ x: UnsafePointer<Float>, n: Int, h: Int, w: Int, planBatch: Int?,
+                                _ body: (pw_conv_input, UnsafePointer<Float>, UnsafePointer<Float>?) -> R) -> R? {
+        guard runsAsGatheredProduct(n: n, h: h, w: w, planBatch: planBatch) else { return nil }
+        let (ho, wo) = outputSize(height: h, width: w)
+        let input = pw_conv_input(x: x, C: Int32(inChannels), H: Int32(h), W: Int32(w),
+                                  kh: Int32(kernelHeight), kw: Int32(kernelWidth), sh: Int32(stride), sw: Int32(stride),
+                                  ph: Int32(padding), pw: Int32(padding), dh: Int32(dilation), dw: Int32(dilation),
+                                  Ho: Int32(ho), Wo: Int32(wo))
+        let packed = matrix.packedWeights()
+        return packed.withUnsafeBufferPointer { pb in withOptionalArray(bias) { body(input, pb.baseAddress!, $0) } }
+    }
+}
+
 /// C[m×n] = A[m×k] · B[k×n], row-major, contiguous; split over the engine's threads by column
 /// slices (multiples of 64), each a single-threaded OpenBLAS call (see EngineThreads).
 func sgemm(_ m: Int, _ n: Int, _ k: Int, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ c: UnsafeMutablePointer<Float>) {

@@ -68,7 +68,7 @@ final class GemmWeights: @unchecked Sendable {   // `packed` is written once und
 
     private var packedPerGroup: Int { Int(pw_gemm_packed_size(Int32(rows), Int32(depth))) }
 
-    private func packedWeights() -> [Float] {
+    func packedWeights() -> [Float] {
         lock.lock()
         defer { lock.unlock() }
         if let packed { return packed }

@@ -65,17 +65,18 @@ public final class PoseWarperNeckLayer: HeatmapHead {
     /// deformable convolutions, accumulated in dilation order as mmpose does.
     public func warp(_ heatmaps: Tensor, offsets: [Tensor]) -> Tensor {
         precondition(offsets.count == deformConvs.count, "\(offsets.count) offsets for \(deformConvs.count) dilations")
-        return warp(heatmaps) { [offsets[$0]] }
+        return warp(heatmaps) { [.tensor(offsets[$0])] }
     }
 
-    /// `warp` with dilation j's offsets, in parts along the batch axis (no concatenation), made when
-    /// that dilation's turn comes, so only one dilation's offsets are alive at a time.
-    func warp(_ heatmaps: Tensor, offsetPartsOf parts: (Int) -> [Tensor]) -> Tensor {
+    /// `warp` with dilation j's offsets from their sources, in parts along the batch axis (no
+    /// concatenation), made when that dilation's turn comes: only one dilation's offsets exist at a
+    /// time, and offsets a convolution makes are made inside the deformable convolution.
+    func warp(_ heatmaps: Tensor, offsetSourcesOf sources: (Int) -> [DeformableOffsets]) -> Tensor {
         var warped = Tensor(shape: heatmaps.shape, repeating: 0)
         let n = Float(deformConvs.count)
         for (j, deform) in deformConvs.enumerated() {
-            let offsets = parts(j)
-            let term = precision.run { deform(heatmaps, offsetParts: offsets) }
+            let offsets = sources(j)
+            let term = precision.run { deform(heatmaps, offsetSources: offsets) }
             warped.withUnsafeMutableBufferPointer { w in
                 term.withUnsafeBufferPointer { t in
                     for k in 0..<w.count { w[k] += t[k] / n }
@@ -109,11 +110,10 @@ public final class PoseWarperNeckLayer: HeatmapHead {
                                                               support: concatBatch(supports.map(heatOf)), perCall: p)
         let zero = frameWeights[0] != 0 ? constantZeroOffsets(height: shape[2], width: shape[3]) : []
         let warped = warp(concatBatch(warpedFrames.map(heatOf))) { j in
-            // In `warpedFrames` order: the current frame's (one constant sample per person), then each support's.
-            var parts = zero.isEmpty ? [] : Array(repeating: zero[j], count: p)
+            // In `warpedFrames` order: the current frame's (one constant sample for every person), then each support's.
+            var parts: [DeformableOffsets] = zero.isEmpty ? [] : [.shared(zero[j], count: p)]
             for s in supports.indices {
-                let slice = sliceBatch(features!, start: s * p, count: p)
-                parts.append(precision.run { offsetLayers[j](slice, planBatch: p) })
+                parts.append(.convolution(offsetLayers[j], sliceBatch(features!, start: s * p, count: p), planBatch: p))
             }
             return parts
         }

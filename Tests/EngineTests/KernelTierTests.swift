@@ -246,4 +246,63 @@ final class KernelTierTests: XCTestCase {
             }
         }
     }
+    /// The fused deformable convolution (offsets made by their convolution, sampled and multiplied block
+    /// by block in cache) gives exactly the bits of the separate passes (offset convolution, columns
+    /// written out, product) on every tier and at 1 and 2 threads: planes that are not a whole number
+    /// of column blocks (blocks spanning rows and samples), several channels per deform group, a bias,
+    /// offsets that send samples outside the map; given, shared and convolution-made offsets.
+    func testFusedDeformableConvolutionMatchesSeparatePassesBitForBit() {
+        struct Case { let c, dg, m, h, w, dil, features, images: Int; let bias: Bool; let spread: Float }
+        let cases = [Case(c: 17, dg: 17, m: 17, h: 13, w: 11, dil: 2, features: 4, images: 3, bias: false, spread: 2),
+                     Case(c: 8, dg: 2, m: 5, h: 20, w: 24, dil: 1, features: 6, images: 2, bias: true, spread: 8),
+                     Case(c: 17, dg: 17, m: 17, h: 32, w: 24, dil: 8, features: 24, images: 1, bias: false, spread: 1)]
+        var compared = 0
+        for (n, t) in cases.enumerated() {
+            let seed = UInt64(100 * n)
+            let taps = 9, r = 2 * t.dg * taps
+            let deform = DeformableConv2d(weight: Tensor(shape: [t.m, t.c, 3, 3], storage: random(t.m * t.c * taps, seed: seed + 1)),
+                                          bias: t.bias ? Tensor(shape: [t.m], storage: random(t.m, seed: seed + 2)) : nil,
+                                          padding: t.dil, dilation: t.dil, deformGroups: t.dg)
+            let offsetConv = Conv2d(weight: Tensor(shape: [r, t.features, 3, 3], storage: random(r * t.features * taps, seed: seed + 3).map { $0 * t.spread }),
+                                    bias: Tensor(shape: [r], storage: random(r, seed: seed + 4)), padding: t.dil, dilation: t.dil,
+                                    algorithm: .im2col)
+            let x = Tensor(shape: [t.images, t.c, t.h, t.w], storage: random(t.images * t.c * t.h * t.w, seed: seed + 5))
+            let features = Tensor(shape: [t.images, t.features, t.h, t.w], storage: random(t.images * t.features * t.h * t.w, seed: seed + 6))
+            for tier in KernelTier.supported {
+                KernelTier.with(tier) {
+                    let offsets = offsetConv(features, planBatch: t.images)
+                    let one = sliceBatch(offsets, start: 0, count: 1)
+                    func separate(_ o: Tensor) -> [Float] {
+                        var y = [Float](repeating: .nan, count: t.images * t.m * t.h * t.w)
+                        x.withUnsafeBufferPointer { xb in
+                            withOptionalArray(deform.bias) { b in
+                                y.withUnsafeMutableBufferPointer { deform.separatePasses(xb.baseAddress!, t.images, t.h, t.w, o, b, $0.baseAddress!) }
+                            }
+                        }
+                        return y
+                    }
+                    let made = separate(offsets), shared = separate(one)
+                    let sources: [(String, DeformableOffsets, [Float])] = [
+                        ("convolution", .convolution(offsetConv, features, planBatch: t.images), made),
+                        ("given", .tensor(offsets), made), ("shared", .shared(one, count: t.images), shared)]
+                    for (name, source, expected) in sources {
+                        // The portable tier's products run on OpenBLAS: no fusion there.
+                        XCTAssertEqual(deform.fuses(source, height: t.h, width: t.w), tier != .portable, "case \(n) \(tier.name) \(name): runs fused")
+                        for threads in [1, 2] {
+                            EngineThreads.set(threads)
+                            let y = deform(x, offsetSources: [source])
+                            XCTAssertFalse(y.storage.contains { $0.isNaN }, "case \(n) \(name)")
+                            let differing = zip(y.storage, expected).filter { $0.0.bitPattern != $0.1.bitPattern }.count
+                            XCTAssertEqual(differing, 0, "case \(n) \(tier.name) \(name) \(threads) threads: values that differ")
+                            compared += 1
+                        }
+                    }
+                    EngineThreads.set(ProcessInfo.processInfo.activeProcessorCount)
+                    let zeros = made.filter { $0 == 0 }.count
+                    XCTAssertLessThan(zeros, made.count / 4, "case \(n): the outputs are not mostly empty")
+                }
+            }
+        }
+        XCTAssertEqual(compared, cases.count * KernelTier.supported.count * 6)
+    }
 }

@@ -90,6 +90,31 @@ void pw_conv_gemm_images(const float *Ap, const pw_conv_input *conv, int M, int 
                          const float *residual, int relu, float *C, size_t ldc, size_t cImage,
                          int rowGroups, int i0, int i1, float *scratch);
 
+/// A deformable convolution (stride 1, groups 1, weights packed by pw_gemm_pack_a) fused with the
+/// convolution that makes its offsets: per column block of the output, the offsets (computed from
+/// `offsetInput` with `offsetA` + `offsetBias`, or read from `offsets`, image i's at i·offsetsImage)
+/// are made, sampled and multiplied while they sit in cache. Bit-identical to the offset convolution
+/// through pw_conv_gemm_images, then pw_deform_im2col, then pw_gemm_images.
+typedef struct {
+    const float *x;                 // heatmaps: images × C × H × W, image i at x + i·xImage
+    size_t xImage;
+    int images, C, H, W, kh, kw, pad, dil, dg, Ho, Wo;
+    const float *A;                 // packed [M][C·kh·kw]
+    int M;
+    const float *bias;              // [M] or NULL
+    const pw_conv_input *offsetInput;  // offsets computed: its Ho×Wo is this output's, its images these
+    const float *offsetA;           // packed [2·dg·kh·kw][offsetInput C·kh·kw]
+    const float *offsetBias;        // or NULL
+    const float *offsets;           // offsets given (when offsetInput is NULL)
+    size_t offsetsImage;            // 0: every image uses the same offsets
+    float *y;                       // images × M × Ho × Wo, image i at y + i·yImage
+    size_t yImage;
+} pw_deform_job;
+/// Column blocks [i0, i1) (PW_GEMM_NR output positions each, over images·Ho·Wo) of the job.
+void pw_deform_fused(const pw_deform_job *job, int i0, int i1, float *scratch);
+/// Scratch floats one pw_deform_fused call needs.
+size_t pw_deform_fused_scratch(const pw_deform_job *job);
+
 /// Kernel tiers, lowest first. Each tier is one C file (isa_portable.c, isa_avx2.c, isa_avx512.c).
 #define PW_ISA_PORTABLE 0
 #define PW_ISA_AVX2 1
