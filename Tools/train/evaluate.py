@@ -280,8 +280,11 @@ def load_models(topdown_path, posewarper_path):
     td.eval()
     neck = None
     if posewarper_path:
-        pw = build_posewarper()
-        pw.load_state_dict(torch.load(posewarper_path, map_location='cpu')['state_dict'])
+        ck = torch.load(posewarper_path, map_location='cpu')
+        # the neck's shape as its training run recorded it (train_neck.py --inner/--blocks/--dilations)
+        shape = ck.get('meta', {}).get('config', {}).get('neck')
+        pw = build_posewarper(shape) if shape else build_posewarper()
+        pw.load_state_dict(ck['state_dict'])
         pw.eval()
         neck = pw.neck
     return td, neck

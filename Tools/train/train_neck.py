@@ -95,6 +95,10 @@ def main():
     ap.add_argument('--sigma', type=float, default=2.0)
     ap.add_argument('--threads', type=int, default=2)
     ap.add_argument('--seed', type=int, default=0)
+    ap.add_argument('--inner', type=int, default=NECK['inner'], help='the neck\'s inner channels')
+    ap.add_argument('--blocks', type=int, default=NECK['blocks'], help='residual blocks of the offset features')
+    ap.add_argument('--dilations', default=','.join(map(str, NECK['dilations'])),
+                    help='comma-separated dilations of the offset and deformable layers')
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
     os.makedirs(a.work, exist_ok=True)
@@ -104,7 +108,8 @@ def main():
     rng = np.random.default_rng(a.seed)
     train = C.Split(os.path.join(a.data, 'train'))
     val = C.Split(os.path.join(a.data, a.eval_split), a.eval_videos)
-    model = build_posewarper()
+    neck = dict(inner=a.inner, blocks=a.blocks, dilations=[int(d) for d in a.dilations.split(',')])
+    model = build_posewarper(neck)
     init_from_stage1(model, a.stage1)
     if a.init:
         sd = torch.load(a.init, map_location='cpu')['state_dict']
@@ -132,7 +137,7 @@ def main():
         elapsed, step, seen, best = st['elapsed'], st['step'], st['seen'], st['best']
         rng = np.random.default_rng([a.seed, step])
         log(f'resumed at step {step}, {elapsed / 60:.1f} min elapsed')
-    log(f'neck {json.dumps(NECK)}: {sum(p.numel() for p in trainable)} trainable parameters')
+    log(f'neck {json.dumps(neck)}: {sum(p.numel() for p in trainable)} trainable parameters')
     if step == 0 and not a.skip_initial_eval:
         m = quick_eval(model, val)
         log(f'eval step 0 {a.eval_split} ' + json.dumps({k: {mk: round(mv, 4) for mk, mv in v.items()} for k, v in m.items()}))
@@ -178,7 +183,7 @@ def main():
                             seen=seen, best=best), state_path + '.tmp')
             os.replace(state_path + '.tmp', state_path)
             C.export_mmpose(model.state_dict(), a.export, 'PoseWarper',
-                            dict(extra=C.extra_config(), neck=dict(type='PoseWarperNeck', **NECK),
+                            dict(extra=C.extra_config(), neck=dict(type='PoseWarperNeck', **neck),
                                  input_size=list(C.INPUT_SIZE), heatmap_size=list(C.HEATMAP_SIZE),
                                  stage1=os.path.basename(a.stage1), step=step, seen=seen,
                                  **{a.eval_split: m}))
