@@ -133,13 +133,14 @@ static inline void gather_row_avx512(float *d, const float *src, int a, int b, i
 
 // Deformable samples, 16 output positions at a time: the bilinear sample's four corners are masked
 // gathers (a corner outside the image, or a sample outside (−1, H)×(−1, W), reads 0), with the same
-// weights and the same sum order as deform_sample.
-static inline void deform_span_avx512(const float *img, int H, int W, int baseY, int baseX0, int stride,
-                                      const float *offY, const float *offX, int n, float *out) {
+// weights and the same sum order as deform_sample. Rows are `ld` floats apart; a `bordered` image has
+// a readable zero border one pixel wide, so every sample inside reads its corners as pairs.
+static inline void deform_span_avx512(const float *img, int H, int W, int ld, int bordered, int baseY, int baseX0,
+                                      int stride, const float *offY, const float *offX, int n, float *out) {
     const __m512 one = _mm512_set1_ps(1.0f), minusOne = _mm512_set1_ps(-1.0f);
     const __m512 hLimit = _mm512_set1_ps((float)H), wLimit = _mm512_set1_ps((float)W);
     const __m512i zeroI = _mm512_setzero_si512(), hMax = _mm512_set1_epi32(H - 1), wMax = _mm512_set1_epi32(W - 1);
-    const __m512i widthI = _mm512_set1_epi32(W), oneI = _mm512_set1_epi32(1);
+    const __m512i widthI = _mm512_set1_epi32(ld), oneI = _mm512_set1_epi32(1);
     const __m512i lanes = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
     const __m512i evenLanes = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
     const __m512i oddLanes = _mm512_setr_epi32(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
@@ -175,11 +176,12 @@ static inline void deform_span_avx512(const float *img, int H, int W, int baseY,
         const __m512i idxBelow = _mm512_add_epi32(idx, widthI);
         const __m512 zero = _mm512_setzero_ps();
         __m512 v1, v2, v3, v4;
-        if ((top & bottom & left & right) == live) {
-            // Every live sample has all four corners in the image: each row's two corners are
-            // adjacent floats, so gather them as 8-byte pairs (half the gathered elements) and split
-            // the pairs into left and right values.
-            const __mmask8 liveLo = (__mmask8)live, liveHi = (__mmask8)(live >> 8);
+        if (bordered || (top & bottom & left & right) == live) {
+            // Every sample read has all four corners in the image (or its zero border): each row's
+            // two corners are adjacent floats, so gather them as 8-byte pairs (half the gathered
+            // elements) and split the pairs into left and right values.
+            const __mmask16 read = bordered ? inside : live;
+            const __mmask8 liveLo = (__mmask8)read, liveHi = (__mmask8)(read >> 8);
             const __m512i t0 = _mm512_mask_i32gather_epi64(_mm512_setzero_si512(), liveLo, _mm512_castsi512_si256(idx), img, 4);
             const __m512i t1 = _mm512_mask_i32gather_epi64(_mm512_setzero_si512(), liveHi, _mm512_extracti64x4_epi64(idx, 1), img, 4);
             const __m512i b0 = _mm512_mask_i32gather_epi64(_mm512_setzero_si512(), liveLo, _mm512_castsi512_si256(idxBelow), img, 4);

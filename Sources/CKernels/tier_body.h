@@ -309,31 +309,33 @@ static void tier_gemm(const float *Ap, const float *B, size_t ldb, size_t bImage
 
 // ---- Deformable convolution columns.
 // torchvision's deform_conv2d bilinear sample: 0 outside (-1,H)x(-1,W); out-of-image corners count 0.
-static inline float deform_sample(const float *img, int H, int W, float h, float w) {
+static inline float deform_sample(const float *img, int H, int W, int ld, float h, float w) {
     if (h <= -1.0f || h >= (float)H || w <= -1.0f || w >= (float)W) return 0.0f;
     float hf = floorf(h), wf = floorf(w);
     int hl = (int)hf, wl = (int)wf, hh = hl + 1, wh = wl + 1;
     float lh = h - hf, lw = w - wf, uh = 1.0f - lh, uw = 1.0f - lw;
     float v1 = 0, v2 = 0, v3 = 0, v4 = 0;
     if (hl >= 0) {
-        if (wl >= 0) v1 = img[hl * W + wl];
-        if (wh <= W - 1) v2 = img[hl * W + wh];
+        if (wl >= 0) v1 = img[hl * ld + wl];
+        if (wh <= W - 1) v2 = img[hl * ld + wh];
     }
     if (hh <= H - 1) {
-        if (wl >= 0) v3 = img[hh * W + wl];
-        if (wh <= W - 1) v4 = img[hh * W + wh];
+        if (wl >= 0) v3 = img[hh * ld + wl];
+        if (wh <= W - 1) v4 = img[hh * ld + wh];
     }
     return uh * uw * v1 + uh * lw * v2 + lh * uw * v3 + lh * lw * v4;
 }
 
 #ifndef PW_TIER_DEFORM_SPAN
-// One run of output positions i < n along an output row: out[i] samples img at
-// (baseY + offY[i], baseX0 + i·stride + offX[i]). A tier with a vector gather defines its own (same
-// weights, same sum order) and PW_TIER_DEFORM_SPAN before including this file.
-static inline void tier_deform_span(const float *img, int H, int W, int baseY, int baseX0, int stride,
-                                    const float *offY, const float *offX, int n, float *out) {
+// One run of output positions i < n along an output row: out[i] samples img (rows ld floats apart)
+// at (baseY + offY[i], baseX0 + i·stride + offX[i]). `bordered`: img also has a zero border one pixel
+// wide (a shortcut for vector kernels; this one checks every corner anyway). A tier with a vector
+// gather defines its own (same weights, same sum order) and PW_TIER_DEFORM_SPAN before including this file.
+static inline void tier_deform_span(const float *img, int H, int W, int ld, int bordered, int baseY, int baseX0,
+                                    int stride, const float *offY, const float *offX, int n, float *out) {
+    (void)bordered;
     for (int i = 0; i < n; i++)
-        out[i] = deform_sample(img, H, W, (float)baseY + offY[i], (float)(baseX0 + i * stride) + offX[i]);
+        out[i] = deform_sample(img, H, W, ld, (float)baseY + offY[i], (float)(baseX0 + i * stride) + offX[i]);
 }
 #define PW_TIER_DEFORM_SPAN tier_deform_span
 #endif
@@ -354,7 +356,7 @@ static void tier_deform_im2col(const float *x, const float *offset, int C, int H
                 float *row = cols + ((size_t)c * taps + k) * plane;
                 for (int oy = 0; oy < Ho; oy++) {
                     const size_t p = (size_t)oy * Wo;
-                    PW_TIER_DEFORM_SPAN(img, H, W, oy * stride - pad + ky * dil, kx * dil - pad, stride,
+                    PW_TIER_DEFORM_SPAN(img, H, W, W, 0, oy * stride - pad + ky * dil, kx * dil - pad, stride,
                                         offY + p, offX + p, Wo, row + p);
                 }
             }
@@ -424,8 +426,9 @@ static void tier_deform_fused(const pw_deform_job *d, int i0, int i1, float *scr
                 const size_t rowY = (size_t)(2 * (g * taps + k)) * offRow;
                 float *dst = cols + ((size_t)c * taps + k) * NR;
                 for (int s = 0; s < runs; s++) {
-                    const float *x = d->x + (size_t)img[s] * d->xImage + (size_t)c * d->H * d->W;
-                    PW_TIER_DEFORM_SPAN(x, d->H, d->W, oy[s] - d->pad + ky * d->dil, ox[s] + kx * d->dil - d->pad, 1,
+                    const float *x = d->x + (size_t)img[s] * d->xImage + (size_t)c * d->xPlane;
+                    PW_TIER_DEFORM_SPAN(x, d->H, d->W, d->ld, d->bordered, oy[s] - d->pad + ky * d->dil,
+                                        ox[s] + kx * d->dil - d->pad, 1,
                                         offAt[s] + rowY, offAt[s] + rowY + offRow, len[s], dst + at[s]);
                 }
                 for (int j = nc; j < NR; j++) dst[j] = 0;

@@ -129,8 +129,23 @@ public final class DeformableConv2d: @unchecked Sendable {
     private func fused(_ x: UnsafePointer<Float>, _ count: Int, _ h: Int, _ w: Int, _ ho: Int, _ wo: Int,
                        _ source: DeformableOffsets, _ bias: UnsafePointer<Float>?, _ y: UnsafeMutablePointer<Float>) {
         let packed = matrix.packedWeights()
+        // Each channel copied with a zero border one pixel wide: a vector gather then reads every
+        // sample's four corners as two pairs, border or not (corners outside still read 0).
+        let lp = w + 2, bordered = (h + 2) * lp
+        ScratchPool.shared.withBuffer(count * inChannels * bordered) { padded in
+        for plane in 0..<(count * inChannels) {
+            let dst = padded + plane * bordered, src = x + plane * h * w
+            dst.update(repeating: 0, count: lp)
+            for row in 0..<h {
+                dst[(row + 1) * lp] = 0
+                (dst + (row + 1) * lp + 1).update(from: src + row * w, count: w)
+                dst[(row + 1) * lp + w + 1] = 0
+            }
+            (dst + (h + 1) * lp).update(repeating: 0, count: lp)
+        }
         packed.withUnsafeBufferPointer { pb in
-            var job = pw_deform_job(x: x, xImage: inChannels * h * w, images: Int32(count), C: Int32(inChannels),
+            var job = pw_deform_job(x: padded + lp + 1, xImage: inChannels * bordered, xPlane: bordered,
+                                    ld: Int32(lp), bordered: 1, images: Int32(count), C: Int32(inChannels),
                                     H: Int32(h), W: Int32(w), kh: Int32(kernelHeight), kw: Int32(kernelWidth),
                                     pad: Int32(padding), dil: Int32(dilation), dg: Int32(deformGroups),
                                     Ho: Int32(ho), Wo: Int32(wo), A: pb.baseAddress!, M: Int32(outChannels), bias: bias,
@@ -156,6 +171,7 @@ public final class DeformableConv2d: @unchecked Sendable {
                 }
                 precondition(ran != nil, "DeformableConv2d: offset convolution no longer runs as a gathered product")
             }
+        }
         }
     }
 
