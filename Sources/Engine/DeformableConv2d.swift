@@ -74,16 +74,17 @@ public final class DeformableConv2d: @unchecked Sendable {
                         let xs = xb.baseAddress! + first * inChannels * h * w
                         let ys = y.baseAddress! + first * outChannels * plane
                         first += count
-                        if fuses(source, height: h, width: w) {
-                            fused(xs, count, h, w, ho, wo, source, bp, ys)
-                            continue
+                        var part = source
+                        if case .convolution(let conv, let input, let planBatch) = part, !fuses(part, height: h, width: w) {
+                            // Offsets from a convolution that runs another way (Winograd, OpenBLAS) are made
+                            // first, then still sampled and multiplied fused where the product allows.
+                            part = .tensor(conv(input, planBatch: planBatch))
                         }
-                        let offsets: Tensor
-                        switch source {
-                        case .tensor(let t), .shared(let t, _): offsets = t
-                        case .convolution(let conv, let input, let planBatch): offsets = conv(input, planBatch: planBatch)
+                        if fuses(part, height: h, width: w) {
+                            fused(xs, count, h, w, ho, wo, part, bp, ys)
+                        } else {
+                            separatePasses(xs, count, h, w, part.tensor!, bp, ys)
                         }
-                        separatePasses(xs, count, h, w, offsets, bp, ys)
                     }
                 }
             }
@@ -196,6 +197,14 @@ public enum DeformableOffsets {
     case shared(Tensor, count: Int)
     /// conv(input, planBatch:) ([n, …] for n samples), made where the deformable convolution uses them.
     case convolution(Conv2d, Tensor, planBatch: Int?)
+
+    /// The offsets when given (nil: made by a convolution).
+    var tensor: Tensor? {
+        switch self {
+        case .tensor(let t), .shared(let t, _): return t
+        case .convolution: return nil
+        }
+    }
 
     /// The samples this part covers.
     var count: Int {
