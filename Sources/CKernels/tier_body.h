@@ -313,6 +313,9 @@ static inline float deform_sample(const float *img, int H, int W, int ld, float 
     if (h <= -1.0f || h >= (float)H || w <= -1.0f || w >= (float)W) return 0.0f;
     float hf = floorf(h), wf = floorf(w);
     int hl = (int)hf, wl = (int)wf, hh = hl + 1, wh = wl + 1;
+    // Under -ffast-math a NaN coordinate may pass the test above; its integer corner (INT_MIN) must
+    // not become a read.
+    if (hl < -1 || hl > H - 1 || wl < -1 || wl > W - 1) return 0.0f;
     float lh = h - hf, lw = w - wf, uh = 1.0f - lh, uw = 1.0f - lw;
     float v1 = 0, v2 = 0, v3 = 0, v4 = 0;
     if (hl >= 0) {

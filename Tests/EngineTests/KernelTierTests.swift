@@ -231,6 +231,22 @@ final class KernelTierTests: XCTestCase {
         }
     }
 
+    /// Non-finite offsets (a broken checkpoint's) sample nothing, on every tier: no read outside the
+    /// map, columns 0.
+    func testNonFiniteOffsetsSampleNothing() {
+        let (channels, h, w) = (3, 9, 7)
+        let x = random(channels * h * w, seed: 5)
+        let offsets = (0..<(2 * channels * 9 * h * w)).map { i -> Float in [Float.nan, .infinity, -.infinity][i % 3] }
+        for tier in KernelTier.supported {
+            var out = [Float](repeating: 1, count: channels * 9 * h * w)
+            KernelTier.with(tier) {
+                pw_deform_im2col(x, offsets, Int32(channels), Int32(h), Int32(w), 3, 3, 1, 1, 1,
+                                 Int32(h), Int32(w), Int32(channels), 0, Int32(channels), &out)
+            }
+            XCTAssertEqual(out.filter { $0 != 0 }.count, 0, tier.name)
+        }
+    }
+
     /// Deformable convolution (gather kernel + GEMM) on every tier against the portable tier and torchvision.
     func testDeformableEveryTierMatchesPortable() throws {
         for c in try Fixtures.cases("deform") {
