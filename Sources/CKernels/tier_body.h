@@ -430,7 +430,7 @@ static void tier_deform_fused(const pw_deform_job *d, int i0, int i1, float *scr
                 float *dst = cols + ((size_t)c * taps + k) * NR;
                 for (int s = 0; s < runs; s++) {
                     const float *x = d->x + (size_t)img[s] * d->xImage + (size_t)c * d->xPlane;
-                    PW_TIER_DEFORM_SPAN(x, d->H, d->W, d->ld, d->bordered, oy[s] - d->pad + ky * d->dil,
+                    PW_TIER_DEFORM_SPAN(x, d->H, d->W, d->ld, 1, oy[s] - d->pad + ky * d->dil,
                                         ox[s] + kx * d->dil - d->pad, 1,
                                         offAt[s] + rowY, offAt[s] + rowY + offRow, len[s], dst + at[s]);
                 }

@@ -46,8 +46,7 @@ public final class DeformableConv2d: @unchecked Sendable {
     public func callAsFunction(_ x: Tensor, offsetSources: [DeformableOffsets]) -> Tensor {
         precondition(x.rank == 4 && x.shape[1] == inChannels, "DeformableConv2d expects [N, \(inChannels), H, W], got \(x.shape)")
         let n = x.shape[0], h = x.shape[2], w = x.shape[3]
-        let ho = (h + 2 * padding - dilation * (kernelHeight - 1) - 1) / stride + 1
-        let wo = (w + 2 * padding - dilation * (kernelWidth - 1) - 1) / stride + 1
+        let (ho, wo) = outputSize(height: h, width: w)
         let taps = kernelHeight * kernelWidth
         let offsetChannels = 2 * deformGroups * taps
         for source in offsetSources {
@@ -91,11 +90,17 @@ public final class DeformableConv2d: @unchecked Sendable {
         })
     }
 
+    /// Output spatial size for an input of h×w.
+    func outputSize(height h: Int, width w: Int) -> (height: Int, width: Int) {
+        ((h + 2 * padding - dilation * (kernelHeight - 1) - 1) / stride + 1,
+         (w + 2 * padding - dilation * (kernelWidth - 1) - 1) / stride + 1)
+    }
+
     /// Whether a part with these offsets on h×w inputs runs fused (pw_deform_fused): stride 1 on the
     /// engine's float32 kernels, offsets given or from a convolution that runs as a gathered product,
     /// and no layer profile collecting (which charges each layer its own time).
     func fuses(_ source: DeformableOffsets, height h: Int, width w: Int) -> Bool {
-        let ho = h + 2 * padding - dilation * (kernelHeight - 1), wo = w + 2 * padding - dilation * (kernelWidth - 1)
+        let (ho, wo) = outputSize(height: h, width: w)
         guard stride == 1, groups == 1, Precision.current == .float32, GemmBackend.choose(columns: ho * wo) == .engine,
               !LayerProfile.isCollecting else { return false }
         if case .convolution(let conv, let input, let planBatch) = source {
@@ -130,49 +135,57 @@ public final class DeformableConv2d: @unchecked Sendable {
     private func fused(_ x: UnsafePointer<Float>, _ count: Int, _ h: Int, _ w: Int, _ ho: Int, _ wo: Int,
                        _ source: DeformableOffsets, _ bias: UnsafePointer<Float>?, _ y: UnsafeMutablePointer<Float>) {
         let packed = matrix.packedWeights()
-        // Each channel copied with a zero border one pixel wide: a vector gather then reads every
-        // sample's four corners as two pairs, border or not (corners outside still read 0).
-        let lp = w + 2, bordered = (h + 2) * lp
-        ScratchPool.shared.withBuffer(count * inChannels * bordered) { padded in
-        for plane in 0..<(count * inChannels) {
-            let dst = padded + plane * bordered, src = x + plane * h * w
-            dst.update(repeating: 0, count: lp)
-            for row in 0..<h {
-                dst[(row + 1) * lp] = 0
-                (dst + (row + 1) * lp + 1).update(from: src + row * w, count: w)
-                dst[(row + 1) * lp + w + 1] = 0
-            }
-            (dst + (h + 1) * lp).update(repeating: 0, count: lp)
-        }
-        packed.withUnsafeBufferPointer { pb in
-            var job = pw_deform_job(x: padded + lp + 1, xImage: inChannels * bordered, xPlane: bordered,
-                                    ld: Int32(lp), bordered: 1, images: Int32(count), C: Int32(inChannels),
-                                    H: Int32(h), W: Int32(w), kh: Int32(kernelHeight), kw: Int32(kernelWidth),
-                                    pad: Int32(padding), dil: Int32(dilation), dg: Int32(deformGroups),
-                                    Ho: Int32(ho), Wo: Int32(wo), A: pb.baseAddress!, M: Int32(outChannels), bias: bias,
-                                    offsetInput: nil, offsetA: nil, offsetBias: nil, offsets: nil, offsetsImage: 0,
-                                    y: y, yImage: outChannels * ho * wo)
-            switch source {
-            case .tensor(let t), .shared(let t, _):
-                let shared = t.shape[0] == 1
-                t.withUnsafeBufferPointer { ob in
-                    job.offsets = ob.baseAddress!
-                    job.offsetsImage = shared ? 0 : t.count / t.shape[0]
-                    runFused(&job)
-                }
-            case .convolution(let conv, let input, let planBatch):
-                let ran: Void? = input.withUnsafeBufferPointer { ib in
-                    conv.withGatheredProduct(ib.baseAddress!, n: count, h: input.shape[2], w: input.shape[3],
-                                             planBatch: planBatch) { (cv, a, b) -> Void in
-                        withUnsafePointer(to: cv) { (cvp: UnsafePointer<pw_conv_input>) -> Void in
-                            job.offsetInput = cvp; job.offsetA = a; job.offsetBias = b
-                            runFused(&job)
+        withBorderedCopy(x, planes: count * inChannels, h, w) { padded, lp in
+            packed.withUnsafeBufferPointer { pb in
+                var job = pw_deform_job(x: padded, xImage: inChannels * (h + 2) * lp, xPlane: (h + 2) * lp, ld: Int32(lp),
+                                        images: Int32(count), C: Int32(inChannels),
+                                        H: Int32(h), W: Int32(w), kh: Int32(kernelHeight), kw: Int32(kernelWidth),
+                                        pad: Int32(padding), dil: Int32(dilation), dg: Int32(deformGroups),
+                                        Ho: Int32(ho), Wo: Int32(wo), A: pb.baseAddress!, M: Int32(outChannels), bias: bias,
+                                        offsetInput: nil, offsetA: nil, offsetBias: nil, offsets: nil, offsetsImage: 0,
+                                        y: y, yImage: outChannels * ho * wo)
+                switch source {
+                case .tensor(let t), .shared(let t, _):
+                    let shared = t.shape[0] == 1
+                    t.withUnsafeBufferPointer { ob in
+                        job.offsets = ob.baseAddress!
+                        job.offsetsImage = shared ? 0 : t.count / t.shape[0]
+                        runFused(&job)
+                    }
+                case .convolution(let conv, let input, let planBatch):
+                    let ran: Void? = input.withUnsafeBufferPointer { ib in
+                        conv.withGatheredProduct(ib.baseAddress!, n: count, h: input.shape[2], w: input.shape[3],
+                                                 planBatch: planBatch) { (cv, a, b) -> Void in
+                            withUnsafePointer(to: cv) { (cvp: UnsafePointer<pw_conv_input>) -> Void in
+                                job.offsetInput = cvp; job.offsetA = a; job.offsetBias = b
+                                runFused(&job)
+                            }
                         }
                     }
+                    precondition(ran != nil, "DeformableConv2d: offset convolution no longer runs as a gathered product")
                 }
-                precondition(ran != nil, "DeformableConv2d: offset convolution no longer runs as a gathered product")
             }
         }
+    }
+
+    /// body(pixel (0, 0) of the first plane, row length w + 2) on a copy of `planes` h×w planes, each
+    /// with a zero border one pixel wide: a vector gather then reads every sample's four corners as
+    /// two pairs, border or not (corners outside still read 0).
+    private func withBorderedCopy(_ x: UnsafePointer<Float>, planes: Int, _ h: Int, _ w: Int,
+                                  _ body: (UnsafePointer<Float>, Int) -> Void) {
+        let lp = w + 2, size = (h + 2) * lp
+        ScratchPool.shared.withBuffer(planes * size) { padded in
+            for plane in 0..<planes {
+                let dst = padded + plane * size, src = x + plane * h * w
+                dst.update(repeating: 0, count: lp)
+                for row in 0..<h {
+                    dst[(row + 1) * lp] = 0
+                    (dst + (row + 1) * lp + 1).update(from: src + row * w, count: w)
+                    dst[(row + 1) * lp + w + 1] = 0
+                }
+                (dst + (h + 1) * lp).update(repeating: 0, count: lp)
+            }
+            body(padded + lp + 1, lp)
         }
     }
 

@@ -97,8 +97,8 @@ void pw_conv_gemm_images(const float *Ap, const pw_conv_input *conv, int M, int 
 /// through pw_conv_gemm_images, then pw_deform_im2col, then pw_gemm_images.
 typedef struct {
     const float *x;                 // heatmaps: images × C × H × W: pixel (0, 0) of image i, channel c
-    size_t xImage, xPlane;          // at x + i·xImage + c·xPlane, rows ld floats apart; `bordered`:
-    int ld, bordered;               // with a zero border one pixel wide around each channel
+    size_t xImage, xPlane;          // at x + i·xImage + c·xPlane, rows ld floats apart, each channel
+    int ld;                         // with a readable zero border one pixel wide
     int images, C, H, W, kh, kw, pad, dil, dg, Ho, Wo;
     const float *A;                 // packed [M][C·kh·kw]
     int M;
