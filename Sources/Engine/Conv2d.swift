@@ -251,7 +251,7 @@ func sgemm(_ m: Int, _ n: Int, _ k: Int, _ a: UnsafePointer<Float>, _ b: UnsafeP
         return
     }
     let blocks = (n + 63) / 64
-    DispatchQueue.concurrentPerform(iterations: slices) { s in
+    performChunks(slices, threads: threads) { s in
         let lo = min(n, blocks * s / slices * 64), hi = min(n, blocks * (s + 1) / slices * 64)
         if lo < hi {
             cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(m), Int32(hi - lo), Int32(k), 1, a, Int32(k),

@@ -1,5 +1,6 @@
 // Engine: float32 CPU operators (convolutions, deformable convolution, image ops) on OpenBLAS.
 import CBLAS
+import CKernels
 import Dispatch
 import Foundation
 
@@ -50,9 +51,23 @@ func parallelChunks(_ count: Int, minChunk: Int = 1, _ body: (Range<Int>) -> Voi
     let threads = EngineThreads.count
     let chunks = min(threads, max(1, count / max(1, minChunk)))
     if chunks <= 1 || count <= 1 { body(0..<count); return }
-    DispatchQueue.concurrentPerform(iterations: chunks) { t in
+    performChunks(chunks, threads: threads) { t in
         let lo = count * t / chunks, hi = count * (t + 1) / chunks
         if lo < hi { body(lo..<hi) }
+    }
+}
+
+/// body(i) for i in 0..<chunks on the engine's worker pool (CKernels' worker_pool.c: workers spin
+/// briefly between loops, so a layer's successive parallel phases do not each pay a thread wake-up).
+@inline(__always)
+func performChunks(_ chunks: Int, threads: Int, _ body: (Int) -> Void) {
+    withoutActuallyEscaping(body) { body in
+        var task = body
+        withUnsafeMutablePointer(to: &task) { pointer in
+            pw_pool_run(Int32(threads), Int32(chunks), { context, chunk in
+                context!.assumingMemoryBound(to: ((Int) -> Void).self).pointee(Int(chunk))
+            }, pointer)
+        }
     }
 }
 
@@ -66,24 +81,17 @@ public func concurrentMap<T>(_ count: Int, _ body: (Int) -> T) -> [T] {
     // The precision is task-local: worker threads would not see the caller's.
     let precision = Precision.current
     let results = ConcurrentResults<T>(count)
-    DispatchQueue.concurrentPerform(iterations: workers) { _ in
-        while let i = results.claim() { results.set(i, precision.run { body(i) }) }
-    }
+    // The tasks are the pool's chunks: layers inside them then run on their task's thread (the pool
+    // runs one loop at a time), so the engine never has more threads busy than it was given.
+    performChunks(count, threads: workers) { i in results.set(i, precision.run { body(i) }) }
     return results.values
 }
 
-/// Task indices handed out in order, and one result slot per task.
+/// One result slot per task.
 private final class ConcurrentResults<T>: @unchecked Sendable {
     private let lock = NSLock()
     private var slots: [T?]
-    private var next = 0
     init(_ count: Int) { slots = Array(repeating: nil, count: count) }
-    func claim() -> Int? {
-        lock.lock(); defer { lock.unlock() }
-        guard next < slots.count else { return nil }
-        next += 1
-        return next - 1
-    }
     func set(_ i: Int, _ value: T) { lock.lock(); slots[i] = value; lock.unlock() }
     var values: [T] { slots.map { $0! } }
 }

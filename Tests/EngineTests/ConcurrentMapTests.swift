@@ -54,4 +54,43 @@ final class ConcurrentMapTests: XCTestCase {
         _ = LayerProfile.stop()
         XCTAssertEqual(onCaller, Array(repeating: true, count: 6))
     }
+
+    /// The engine's parallel loops (worker_pool.c): every chunk runs exactly once, also when loops
+    /// are started from several threads at once and from inside other loops' chunks.
+    func testEveryChunkRunsOnceFromConcurrentAndNestedLoops() {
+        EngineThreads.set(2)
+        defer { EngineThreads.set(ProcessInfo.processInfo.activeProcessorCount) }
+        let callers = 4, rounds = 200, count = 64
+        let lock = NSLock()
+        var hits = Array(repeating: 0, count: callers * count * 3)
+        DispatchQueue.concurrentPerform(iterations: callers) { caller in
+            for _ in 0..<rounds {
+                parallelChunks(count) { r in
+                    for i in r {
+                        // a loop inside a chunk runs on that chunk's thread
+                        parallelChunks(2) { inner in
+                            lock.lock(); for j in inner { hits[(caller * count + i) * 3 + 1 + j] += 1 }; lock.unlock()
+                        }
+                        lock.lock(); hits[(caller * count + i) * 3] += 1; lock.unlock()
+                    }
+                }
+            }
+        }
+        XCTAssertEqual(hits, Array(repeating: rounds, count: callers * count * 3))
+    }
+
+    /// A loop's chunks run side by side: each chunk waits for the other to start (a two-thread
+    /// rendezvous), which only completes when a worker takes one of them.
+    func testALoopRunsOnTwoThreadsAtOnce() {
+        EngineThreads.set(2)
+        defer { EngineThreads.set(ProcessInfo.processInfo.activeProcessorCount) }
+        let started = [DispatchSemaphore(value: 0), DispatchSemaphore(value: 0)]
+        let lock = NSLock()
+        var met = 0
+        performChunks(2, threads: 2) { i in
+            started[i].signal()
+            if started[1 - i].wait(timeout: .now() + 5) == .success { lock.lock(); met += 1; lock.unlock() }
+        }
+        XCTAssertEqual(met, 2, "the two chunks did not run at the same time")
+    }
 }

@@ -9,6 +9,14 @@
 void pw_im2col(const float *x, int H, int W, int kh, int kw, int sh, int sw, int ph, int pw,
                int dh, int dw, int Ho, int Wo, int c0, int c1, float *cols);
 
+/// One chunk of a parallel loop: fn(ctx, chunk).
+typedef void (*pw_chunk_fn)(void *ctx, int chunk);
+
+/// Runs fn(ctx, i) for every i in [0, chunks) on the calling thread and up to threads − 1 of the
+/// engine's workers, returning when all are done. A loop started while another is in flight (from
+/// inside a chunk, or from another thread) runs on its caller alone.
+void pw_pool_run(int threads, int chunks, pw_chunk_fn fn, void *ctx);
+
 /// y[c][p] = relu?(y[c][p] + bias[c] + residual[c][p]) for c in [c0, c1); bias/residual may be NULL.
 void pw_epilogue(float *y, const float *bias, const float *residual, int plane, int c0, int c1, int relu);
 
