@@ -2,9 +2,10 @@ import Foundation
 
 /// Opt-in CPU time per convolution shape, for `posewarper-bench layers` (off by default: one branch per call).
 public enum LayerProfile {
-    /// One shape's totals: calls, process CPU seconds (all threads), nominal multiply-accumulates.
+    /// One shape's totals: calls, process CPU seconds (all threads), wall seconds, nominal
+    /// multiply-accumulates. CPU over wall is how many cores the layer kept busy.
     public struct Entry: Sendable {
-        public var calls = 0, cpuSeconds = 0.0, macs = 0
+        public var calls = 0, cpuSeconds = 0.0, wallSeconds = 0.0, macs = 0
     }
     private static let lock = NSLock()
     nonisolated(unsafe) private static var enabled = false
@@ -33,16 +34,24 @@ public enum LayerProfile {
         return Double(t.tv_sec) + Double(t.tv_nsec) / 1e9
     }
 
+    /// Monotonic wall-clock seconds.
+    public static func wallSeconds() -> Double {
+        var t = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &t)
+        return Double(t.tv_sec) + Double(t.tv_nsec) / 1e9
+    }
+
     @inline(__always)
     static func measure<R>(_ key: @autoclosure () -> String, macs: @autoclosure () -> Int, _ body: () -> R) -> R {
         guard enabled else { return body() }
-        let start = processCPUSeconds()
+        let start = processCPUSeconds(), wallStart = wallSeconds()
         let result = body()
-        let seconds = processCPUSeconds() - start
+        let seconds = processCPUSeconds() - start, wall = wallSeconds() - wallStart
         let k = key(), m = macs()
         lock.lock()
         entries[k, default: Entry()].calls += 1
         entries[k, default: Entry()].cpuSeconds += seconds
+        entries[k, default: Entry()].wallSeconds += wall
         entries[k, default: Entry()].macs += m
         lock.unlock()
         return result
