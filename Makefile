@@ -93,7 +93,7 @@ accuracy: deps
 	  $(PARITY_PY) Tools/synthworld/generate.py --out $(ACC_DATA) --test $(ACC_CLIPS) --splits test
 	$(PARITY_PY) Tools/train/evaluate.py --data $(ACC_DATA) --splits test_clean,test_hard --max-videos $(ACC_CLIPS) \
 	    --topdown Models/hrnet_w16_synth_128x96.pth --posewarper Models/posewarper_hrnet_w16_synth_128x96.pth \
-	    --post-process default,unbiased --detector-pipeline $(ACC_DETECTOR) --binary $(BIN) \
+	    --post-process default,unbiased --flip-test --detector-pipeline $(ACC_DETECTOR) --binary $(BIN) \
 	    --work accuracy/detections --json accuracy/pose.json --markdown accuracy/pose.md
 	$(PARITY_PY) Tools/propagation/measure_propagation.py --split $(ACC_DATA)/test_clean \
 	    --pipeline Models/posewarper-hrnet-w16-synth-128x96.yml --binary $(BIN) --out accuracy/propagation --clips $(ACC_CLIPS)

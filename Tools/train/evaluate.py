@@ -4,14 +4,17 @@
         --topdown Models/X.pth --posewarper Models/Y.pth [--json out.json]
     python Tools/train/evaluate.py --gt Samples/synth-demo.gt.json --results coco_results.json
 
-Variants (all cropped with frame t's box, 'default' decoding, no flip test):
+Variants (all cropped with frame t's box; no flip test unless named):
   single      the top-down model on frame t alone
+  single_flip the same with mmpose's flip test (flipped crop's heatmaps flipped back, shifted one
+              pixel, averaged), as mmpose's single-frame HRNet configs test; --flip-test only
   unwarped    the PoseWarper frame weights applied to the neighbours' heatmaps without warping
   neck_t      the neck on frame t alone (zero difference: refinement without time)
   posewarper  the neck on frames [t, t-2, t-1, t+1, t+2] weighted (0.3, 0.1, 0.25, 0.25, 0.1)
-Metrics: PCK@0.2 / PCK@0.1 as mmpose's keypoint_pck_accuracy with bbox normalisation (per-axis
-distances divided by the box width and height, labelled joints only, per-keypoint accuracy then
-the mean over keypoints), and COCO keypoint AP / AP50 / AP75 / AR from pycocotools' COCOeval
+Metrics: PCK@0.2 / PCK@0.1 as mmpose 0.x top-down datasets compute them (keypoint_pck_accuracy with
+each axis's distance divided by max(w, h) of the ground-truth box, labelled joints only,
+per-keypoint accuracy then the mean over keypoints; `--pck-norm per-axis` divides by w and h
+instead, which is stricter for tall boxes), and COCO keypoint AP / AP50 / AP75 / AR from pycocotools' COCOeval
 (instance score = mean keypoint score above 0.2, as mmpose's rescoring with box score 1).
 """
 import argparse
@@ -47,11 +50,13 @@ def crops_for(split, anns, deltas):
 
 
 @torch.no_grad()
-def heatmaps(split, backbone, head, neck=None, batch=64, persons=None):
+def heatmaps(split, backbone, head, neck=None, batch=64, persons=None, flip_test=False):
     """{variant: heatmaps [N, 17, h, w]} for every person of `persons` (dicts with image_id and
     bbox; default: the split's ground-truth annotations)."""
     persons = split.anns if persons is None else persons
     out = {k: [] for k in (['single'] if neck is None else ['single', 'unwarped', 'neck_t', 'posewarper'])}
+    if flip_test:
+        out['single_flip'] = []
     centers, scales = [], []
     for i in range(0, len(persons), batch):
         anns = persons[i:i + batch]
@@ -61,6 +66,11 @@ def heatmaps(split, backbone, head, neck=None, batch=64, persons=None):
         scales.append(s)
         n = len(anns)
         feats = backbone(x)[0]
+        if flip_test:
+            plain = head(feats[:n])
+            mirrored = head(backbone(torch.flip(x[:n], dims=[3]))[0]).numpy()
+            back = torch.from_numpy(R.shift_heatmap(R.flip_back(mirrored, C.FLIP_PAIRS)))
+            out['single_flip'].append((plain + back) * 0.5)
         if neck is None:
             out['single'].append(head(feats))
             continue
@@ -75,18 +85,24 @@ def heatmaps(split, backbone, head, neck=None, batch=64, persons=None):
     return {k: torch.cat(v).numpy() for k, v in out.items()}, np.concatenate(centers), np.concatenate(scales)
 
 
+# 'max' (mmpose 0.x: both axes divided by max(w, h) of the box) or 'per-axis' (w and h)
+PCK_NORM = 'max'
+
+
 def pck_hits(split, preds, thr):
     """(hits, labelled) [N, 17] booleans: mmpose's per-joint PCK test, distances per axis divided
-    by each ground-truth box's (w, h)."""
+    by each ground-truth box's max(w, h) (or its (w, h) under PCK_NORM 'per-axis')."""
     gts = np.array([a['keypoints'] for a in split.anns], np.float32).reshape(-1, 17, 3)
     wh = np.array([a['bbox'][2:] for a in split.anns], np.float32)
+    if PCK_NORM == 'max':
+        wh = np.repeat(wh.max(axis=1, keepdims=True), 2, axis=1)
     mask = gts[:, :, 2] > 0
     dist = np.linalg.norm((preds - gts[:, :, :2]) / wh[:, None, :], axis=-1)
     return (dist < thr) & mask, mask
 
 
 def pck(split, preds, thr):
-    """mmpose keypoint_pck_accuracy, normalised by each box's (w, h): per-joint accuracy over the
+    """mmpose keypoint_pck_accuracy with bbox normalisation (PCK_NORM): per-joint accuracy over the
     labelled joints, then the mean over joints."""
     hits, mask = pck_hits(split, preds, thr)
     accs = [hits[mask[:, j], j].mean() for j in range(17) if mask[:, j].any()]
@@ -290,7 +306,8 @@ def load_models(topdown_path, posewarper_path):
     return td, neck
 
 
-DIFFERENCES = (('posewarper', 'unwarped'), ('posewarper', 'single'), ('posewarper', 'neck_t'))
+DIFFERENCES = (('posewarper', 'unwarped'), ('posewarper', 'single'), ('posewarper', 'neck_t'),
+               ('posewarper', 'single_flip'))
 
 
 def table_rows(name, boxes, metrics_by_variant, diffs):
@@ -312,7 +329,7 @@ def differences(split, preds_by_variant, samples):
     counts = {}
     for k, p in preds_by_variant.items():
         counts[k] = {thr: clip_counts(split, *pck_hits(split, p, thr)) for thr in (0.2, 0.1)}
-    for a, b in DIFFERENCES:
+    for a, b in (d for d in DIFFERENCES if d[1] in counts):
         out[(a, b)] = {f'PCK@{thr}': bootstrap_difference(counts[a][thr], counts[b][thr], samples)
                        for thr in (0.2, 0.1)}
     return out
@@ -334,10 +351,15 @@ def main():
     ap.add_argument('--detector-pipeline', help="a pipeline file with a persons.detector section: the table is repeated with that detector's boxes")
     ap.add_argument('--binary', default='.build/release/posewarper', help='the posewarper binary (runs the detector)')
     ap.add_argument('--work', default='accuracy/detections', help='where the detector boxes are written')
+    ap.add_argument('--flip-test', action='store_true', help="add the single frame with mmpose's flip test (variant single_flip)")
+    ap.add_argument('--pck-norm', choices=('max', 'per-axis'), default='max',
+                    help="PCK's box normalisation: max(w, h) as mmpose 0.x (default) or per axis")
     ap.add_argument('--json')
     ap.add_argument('--markdown', help='write the results table (markdown) here too')
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
+    global PCK_NORM
+    PCK_NORM = a.pck_norm
     if a.results:
         m = score_results(a.gt, a.results)
         print(' '.join(f'{k} {v:.4f}' for k, v in m.items()))
@@ -357,7 +379,7 @@ def main():
 
     for name in a.splits.split(','):
         split = C.Split(name if name.endswith('.json') else os.path.join(a.data, name), a.max_videos)
-        hms, centers, scales = heatmaps(split, td.backbone, head, neck)
+        hms, centers, scales = heatmaps(split, td.backbone, head, neck, flip_test=a.flip_test)
         for pp in a.post_process.split(','):
             key = name if pp == 'default' else f'{name}/{pp}'
             ms, preds = {}, {}
@@ -375,7 +397,7 @@ def main():
             det_rows.append(f"| {name} | {d['AP50']:.3f} | {d['AP']:.3f} | {d['AP75']:.3f} | {d['AR']:.3f} |")
             threshold = detector_score_threshold(a.detector_pipeline)
             persons = [p for p in dets if p['score'] >= threshold]
-            dhms, dcenters, dscales = heatmaps(split, td.backbone, head, neck, persons=persons)
+            dhms, dcenters, dscales = heatmaps(split, td.backbone, head, neck, persons=persons, flip_test=a.flip_test)
             for pp in a.post_process.split(','):
                 key = f'{name}/detector' + ('' if pp == 'default' else f'/{pp}')
                 ms, preds = {}, {}
