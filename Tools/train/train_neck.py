@@ -81,6 +81,8 @@ def main():
     ap.add_argument('--data', default='/work/synthdata')
     ap.add_argument('--stage1', required=True)
     ap.add_argument('--init', help='continue from the neck of a PoseWarper checkpoint trained on the same stage-1 backbone')
+    ap.add_argument('--adapt', action='store_true',
+                    help="with --init: take only the neck's trained layers, for a --stage1 that continued the backbone --init was trained on")
     ap.add_argument('--work', default='/work/train/neck')
     ap.add_argument('--export', required=True)
     ap.add_argument('--log')
@@ -113,13 +115,22 @@ def main():
     init_from_stage1(model, a.stage1)
     if a.init:
         sd = torch.load(a.init, map_location='cpu')['state_dict']
-        for k in ('backbone.', 'neck.trans_layer.'):
+        frozen_prefixes = ('backbone.', 'neck.trans_layer.')
+        for k in frozen_prefixes:
             # the frozen parts must be the stage-1 weights this run is given, not an older backbone's
             stale = [n for n, v in sd.items() if n.startswith(k) and not torch.equal(v, model.state_dict()[n])]
-            if stale:
-                sys.exit(f'{a.init}: its {k[:-1]} differs from {a.stage1} ({stale[0]}); train the neck from scratch')
-        model.load_state_dict(sd)
-        log(f'initialised the neck from {a.init}')
+            if stale and not a.adapt:
+                sys.exit(f'{a.init}: its {k[:-1]} differs from {a.stage1} ({stale[0]}); train the neck from scratch, '
+                         'or pass --adapt when --stage1 is a continuation of its backbone')
+        if a.adapt:
+            # the neck's own layers only; the frozen parts stay --stage1's
+            sd = {n: v for n, v in sd.items() if not n.startswith(frozen_prefixes)}
+            missing, unexpected = model.load_state_dict(sd, strict=False)
+            if unexpected or any(not n.startswith(frozen_prefixes) for n in missing):
+                sys.exit(f'{a.init}: not a neck of this shape (missing {missing[:3]}, unexpected {unexpected[:3]})')
+        else:
+            model.load_state_dict(sd)
+        log(f'initialised the neck from {a.init}' + (' (its trained layers only: --adapt)' if a.adapt else ''))
     for m in model.neck.deform_conv_layers:
         m.use_grid_sample = True
     model = model.to(memory_format=torch.channels_last)
