@@ -89,6 +89,9 @@ private func runEngineOpBench() throws {
     conv("conv3x3_128_96x72_n5", "3×3 128→128 96×72 N=5", cin: 128, cout: 128, h: 96, w: 72, n: 5, [.im2col, .winograd4, .automatic])
     conv("conv3x3_48_96x72", "3×3 48→48 96×72", cin: 48, cout: 48, h: 96, w: 72, [.im2col, .winograd2, .winograd4, .automatic])
     conv("conv3x3_384_12x9", "3×3 384→384 12×9", cin: 384, cout: 384, h: 12, w: 9, [.im2col, .winograd2, .winograd4, .automatic])
+    // HRNet-W32's low-resolution branches (256×192 input): few columns per product.
+    conv("conv3x3_128_16x12", "3×3 128→128 16×12", cin: 128, cout: 128, h: 16, w: 12, [.im2col, .winograd2, .winograd4, .automatic])
+    conv("conv3x3_256_8x6", "3×3 256→256 8×6", cin: 256, cout: 256, h: 8, w: 6, [.im2col, .winograd2, .winograd4, .automatic])
     conv("conv3x3_128_306_d12_96x72", "3×3 128→306 d=12 96×72", cin: 128, cout: 306, h: 96, w: 72, dilation: 12,
          [.im2col, .winograd2, .winograd4, .automatic])
     // The demo model's offset layers (4 channels in, 64×48 heatmaps): its neck's largest cost.
