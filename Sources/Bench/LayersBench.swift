@@ -49,7 +49,8 @@ private func runLayersBench() throws {
     let torch = torchLayers(threads: threads, runs: runs)
     print("   threads \(threads), median of \(runs) runs; process CPU ms per forward (all threads); torch convs exclude their"
           + " BatchNorm and ReLU, which ours fold in; GFLOP/s = 2·MACs / our CPU time; cores = our CPU time / wall time"
-          + " (layers run one at a time while profiling, so branches do not overlap here)")
+          + " (layers run one at a time while profiling, so branches do not overlap here; idle workers spin up to 200 µs"
+          + " between loops, which counts as CPU time)")
     for model in models {
         guard let mine = ours[model.key] else { continue }
         let theirs = torch?[model.key] as? [String: Any]
@@ -71,8 +72,10 @@ private func runLayersBench() throws {
             // Our keys end in the algorithm; PyTorch's are the shape alone.
             let shape = key.split(separator: " ").dropLast().joined(separator: " ")
             var line = "     " + key.padding(toLength: 42, withPad: " ", startingAt: 0)
-                + String(format: " %5d %9.1f %8.1f %6.2f", e.calls, ms, 2 * Double(e.macs) / max(e.cpuSeconds, 1e-9) / 1e9,
-                         e.cpuSeconds / max(e.wallSeconds, 1e-9))
+                + String(format: " %5d %9.1f %8.1f", e.calls, ms, 2 * Double(e.macs) / max(e.cpuSeconds, 1e-9) / 1e9)
+                // Other threads' CPU time is only read at scheduler-tick accuracy: a ratio over less than
+                // a few milliseconds of wall time says nothing.
+                + (e.wallSeconds >= 0.003 ? String(format: " %6.2f", e.cpuSeconds / e.wallSeconds) : "      —")
             if let t = torchConv[shape]?["ms"] {
                 line += String(format: " %9.1f %10.2f", t, ms / max(t, 1e-6))
             }
