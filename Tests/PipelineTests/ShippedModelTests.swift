@@ -3,8 +3,8 @@ import XCTest
 
 /// The models we ship (Models/) still know something: run as `make demo` runs them on the bundled
 /// held-out clip of the synthetic world, scored by `posewarper evaluate` against its ground truth.
-/// The bounds sit below what the shipped checkpoints score (Models/README.md: PCK@0.2 0.92, PCK@0.1
-/// 0.81–0.82 with ground-truth boxes) and far above a broken model (random weights score ≈ 0.1).
+/// The bounds sit below what the shipped checkpoints score (Models/README.md: PCK@0.2 0.93, PCK@0.1
+/// 0.83–0.84 with ground-truth boxes) and far above a broken model (random weights score ≈ 0.1).
 final class ShippedModelTests: XCTestCase {
     func pck(pipeline: String) throws -> (pck02: Double, pck01: Double) {
         let root = Fixtures.packageRoot.path
