@@ -37,7 +37,7 @@ static pw_chunk_fn pool_fn;   // written before a generation is published, read 
 static void *pool_ctx;
 static pthread_mutex_t pool_mutex = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t pool_wake = PTHREAD_COND_INITIALIZER;
-static int pool_workers;      // started so far (under pool_mutex)
+static atomic_int pool_workers;  // started so far (incremented under pool_mutex)
 
 static inline uint32_t state_generation(uint64_t s) { return (uint32_t)(s >> 32); }
 static inline int state_chunks(uint64_t s) { return (int)((s >> 16) & 0xffff); }
@@ -95,6 +95,9 @@ static void *worker_main(void *unused) {
 /// Starts workers until `count` exist (never more than PW_POOL_MAX_WORKERS); returns how many exist.
 static int ensure_workers(int count) {
     if (count > PW_POOL_MAX_WORKERS) count = PW_POOL_MAX_WORKERS;
+    // Every loop asks: once they exist, answer without the mutex sleeping workers wait on.
+    int started = atomic_load(&pool_workers);
+    if (started >= count) return started;
     pthread_mutex_lock(&pool_mutex);
     while (pool_workers < count) {
         pthread_t t;
@@ -106,7 +109,7 @@ static int ensure_workers(int count) {
         if (failed) break;
         pool_workers++;
     }
-    int n = pool_workers;
+    int n = atomic_load(&pool_workers);
     pthread_mutex_unlock(&pool_mutex);
     return n;
 }
@@ -114,13 +117,9 @@ static int ensure_workers(int count) {
 void pw_pool_run(int threads, int chunks, pw_chunk_fn fn, void *ctx) {
     // One loop at a time: a loop started from inside a chunk, or while another thread's loop is in
     // flight, runs on its caller alone.
-    if (chunks <= 1 || threads <= 1 || chunks > 0xffff || atomic_exchange(&pool_busy, 1)) {
+    if (chunks <= 1 || threads <= 1 || chunks > 0xffff || ensure_workers(threads - 1) == 0 ||
+        atomic_exchange(&pool_busy, 1)) {
         for (int i = 0; i < chunks; i++) fn(ctx, i);
-        return;
-    }
-    if (ensure_workers(threads - 1) == 0) {
-        for (int i = 0; i < chunks; i++) fn(ctx, i);
-        atomic_store(&pool_busy, 0);
         return;
     }
     pool_fn = fn;

@@ -28,16 +28,14 @@ public enum LayerProfile {
     static var isCollecting: Bool { lock.lock(); defer { lock.unlock() }; return enabled }
 
     /// Process CPU seconds (all threads): profiles stay comparable on a busy machine, unlike wall time.
-    public static func processCPUSeconds() -> Double {
-        var t = timespec()
-        clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t)
-        return Double(t.tv_sec) + Double(t.tv_nsec) / 1e9
-    }
+    public static func processCPUSeconds() -> Double { seconds(CLOCK_PROCESS_CPUTIME_ID) }
 
     /// Monotonic wall-clock seconds.
-    public static func wallSeconds() -> Double {
+    public static func wallSeconds() -> Double { seconds(CLOCK_MONOTONIC) }
+
+    private static func seconds(_ clock: clockid_t) -> Double {
         var t = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &t)
+        clock_gettime(clock, &t)
         return Double(t.tv_sec) + Double(t.tv_nsec) / 1e9
     }
 

@@ -66,16 +66,15 @@ def heatmaps(split, backbone, head, neck=None, batch=64, persons=None, flip_test
         scales.append(s)
         n = len(anns)
         feats = backbone(x)[0]
+        single = head(feats[:n])   # frame t's crops come first (delta 0)
+        out['single'].append(single)
         if flip_test:
-            plain = head(feats[:n])
             mirrored = head(backbone(torch.flip(x[:n], dims=[3]))[0]).numpy()
             back = torch.from_numpy(R.shift_heatmap(R.flip_back(mirrored, C.FLIP_PAIRS)))
-            out['single_flip'].append((plain + back) * 0.5)
+            out['single_flip'].append((single + back) * 0.5)
         if neck is None:
-            out['single'].append(head(feats))
             continue
         per = [feats[k * n:(k + 1) * n] for k in range(len(deltas))]
-        out['single'].append(head(per[0]))
         heats = [neck.trans_layer(f) for f in per]
         out['unwarped'].append(sum(w * h for w, h in zip(WEIGHTS, heats)))
         out['neck_t'].append(neck([per[0]], [1.0]))
