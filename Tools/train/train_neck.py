@@ -10,6 +10,12 @@ Both crops share the top-down augmentation. Initialisation as mmpose's PoseWarpe
 convs the identity on the centre tap, offset layers zero, so training starts at "copy the
 neighbour"; trans_layer is the stage-1 keypoint head, frozen with the backbone. The deformable
 convolution runs through its grid_sample form (same function, far faster backward on the CPU).
+
+--window (a fine-tune after the pair stage, with --init): each person brings its whole test window
+(the frame offsets and weights of evaluate.py and the pipeline file), and the loss is on the
+weighted sum of the five warped heatmaps, the output the product draws. Trained on pairs, each
+warped neighbour only learns to imitate frame t on its own; on the window, the warps learn to
+complement one another and frame t's own refinement, which pairs never show them.
 """
 import argparse
 import json
@@ -22,6 +28,7 @@ import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import common as C  # noqa: E402
+import evaluate as E  # noqa: E402
 from common import R  # noqa: E402
 
 # mmpose's neck (128 inner channels, 20 blocks, dilations 3..24) is sized for 96x72 heatmaps of
@@ -66,9 +73,27 @@ def make_pairs(split, anns, rng, sigma):
     return C.to_tensor(cur + nb), torch.from_numpy(np.stack(targets)), torch.from_numpy(np.stack(weights))
 
 
+def make_windows(split, anns, rng, sigma, offsets):
+    """Like make_pairs, but every person brings the crops of the whole test window (offset-major,
+    offset 0 first as the inference path orders them), all under the same augmentation."""
+    crops = [[] for _ in offsets]
+    targets, weights = [], []
+    for a in anns:
+        frame = split.frame(a['image_id'])
+        center, scale, rot, flip = C.augment(a, rng, True)
+        for k, d in enumerate(offsets):
+            img, m, _ = C.crop(split.frame(a['image_id'], d), center, scale, rot, flip)
+            crops[k].append(img)
+            if d == 0:
+                xy, vis = C.keypoints_in_crop(a, frame.shape[1], m, flip)
+        t, w = C.heatmap_target(xy, vis, sigma)
+        targets.append(t)
+        weights.append(w)
+    return C.to_tensor(sum(crops, [])), torch.from_numpy(np.stack(targets)), torch.from_numpy(np.stack(weights))
+
+
 @torch.no_grad()
 def quick_eval(model, split):
-    import evaluate as E
     model.eval()
     backbone = lambda x: model.backbone(x.contiguous(memory_format=torch.channels_last))  # noqa: E731
     hms, c, s = E.heatmaps(split, backbone, model.neck.trans_layer, model.neck)
@@ -101,6 +126,9 @@ def main():
     ap.add_argument('--blocks', type=int, default=NECK['blocks'], help='residual blocks of the offset features')
     ap.add_argument('--dilations', default=','.join(map(str, NECK['dilations'])),
                     help='comma-separated dilations of the offset and deformable layers')
+    ap.add_argument('--window', action='store_true',
+                    help='train on the test window (5 frames, the test frame weights) instead of pairs: '
+                         'a fine-tune after the pair stage, with the loss on the aggregate the product outputs')
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
     os.makedirs(a.work, exist_ok=True)
@@ -165,14 +193,20 @@ def main():
             order, cursor = rng.permutation(len(train.anns)), 0
         anns = [train.anns[i] for i in order[cursor:cursor + a.batch]]
         cursor += a.batch
-        x, target, weight = make_pairs(train, anns, rng, a.sigma)
+        if a.window:
+            x, target, weight = make_windows(train, anns, rng, a.sigma, E.OFFSETS)
+        else:
+            x, target, weight = make_pairs(train, anns, rng, a.sigma)
         n = len(anns)
         with torch.no_grad():
             feats = model.backbone(x.contiguous(memory_format=torch.channels_last))[0]
         lr = C.cosine_lr(a.lr, step, a.steps, warmup_s=10) if a.steps else C.cosine_lr(a.lr, elapsed, budget, warmup_s=20.0)
         for g in opt.param_groups:
             g['lr'] = lr
-        out = model.neck([feats[:n], feats[n:]], [0.0, 1.0])
+        if a.window:
+            out = model.neck([feats[k * n:(k + 1) * n] for k in range(len(E.OFFSETS))], list(E.WEIGHTS))
+        else:
+            out = model.neck([feats[:n], feats[n:]], [0.0, 1.0])
         loss = C.joints_mse(out, target, weight)
         opt.zero_grad()
         loss.backward()
