@@ -56,40 +56,25 @@ def init_from_stage1(model, stage1_path):
                 deform.weight[k, k, 1, 1] = 1.0
 
 
-def make_pairs(split, anns, rng, sigma):
-    cur, nb, targets, weights = [], [], [], []
+def make_crops(split, anns, rng, sigma, offsets_of):
+    """Every person's crops at offsets_of(rng) (offset 0 first), all under the same augmentation, as
+    one offset-major batch (frame t's crops first, as the inference path orders them), with frame t's
+    targets. Pairs draw (0, d) per person; a window is the test config's fixed offsets."""
+    crops, targets, weights = [], [], []
     for a in anns:
-        frame = split.frame(a['image_id'])
         center, scale, rot, flip = C.augment(a, rng, True)
-        d = int(rng.integers(-2, 3))
-        img, m, _ = C.crop(frame, center, scale, rot, flip)
-        img_b, _, _ = C.crop(split.frame(a['image_id'], d), center, scale, rot, flip)
-        xy, vis = C.keypoints_in_crop(a, frame.shape[1], m, flip)
-        t, w = C.heatmap_target(xy, vis, sigma)
-        cur.append(img)
-        nb.append(img_b)
-        targets.append(t)
-        weights.append(w)
-    return C.to_tensor(cur + nb), torch.from_numpy(np.stack(targets)), torch.from_numpy(np.stack(weights))
-
-
-def make_windows(split, anns, rng, sigma, offsets):
-    """Like make_pairs, but every person brings the crops of the whole test window (offset-major,
-    offset 0 first as the inference path orders them), all under the same augmentation."""
-    crops = [[] for _ in offsets]
-    targets, weights = [], []
-    for a in anns:
-        frame = split.frame(a['image_id'])
-        center, scale, rot, flip = C.augment(a, rng, True)
-        for k, d in enumerate(offsets):
+        row = []
+        for d in offsets_of(rng):
             img, m, _ = C.crop(split.frame(a['image_id'], d), center, scale, rot, flip)
-            crops[k].append(img)
-            if d == 0:
-                xy, vis = C.keypoints_in_crop(a, frame.shape[1], m, flip)
+            row.append(img)
+        # every crop of a person shares one affine map: the frames of a clip have one size
+        xy, vis = C.keypoints_in_crop(a, split.frame(a['image_id']).shape[1], m, flip)
         t, w = C.heatmap_target(xy, vis, sigma)
+        crops.append(row)
         targets.append(t)
         weights.append(w)
-    return C.to_tensor(sum(crops, [])), torch.from_numpy(np.stack(targets)), torch.from_numpy(np.stack(weights))
+    by_offset = [img for k in range(len(crops[0])) for img in (row[k] for row in crops)]
+    return C.to_tensor(by_offset), torch.from_numpy(np.stack(targets)), torch.from_numpy(np.stack(weights))
 
 
 @torch.no_grad()
@@ -188,25 +173,24 @@ def main():
     model.backbone.eval()
     model.neck.train()
     done = lambda: step >= a.steps if a.steps else elapsed >= budget  # noqa: E731
+    if a.window:
+        offsets_of, frame_weights = (lambda _: E.OFFSETS), list(E.WEIGHTS)
+    else:
+        # mmpose's frame_index_rand over [-2, 2] with frame_weight_train (0, 1)
+        offsets_of, frame_weights = (lambda r: (0, int(r.integers(-2, 3)))), [0.0, 1.0]
     while not done():
         if cursor + a.batch > len(order):
             order, cursor = rng.permutation(len(train.anns)), 0
         anns = [train.anns[i] for i in order[cursor:cursor + a.batch]]
         cursor += a.batch
-        if a.window:
-            x, target, weight = make_windows(train, anns, rng, a.sigma, E.OFFSETS)
-        else:
-            x, target, weight = make_pairs(train, anns, rng, a.sigma)
+        x, target, weight = make_crops(train, anns, rng, a.sigma, offsets_of)
         n = len(anns)
         with torch.no_grad():
             feats = model.backbone(x.contiguous(memory_format=torch.channels_last))[0]
         lr = C.cosine_lr(a.lr, step, a.steps, warmup_s=10) if a.steps else C.cosine_lr(a.lr, elapsed, budget, warmup_s=20.0)
         for g in opt.param_groups:
             g['lr'] = lr
-        if a.window:
-            out = model.neck([feats[k * n:(k + 1) * n] for k in range(len(E.OFFSETS))], list(E.WEIGHTS))
-        else:
-            out = model.neck([feats[:n], feats[n:]], [0.0, 1.0])
+        out = model.neck([feats[k * n:(k + 1) * n] for k in range(len(frame_weights))], frame_weights)
         loss = C.joints_mse(out, target, weight)
         opt.zero_grad()
         loss.backward()
