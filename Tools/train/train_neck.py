@@ -16,10 +16,17 @@ convolution runs through its grid_sample form (same function, far faster backwar
 weighted sum of the five warped heatmaps, the output the product draws. Trained on pairs, each
 warped neighbour only learns to imitate frame t on its own; on the window, the warps learn to
 complement one another and frame t's own refinement, which pairs never show them.
+
+On a GPU (--device, default cuda when available) the crops are the bottleneck: --workers N makes
+them in N DataLoader processes (each with its own seeded generator, so the order differs from the
+in-process CPU order), --videos degraded keeps the train clips of the hard splits' kind, and
+--eval-split none --snapshots exports every --eval-min minutes without an eval split at hand.
 """
 import argparse
+import copy
 import json
 import os
+import shutil
 import sys
 import time
 
@@ -77,8 +84,42 @@ def make_crops(split, anns, rng, sigma, offsets_of):
     return C.to_tensor(by_offset), torch.from_numpy(np.stack(targets)), torch.from_numpy(np.stack(weights))
 
 
+def window_offsets(_rng):
+    return E.OFFSETS
+
+
+def pair_offsets(rng):
+    # mmpose's frame_index_rand over [-2, 2] with frame_weight_train (0, 1)
+    return 0, int(rng.integers(-2, 3))
+
+
+class Batches(torch.utils.data.IterableDataset):
+    """Endless batches from DataLoader workers (--workers > 0), each worker drawing persons with
+    its own generator seeded by (seed, start step, worker): on a GPU the crops, not the network,
+    are the bottleneck (about 6 ms of one core per 5-frame window)."""
+
+    def __init__(self, split, anns, batch, sigma, offsets_of, seed, start_step):
+        super().__init__()
+        self.split, self.anns, self.batch, self.sigma = split, anns, batch, sigma
+        self.offsets_of, self.seed, self.start_step = offsets_of, seed, start_step
+
+    def __iter__(self):
+        info = torch.utils.data.get_worker_info()
+        if info is not None:
+            C.cv2.setNumThreads(1)   # one core per worker; OpenCV's pool does not survive fork well
+        rng = np.random.default_rng([self.seed, self.start_step, info.id if info else 0])
+        while True:
+            order = rng.permutation(len(self.anns))
+            for i in range(0, len(order) - self.batch + 1, self.batch):
+                picked = [self.anns[j] for j in order[i:i + self.batch]]
+                yield make_crops(self.split, picked, rng, self.sigma, self.offsets_of) + (len(picked),)
+
+
 @torch.no_grad()
 def quick_eval(model, split):
+    if next(model.parameters()).device.type != 'cpu':
+        # evaluate.py's path is CPU tensors end to end; a copy keeps the trained model in place
+        return quick_eval(copy.deepcopy(model).cpu(), split)
     model.eval()
     backbone = lambda x: model.backbone(x.contiguous(memory_format=torch.channels_last))  # noqa: E731
     hms, c, s = E.heatmaps(split, backbone, model.neck.trans_layer, model.neck)
@@ -98,7 +139,7 @@ def main():
     ap.add_argument('--log')
     ap.add_argument('--budget-min', type=float, default=12)
     ap.add_argument('--eval-min', type=float, default=6)
-    ap.add_argument('--eval-split', default='val_hard')
+    ap.add_argument('--eval-split', default='val_hard', help="'none': no evaluation, export only")
     ap.add_argument('--eval-videos', type=int, default=6, help='clips of the eval split used (cost)')
     ap.add_argument('--skip-initial-eval', action='store_true')
     ap.add_argument('--batch', type=int, default=32)
@@ -106,6 +147,14 @@ def main():
     ap.add_argument('--steps', type=int, help='schedule over this many steps instead of the wall-clock budget (reruns)')
     ap.add_argument('--sigma', type=float, default=2.0)
     ap.add_argument('--threads', type=int, default=2)
+    ap.add_argument('--device', default='cuda' if torch.cuda.is_available() else 'cpu',
+                    help='where the network runs (default: cuda when available)')
+    ap.add_argument('--workers', type=int, default=0,
+                    help='crop-making processes (0: in the training process, the reproducible CPU order)')
+    ap.add_argument('--videos', choices=['all', 'degraded'], default='all',
+                    help="the train split's clips used: all, or only those with degradations (the hard splits' kind)")
+    ap.add_argument('--snapshots', action='store_true',
+                    help='keep every export as <export>.step<N> besides the latest')
     ap.add_argument('--seed', type=int, default=0)
     ap.add_argument('--inner', type=int, default=NECK['inner'], help='the neck\'s inner channels')
     ap.add_argument('--blocks', type=int, default=NECK['blocks'], help='residual blocks of the offset features')
@@ -122,7 +171,11 @@ def main():
     torch.manual_seed(a.seed)
     rng = np.random.default_rng(a.seed)
     train = C.Split(os.path.join(a.data, 'train'))
-    val = C.Split(os.path.join(a.data, a.eval_split), a.eval_videos)
+    if a.videos == 'degraded':
+        degraded = set(train.coco['info']['degraded_videos'])
+        train.anns = [x for x in train.anns if train.images[x['image_id']]['vid_id'] in degraded]
+        log(f'{len(train.anns)} persons of {len(degraded)} degraded clips')
+    val = None if a.eval_split == 'none' else C.Split(os.path.join(a.data, a.eval_split), a.eval_videos)
     neck = dict(inner=a.inner, blocks=a.blocks, dilations=[int(d) for d in a.dilations.split(',')])
     model = build_posewarper(neck)
     init_from_stage1(model, a.stage1)
@@ -146,7 +199,8 @@ def main():
         log(f'initialised the neck from {a.init}' + (' (its trained layers only: --adapt)' if a.adapt else ''))
     for m in model.neck.deform_conv_layers:
         m.use_grid_sample = True
-    model = model.to(memory_format=torch.channels_last)
+    model = model.to(device=a.device, memory_format=torch.channels_last)
+    torch.backends.cudnn.benchmark = True   # fixed shapes every step
     frozen = list(model.backbone.parameters()) + list(model.neck.trans_layer.parameters())
     for p in frozen:
         p.requires_grad_(False)
@@ -162,7 +216,7 @@ def main():
         rng = np.random.default_rng([a.seed, step])
         log(f'resumed at step {step}, {elapsed / 60:.1f} min elapsed')
     log(f'neck {json.dumps(neck)}: {sum(p.numel() for p in trainable)} trainable parameters')
-    if step == 0 and not a.skip_initial_eval:
+    if step == 0 and not a.skip_initial_eval and val is not None:
         m = quick_eval(model, val)
         log(f'eval step 0 {a.eval_split} ' + json.dumps({k: {mk: round(mv, 4) for mk, mv in v.items()} for k, v in m.items()}))
     budget = a.budget_min * 60
@@ -173,18 +227,23 @@ def main():
     model.backbone.eval()
     model.neck.train()
     done = lambda: step >= a.steps if a.steps else elapsed >= budget  # noqa: E731
-    if a.window:
-        offsets_of, frame_weights = (lambda _: E.OFFSETS), list(E.WEIGHTS)
-    else:
-        # mmpose's frame_index_rand over [-2, 2] with frame_weight_train (0, 1)
-        offsets_of, frame_weights = (lambda r: (0, int(r.integers(-2, 3)))), [0.0, 1.0]
+    offsets_of, frame_weights = (window_offsets, list(E.WEIGHTS)) if a.window else (pair_offsets, [0.0, 1.0])
+    loader = None
+    if a.workers > 0:
+        loader = iter(torch.utils.data.DataLoader(
+            Batches(train, train.anns, a.batch, a.sigma, offsets_of, a.seed, step),
+            batch_size=None, num_workers=a.workers, prefetch_factor=4, persistent_workers=True))
     while not done():
-        if cursor + a.batch > len(order):
-            order, cursor = rng.permutation(len(train.anns)), 0
-        anns = [train.anns[i] for i in order[cursor:cursor + a.batch]]
-        cursor += a.batch
-        x, target, weight = make_crops(train, anns, rng, a.sigma, offsets_of)
-        n = len(anns)
+        if loader is not None:
+            x, target, weight, n = next(loader)
+        else:
+            if cursor + a.batch > len(order):
+                order, cursor = rng.permutation(len(train.anns)), 0
+            anns = [train.anns[i] for i in order[cursor:cursor + a.batch]]
+            cursor += a.batch
+            x, target, weight = make_crops(train, anns, rng, a.sigma, offsets_of)
+            n = len(anns)
+        x, target, weight = (v.to(a.device, non_blocking=True) for v in (x, target, weight))
         with torch.no_grad():
             feats = model.backbone(x.contiguous(memory_format=torch.channels_last))[0]
         lr = C.cosine_lr(a.lr, step, a.steps, warmup_s=10) if a.steps else C.cosine_lr(a.lr, elapsed, budget, warmup_s=20.0)
@@ -206,8 +265,10 @@ def main():
                 f'elapsed {elapsed / 60:.1f}/{a.budget_min:.0f} min')
         if elapsed - last_eval >= a.eval_min * 60 or done():
             last_eval = elapsed
-            m = quick_eval(model, val)
-            log(f'eval step {step} {a.eval_split} ' + json.dumps({k: {mk: round(mv, 4) for mk, mv in v.items()} for k, v in m.items()}))
+            m = {}
+            if val is not None:
+                m = quick_eval(model, val)
+                log(f'eval step {step} {a.eval_split} ' + json.dumps({k: {mk: round(mv, 4) for mk, mv in v.items()} for k, v in m.items()}))
             torch.save(dict(model=model.state_dict(), opt=opt.state_dict(), elapsed=elapsed, step=step,
                             seen=seen, best=best), state_path + '.tmp')
             os.replace(state_path + '.tmp', state_path)
@@ -215,8 +276,10 @@ def main():
                             dict(extra=C.extra_config(), neck=dict(type='PoseWarperNeck', **neck),
                                  input_size=list(C.INPUT_SIZE), heatmap_size=list(C.HEATMAP_SIZE),
                                  stage1=os.path.basename(a.stage1), step=step, seen=seen,
-                                 **{a.eval_split: m}))
+                                 **({a.eval_split: m} if m else {})))
             log(f'exported {a.export}')
+            if a.snapshots:
+                shutil.copyfile(a.export, f'{a.export}.step{step}')
             t0 = time.time() - elapsed
     log(f'done: {step} steps, {seen} pairs, {elapsed / 60:.1f} min')
 
