@@ -45,7 +45,7 @@ demo: deps
 	    --video out/demo.mp4 --keypoints out/demo.jsonl --trails 6
 	$(BIN) evaluate --gt Samples/synth-demo.gt.json --pred out/demo.jsonl
 	@echo "make demo: wrote out/demo.mp4 (annotated video) and out/demo.jsonl (keypoint stream); accuracy above."
-	@echo "make demo: detector and pose models are our own, trained briefly on the CPU (Models/README.md): far from"
+	@echo "make demo: detector and pose models are our own, trained briefly (CPU; the neck last on a GPU; Models/README.md): far from"
 	@echo "           converged. Official weights: posewarper models lists them (run --model NAME)."
 
 # A cluster job simulated locally: N processes over the segments of the bundled clip, then
