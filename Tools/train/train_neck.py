@@ -93,10 +93,20 @@ def pair_offsets(rng):
     return 0, int(rng.integers(-2, 3))
 
 
+def batches(split, anns, batch, sigma, offsets_of, rng):
+    """Endless (crops, targets, weights, persons) batches: epochs of `rng` permutations of `anns`
+    (a tail shorter than a batch is dropped), the crops drawn with the same `rng`."""
+    while True:
+        order = rng.permutation(len(anns))
+        for i in range(0, len(order) - batch + 1, batch):
+            picked = [anns[j] for j in order[i:i + batch]]
+            yield make_crops(split, picked, rng, sigma, offsets_of) + (len(picked),)
+
+
 class Batches(torch.utils.data.IterableDataset):
-    """Endless batches from DataLoader workers (--workers > 0), each worker drawing persons with
-    its own generator seeded by (seed, start step, worker): on a GPU the crops, not the network,
-    are the bottleneck (about 6 ms of one core per 5-frame window)."""
+    """`batches` from DataLoader workers (--workers > 0), each worker with its own generator seeded
+    by (seed, start step, worker): on a GPU the crops, not the network, are the bottleneck (about
+    6 ms of one core per 5-frame window)."""
 
     def __init__(self, split, anns, batch, sigma, offsets_of, seed, start_step):
         super().__init__()
@@ -108,11 +118,7 @@ class Batches(torch.utils.data.IterableDataset):
         if info is not None:
             C.cv2.setNumThreads(1)   # one core per worker; OpenCV's pool does not survive fork well
         rng = np.random.default_rng([self.seed, self.start_step, info.id if info else 0])
-        while True:
-            order = rng.permutation(len(self.anns))
-            for i in range(0, len(order) - self.batch + 1, self.batch):
-                picked = [self.anns[j] for j in order[i:i + self.batch]]
-                yield make_crops(self.split, picked, rng, self.sigma, self.offsets_of) + (len(picked),)
+        return batches(self.split, self.anns, self.batch, self.sigma, self.offsets_of, rng)
 
 
 @torch.no_grad()
@@ -220,7 +226,6 @@ def main():
         m = quick_eval(model, val)
         log(f'eval step 0 {a.eval_split} ' + json.dumps({k: {mk: round(mv, 4) for mk, mv in v.items()} for k, v in m.items()}))
     budget = a.budget_min * 60
-    order, cursor = rng.permutation(len(train.anns)), 0
     last_eval = elapsed
     t0 = time.time() - elapsed
     window = (time.time(), seen)
@@ -228,21 +233,14 @@ def main():
     model.neck.train()
     done = lambda: step >= a.steps if a.steps else elapsed >= budget  # noqa: E731
     offsets_of, frame_weights = (window_offsets, list(E.WEIGHTS)) if a.window else (pair_offsets, [0.0, 1.0])
-    loader = None
     if a.workers > 0:
         loader = iter(torch.utils.data.DataLoader(
             Batches(train, train.anns, a.batch, a.sigma, offsets_of, a.seed, step),
             batch_size=None, num_workers=a.workers, prefetch_factor=4, persistent_workers=True))
+    else:
+        loader = batches(train, train.anns, a.batch, a.sigma, offsets_of, rng)
     while not done():
-        if loader is not None:
-            x, target, weight, n = next(loader)
-        else:
-            if cursor + a.batch > len(order):
-                order, cursor = rng.permutation(len(train.anns)), 0
-            anns = [train.anns[i] for i in order[cursor:cursor + a.batch]]
-            cursor += a.batch
-            x, target, weight = make_crops(train, anns, rng, a.sigma, offsets_of)
-            n = len(anns)
+        x, target, weight, n = next(loader)
         x, target, weight = (v.to(a.device, non_blocking=True) for v in (x, target, weight))
         with torch.no_grad():
             feats = model.backbone(x.contiguous(memory_format=torch.channels_last))[0]
